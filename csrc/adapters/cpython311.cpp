@@ -1,0 +1,148 @@
+// CPython 3.11 frame adapter. See frame_adapter.hpp for the contract of each function.
+//
+// 3.11 facts used here (Include/internal/pycore_frame.h, Python/ceval.c of 3.11):
+//  - the thread's innermost frame is tstate->cframe->current_frame;
+//  - a frame evaluated by a fresh _PyEval_EvalFrameDefault call has is_entry set: it was
+//    entered from C (its caller is in a C call, or there is no Python caller);
+//  - prev_instr is the code unit *before* the next instruction: inside an inlined call
+//    it sits on the CALL's last inline cache, inside a C call on the CALL itself;
+//  - a call is PRECALL n; CALL n, optionally preceded by KW_NAMES (which stores the
+//    keyword names in a C local that CALL reads: a re-executed call restarts there);
+//    the stack is [method-or-NULL, callable-or-self, args x n];
+//  - CALL_FUNCTION_EX's stack is [NULL, func, callargs, kwargs if oparg & 1];
+//  - one counter, recursion_remaining, is charged for Python frames and C recursion.
+#define Py_BUILD_CORE 1
+#include <Python.h>
+
+#include "internal/pycore_frame.h"
+#include "opcode.h"
+
+#include "adapters/frame_adapter.hpp"
+
+namespace tp::adapter {
+
+const char *version_name() { return "3.11"; }
+
+namespace {
+Frame *skip_incomplete(Frame *f)
+{
+    while (f && _PyFrame_IsIncomplete(f)) {
+        f = f->previous;
+    }
+    return f;
+}
+}  // namespace
+
+Frame *current_frame(PyThreadState *tstate)
+{
+    return skip_incomplete(tstate->cframe->current_frame);
+}
+
+Frame *outer_frame(Frame *f, bool *entered_from_native)
+{
+    *entered_from_native = f->is_entry;
+    return skip_incomplete(f->previous);
+}
+
+bool is_generator_frame(Frame *f) { return f->owner == FRAME_OWNED_BY_GENERATOR; }
+PyCodeObject *frame_code(Frame *f) { return f->f_code; }
+PyObject *frame_function(Frame *f) { return reinterpret_cast<PyObject *>(f->f_func); }
+PyObject *frame_globals(Frame *f) { return f->f_globals; }
+PyObject *frame_locals_mapping(Frame *f) { return f->f_locals; }
+int frame_position(Frame *f)
+{
+    return static_cast<int>(f->prev_instr - _PyCode_CODE(f->f_code));
+}
+PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
+int code_nlocalsplus(PyCodeObject *co) { return co->co_nlocalsplus; }
+
+bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why)
+{
+    const Instr &in = code.at(index);
+    CallShape s;
+    if (in.op == CALL) {
+        int pre = index - 1;
+        if (pre < 0 || code.at(pre).op != PRECALL) {
+            why = "CALL without PRECALL";
+            return false;
+        }
+        s.restart = code.at(pre).start;
+        if (pre > 0 && code.at(pre - 1).op == KW_NAMES) {
+            s.restart = code.at(pre - 1).start;
+        }
+        s.depth = code.at(pre).depth;
+        int n = in.oparg;
+        s.null_slot = s.depth - n - 2;
+        s.callable_slot = s.depth - n - 1;
+        s.args_begin = s.depth - n;
+        s.args_end = s.depth;
+        s.opname = "CALL";
+    }
+    else if (in.op == CALL_FUNCTION_EX) {
+        int kw = in.oparg & 1;
+        s.restart = in.start;
+        s.depth = in.depth;
+        s.null_slot = s.depth - 3 - kw;
+        s.callable_slot = s.depth - 2 - kw;
+        s.callargs_slot = s.depth - 1 - kw;
+        s.kwargs_slot = kw ? s.depth - 1 : -1;
+        s.args_begin = s.args_end = s.depth;
+        s.opname = "CALL_FUNCTION_EX";
+    }
+    else {
+        why = std::string("the frame is inside ") + opcode_name(in.op) + ", not a call";
+        return false;
+    }
+    if (s.depth < 0 || s.null_slot < 0) {
+        why = "no consistent stack depth at the call";
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
+{
+    PyObject *callee = stack[s.null_slot] ? stack[s.null_slot] : stack[s.callable_slot];
+    if (callee && PyMethod_Check(callee)) {
+        callee = PyMethod_GET_FUNCTION(callee);
+    }
+    return callee;
+}
+
+void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
+                 int restart)
+{
+    const int nl = f->f_code->co_nlocalsplus;
+    for (int i = 0; i < f->stacktop; i++) {
+        Py_CLEAR(f->localsplus[i]);
+    }
+    for (int i = 0; i < nl; i++) {
+        f->localsplus[i] = Py_XNewRef(localsplus[i]);
+    }
+    for (int i = 0; i < nstack; i++) {
+        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
+    }
+    f->stacktop = nl + nstack;
+    f->prev_instr = _PyCode_CODE(f->f_code) + restart - 1;
+}
+
+EvalFunc get_eval_func()
+{
+    return _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+}
+void set_eval_func(EvalFunc fn) { _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), fn); }
+PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(tstate, f, throwflag);
+}
+const int kReplayEntryCost = 0;
+int *native_recursion_counter(PyThreadState *tstate) { return &tstate->recursion_remaining; }
+
+bool check_layout(std::string &why)
+{
+    (void)why; // 3.11 publishes no debug offsets: the version check is all we can do
+    return true;
+}
+
+}  // namespace tp::adapter

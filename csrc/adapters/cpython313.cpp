@@ -1,0 +1,165 @@
+// CPython 3.13 frame adapter. See frame_adapter.hpp for the contract of each function.
+//
+// 3.13 facts used here (Include/internal/pycore_frame.h, Python/bytecodes.c of 3.13):
+//  - the thread's innermost frame is tstate->current_frame;
+//  - f_executable holds the code object (it may be something else for shim frames);
+//  - each fresh _PyEval_EvalFrameDefault call links a shim frame owned by
+//    FRAME_OWNED_BY_CSTACK below the frame it evaluates: a shim marks "entered from C";
+//  - instr_ptr points at the instruction being executed (the CALL itself while a call
+//    is pending), and a frame starts at instr_ptr;
+//  - CALL n's stack is [callable, self-or-NULL, args x n]; CALL_KW n adds the tuple of
+//    keyword names on top;
+//  - CALL_FUNCTION_EX's stack is [func, NULL, callargs, kwargs if oparg & 1];
+//  - C recursion is charged to c_recursion_remaining, Python frames to their own counter.
+#define Py_BUILD_CORE 1
+#include <Python.h>
+
+#include "internal/pycore_frame.h"
+#include "internal/pycore_runtime.h"
+
+#include <cstddef>
+#include <cstring>
+#include "opcode.h"
+
+#include "adapters/frame_adapter.hpp"
+
+namespace tp::adapter {
+
+const char *version_name() { return "3.13"; }
+
+namespace {
+bool is_shim(Frame *f) { return f->owner == FRAME_OWNED_BY_CSTACK; }
+
+Frame *skip_incomplete(Frame *f)
+{
+    while (f && (is_shim(f) || _PyFrame_IsIncomplete(f))) {
+        f = f->previous;
+    }
+    return f;
+}
+}  // namespace
+
+Frame *current_frame(PyThreadState *tstate)
+{
+    return skip_incomplete(tstate->current_frame);
+}
+
+Frame *outer_frame(Frame *f, bool *entered_from_native)
+{
+    *entered_from_native = f->previous && is_shim(f->previous);
+    return skip_incomplete(f->previous);
+}
+
+bool is_generator_frame(Frame *f) { return f->owner == FRAME_OWNED_BY_GENERATOR; }
+PyCodeObject *frame_code(Frame *f) { return _PyFrame_GetCode(f); }
+PyObject *frame_function(Frame *f) { return f->f_funcobj; }
+PyObject *frame_globals(Frame *f) { return f->f_globals; }
+PyObject *frame_locals_mapping(Frame *f) { return f->f_locals; }
+int frame_position(Frame *f)
+{
+    return static_cast<int>(f->instr_ptr - _PyCode_CODE(_PyFrame_GetCode(f)));
+}
+PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
+int code_nlocalsplus(PyCodeObject *co) { return co->co_nlocalsplus; }
+
+bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why)
+{
+    const Instr &in = code.at(index);
+    CallShape s;
+    if (in.op == CALL || in.op == CALL_KW) {
+        int kw = in.op == CALL_KW; // the names tuple stays on top, untouched
+        int n = in.oparg;
+        s.restart = in.start;
+        s.depth = in.depth;
+        s.callable_slot = s.depth - kw - n - 2;
+        s.null_slot = s.depth - kw - n - 1;
+        s.args_begin = s.depth - kw - n;
+        s.args_end = s.depth - kw;
+        s.opname = kw ? "CALL_KW" : "CALL";
+    }
+    else if (in.op == CALL_FUNCTION_EX) {
+        int kw = in.oparg & 1;
+        s.restart = in.start;
+        s.depth = in.depth;
+        s.callable_slot = s.depth - 3 - kw;
+        s.null_slot = s.depth - 2 - kw;
+        s.callargs_slot = s.depth - 1 - kw;
+        s.kwargs_slot = kw ? s.depth - 1 : -1;
+        s.args_begin = s.args_end = s.depth;
+        s.opname = "CALL_FUNCTION_EX";
+    }
+    else {
+        why = std::string("the frame is inside ") + opcode_name(in.op) + ", not a call";
+        return false;
+    }
+    if (s.depth < 0 || s.callable_slot < 0) {
+        why = "no consistent stack depth at the call";
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
+{
+    PyObject *callee = stack[s.callable_slot];
+    if (callee && PyMethod_Check(callee)) {
+        callee = PyMethod_GET_FUNCTION(callee);
+    }
+    return callee;
+}
+
+void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
+                 int restart)
+{
+    PyCodeObject *co = _PyFrame_GetCode(f);
+    const int nl = co->co_nlocalsplus;
+    for (int i = 0; i < f->stacktop; i++) {
+        Py_CLEAR(f->localsplus[i]);
+    }
+    for (int i = 0; i < nl; i++) {
+        f->localsplus[i] = Py_XNewRef(localsplus[i]);
+    }
+    for (int i = 0; i < nstack; i++) {
+        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
+    }
+    f->stacktop = nl + nstack;
+    f->instr_ptr = _PyCode_CODE(co) + restart;
+}
+
+EvalFunc get_eval_func()
+{
+    return _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+}
+void set_eval_func(EvalFunc fn) { _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), fn); }
+PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(tstate, f, throwflag);
+}
+const int kReplayEntryCost = 0;
+int *native_recursion_counter(PyThreadState *tstate) { return &tstate->c_recursion_remaining; }
+
+bool check_layout(std::string &why)
+{
+    // 3.13 publishes its own offsets (_Py_DebugOffsets, used by out-of-process tools):
+    // compare the fields we touch with what this build was compiled against.
+    const _Py_DebugOffsets &d = _PyRuntime.debug_offsets;
+    if (std::memcmp(d.cookie, _Py_Debug_Cookie, sizeof(d.cookie)) != 0) {
+        why = "the interpreter publishes no debug offsets";
+        return false;
+    }
+    const auto &fr = d.interpreter_frame;
+    if (fr.size != sizeof(_PyInterpreterFrame) ||
+        fr.previous != offsetof(_PyInterpreterFrame, previous) ||
+        fr.executable != offsetof(_PyInterpreterFrame, f_executable) ||
+        fr.instr_ptr != offsetof(_PyInterpreterFrame, instr_ptr) ||
+        fr.localsplus != offsetof(_PyInterpreterFrame, localsplus) ||
+        fr.owner != offsetof(_PyInterpreterFrame, owner) ||
+        d.thread_state.current_frame != offsetof(PyThreadState, current_frame)) {
+        why = "its frame layout differs from the one teleporter was built for";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace tp::adapter

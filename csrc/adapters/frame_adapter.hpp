@@ -1,0 +1,95 @@
+// The one interface between the version-neutral engine and CPython's frame internals.
+//
+// Everything that depends on a CPython minor version's struct layouts, opcode numbers or
+// calling convention is implemented once per version in adapters/cpython3XX.cpp; CMake
+// compiles only the one matching the interpreter. The engine never includes internal
+// CPython headers. See docs/internals/frames.md for the prose.
+#pragma once
+#include <Python.h>
+
+#include <cstdint>
+#include <string>
+
+#include "stack_depth/stack_depth.hpp"
+
+struct _PyInterpreterFrame;
+
+namespace tp::adapter {
+
+using tp::CodeAnalysis;
+
+using Frame = struct ::_PyInterpreterFrame;
+
+// "3.12" etc.: the minor version this build supports.
+const char *version_name();
+
+// Compares the compiled-in layout with the running interpreter. Returns false and fills
+// `why` (one line) when the interpreter is not the one this build knows.
+bool check_layout(std::string &why);
+
+// ---- walking (capture) -----------------------------------------------------------------
+
+// Innermost complete Python frame of the thread, or NULL.
+Frame *current_frame(PyThreadState *tstate);
+// Next complete frame outward. *entered_from_native is set when `f` was entered from C
+// (its caller made a C call that ended up evaluating `f`), i.e. there is a native
+// boundary between `f` and the returned frame.
+Frame *outer_frame(Frame *f, bool *entered_from_native);
+bool is_generator_frame(Frame *f);
+
+PyCodeObject *frame_code(Frame *f);       // borrowed
+PyObject *frame_function(Frame *f);       // borrowed, may be NULL
+PyObject *frame_globals(Frame *f);        // borrowed
+PyObject *frame_locals_mapping(Frame *f); // borrowed, may be NULL (f_locals)
+// Code-unit index of the instruction pointer, normalised so that it lies inside the
+// instruction being executed (possibly on one of its inline caches).
+int frame_position(Frame *f);
+PyObject **frame_localsplus(Frame *f);
+int code_nlocalsplus(PyCodeObject *co);
+
+// ---- calls -----------------------------------------------------------------------------
+
+// How the value stack of a frame looks while an instruction that calls something is
+// pending, and how to re-execute that call.
+struct CallShape {
+    int restart = -1;       // code-unit index at which to re-execute the call
+    int depth = -1;         // stack items live at `restart`
+    int callable_slot = -1; // stack index (from the stack base) of the callable
+    int null_slot = -1;     // stack index that must hold NULL ("self or NULL")
+    int args_begin = 0;     // [args_begin, args_end): positional/keyword argument slots
+    int args_end = 0;
+    int callargs_slot = -1; // CALL_FUNCTION_EX: the tuple of positional arguments
+    int kwargs_slot = -1;   // CALL_FUNCTION_EX with a mapping: the dict of keywords
+    const char *opname = "";
+};
+
+// Describes the call pending at instruction `index` of `code` (the instruction the frame
+// is suspended in). Returns false with `why` (one line) when that instruction is not a
+// call teleporter can re-execute.
+bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why);
+
+// The object actually called by the pending call (functions unwrapped from bound
+// methods), borrowed; NULL if it cannot be told.
+PyObject *pending_callee(const CallShape &shape, PyObject *const *stack);
+
+// ---- resume ----------------------------------------------------------------------------
+
+// Overwrites a freshly pushed frame (never evaluated yet) with saved state:
+// `localsplus` holds code_nlocalsplus(code) values, `stack` `nstack` values (NULL allowed,
+// new references are taken), and the frame will start at code-unit index `restart`.
+void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
+                 int restart);
+
+using EvalFunc = PyObject *(*)(PyThreadState *, Frame *, int);
+EvalFunc get_eval_func();
+void set_eval_func(EvalFunc fn); // NULL restores the default evaluator
+PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag);
+
+// The counter that native recursion is charged against (3.11 shares it with Python
+// frames; 3.12+ has a C-only counter). Replay gives back what its own C levels cost.
+int *native_recursion_counter(PyThreadState *tstate);
+// What entering one replayed frame costs on that counter beyond what the resumer measured
+// before the eval hook ran (the evaluator's own entry), measured per version.
+extern const int kReplayEntryCost;
+
+}  // namespace tp::adapter

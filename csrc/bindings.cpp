@@ -1,0 +1,144 @@
+// The Python face of the C++ core: module teleporter._teleporter_impl.
+//
+// This is the only file that defines Python-callable functions; the engine (capture/,
+// resume/, stack_depth/) and the per-version adapters know nothing of argument parsing.
+#include <Python.h>
+
+#include <string>
+
+#include "adapters/layout_check.hpp"
+#include "capture/capture.hpp"
+#include "pyutil/refs.hpp"
+#include "resume/resume.hpp"
+#include "stack_depth/stack_depth.hpp"
+
+namespace {
+
+// ---- the NULL sentinel: stands for an empty frame slot while a stack travels ----------
+
+PyObject *null_reduce(PyObject *, PyObject *) { return PyUnicode_FromString("NULL"); }
+
+PyMethodDef null_methods[] = {
+    {"__reduce__", null_reduce, METH_NOARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyObject *null_repr(PyObject *) { return PyUnicode_FromString("<NULL>"); }
+
+PyType_Slot null_slots[] = {
+    {Py_tp_methods, null_methods},
+    {Py_tp_repr, reinterpret_cast<void *>(null_repr)},
+    {Py_tp_doc, const_cast<char *>("Stands for an empty (NULL) frame slot (internal).")},
+    {0, nullptr},
+};
+
+PyType_Spec null_spec = {"teleporter._teleporter_impl.NullType", sizeof(PyObject), 0,
+                         Py_TPFLAGS_DEFAULT, null_slots};
+
+PyObject *g_null = nullptr; // one instance, kept alive for the life of the process
+
+// ---- functions -------------------------------------------------------------------------
+
+PyObject *py_capture(PyObject *, PyObject *args)
+{
+    int skip;
+    PyObject *main_globals;
+    if (!PyArg_ParseTuple(args, "iO!:capture", &skip, &PyDict_Type, &main_globals)) {
+        return nullptr;
+    }
+    return tp::capture_stack(skip, main_globals);
+}
+
+PyObject *py_resume(PyObject *, PyObject *args)
+{
+    PyObject *records, *result, *handled;
+    if (!PyArg_ParseTuple(args, "OOO:resume", &records, &result, &handled)) {
+        return nullptr;
+    }
+    return tp::resume_stack(records, result, handled);
+}
+
+PyObject *py_stack_depths(PyObject *, PyObject *arg)
+{
+    if (!PyCode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "stack_depths() expects a code object");
+        return nullptr;
+    }
+    std::string why;
+    const tp::CodeAnalysis *a = tp::analyse(reinterpret_cast<PyCodeObject *>(arg), why);
+    if (!a) {
+        PyErr_SetString(PyExc_ValueError, why.c_str());
+        return nullptr;
+    }
+    tp::Ref out = tp::Ref::steal(PyDict_New());
+    if (!out) {
+        return nullptr;
+    }
+    for (const tp::Instr &in : a->instrs) {
+        tp::Ref k = tp::Ref::steal(PyLong_FromLong(2L * in.opunit));
+        tp::Ref v = tp::Ref::steal(PyLong_FromLong(in.depth));
+        if (!k || !v || PyDict_SetItem(out.get(), k.get(), v.get()) < 0) {
+            return nullptr;
+        }
+    }
+    return out.release();
+}
+
+PyMethodDef methods[] = {
+    {"capture", py_capture, METH_VARARGS,
+     "capture(skip, main_globals) -> list of frame records, outermost first"},
+    {"resume", py_resume, METH_VARARGS,
+     "resume(records, result, handled_exception) -> runs the saved frames"},
+    {"stack_depths", py_stack_depths, METH_O,
+     "stack_depths(code) -> {byte offset of each opcode: stack depth before it (-1 if "
+     "unreachable)}"},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_teleporter_impl",
+    "teleporter's native core: stack capture, stack-depth analysis and native resume.", -1,
+    methods, nullptr, nullptr, nullptr, nullptr,
+};
+
+}  // namespace
+
+namespace tp {
+PyObject *null_object() { return g_null; }
+}  // namespace tp
+
+PyMODINIT_FUNC PyInit__teleporter_impl(void)
+{
+    std::string why;
+    if (!tp::check_interpreter(why)) {
+        PyErr_SetString(PyExc_ImportError, why.c_str());
+        return nullptr;
+    }
+    if (!tp::init_opcode_tables(why)) {
+        PyErr_Format(PyExc_ImportError, "teleporter cannot read this interpreter's opcodes: %s",
+                     why.c_str());
+        return nullptr;
+    }
+    tp::Ref m = tp::Ref::steal(PyModule_Create(&moduledef));
+    if (!m) {
+        return nullptr;
+    }
+    tp::Ref null_type = tp::Ref::steal(PyType_FromSpec(&null_spec));
+    if (!null_type) {
+        return nullptr;
+    }
+    g_null = PyType_GenericAlloc(reinterpret_cast<PyTypeObject *>(null_type.get()), 0);
+    if (!g_null || PyModule_AddObjectRef(m.get(), "NULL", g_null) < 0) {
+        return nullptr;
+    }
+    tp::CaptureError = PyErr_NewException("teleporter._teleporter_impl.CaptureError",
+                                          PyExc_RuntimeError, nullptr);
+    if (!tp::CaptureError ||
+        PyModule_AddObjectRef(m.get(), "CaptureError", tp::CaptureError) < 0) {
+        return nullptr;
+    }
+    if (!tp::resume_init(m.get())) {
+        return nullptr;
+    }
+    return m.release();
+}

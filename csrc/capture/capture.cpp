@@ -1,0 +1,175 @@
+#include "capture/capture.hpp"
+
+#include <string>
+#include <vector>
+
+#include "adapters/frame_adapter.hpp"
+#include "pyutil/refs.hpp"
+#include "stack_depth/stack_depth.hpp"
+
+namespace tp {
+
+PyObject *CaptureError = nullptr;
+
+namespace {
+
+std::string describe(PyCodeObject *co, int unit)
+{
+    const char *name = PyUnicode_AsUTF8(co->co_qualname);
+    const char *file = PyUnicode_AsUTF8(co->co_filename);
+    int line = PyCode_Addr2Line(co, unit * 2);
+    PyErr_Clear();
+    return std::string("`") + (name ? name : "?") + "` (" + (file ? file : "?") + ":" +
+           std::to_string(line) + ")";
+}
+
+PyObject *refuse(const std::string &msg)
+{
+    PyErr_SetString(CaptureError, msg.c_str());
+    return nullptr;
+}
+
+std::string short_repr(PyObject *o)
+{
+    if (PyType_Check(o)) {
+        return std::string("class ") + reinterpret_cast<PyTypeObject *>(o)->tp_name;
+    }
+    Ref r = Ref::steal(PyObject_Repr(o));
+    const char *s = r ? PyUnicode_AsUTF8(r.get()) : nullptr;
+    PyErr_Clear();
+    std::string out = s ? s : Py_TYPE(o)->tp_name;
+    return out.size() > 80 ? out.substr(0, 77) + "..." : out;
+}
+
+PyObject *slot(PyObject *v) { return v ? v : null_object(); }
+
+}  // namespace
+
+PyObject *capture_stack(int skip, PyObject *main_globals)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+    adapter::Frame *f = adapter::current_frame(tstate);
+    PyCodeObject *inner_code = nullptr;
+    bool inner_native = false;
+    for (int i = 0; i < skip; i++) {
+        if (!f) {
+            return refuse("no Python frame to capture");
+        }
+        inner_code = adapter::frame_code(f);
+        f = adapter::outer_frame(f, &inner_native);
+    }
+
+    Ref records = Ref::steal(PyList_New(0));
+    if (!records) {
+        return nullptr;
+    }
+    std::string why;
+    bool reached_main = false;
+    while (f) {
+        PyCodeObject *co = adapter::frame_code(f);
+        const int pos = adapter::frame_position(f);
+        if (adapter::is_generator_frame(f)) {
+            return refuse("cannot teleport from inside the generator or coroutine " +
+                          describe(co, pos) + ": only ordinary function frames can move");
+        }
+        const CodeAnalysis *a = analyse(co, why);
+        if (!a) {
+            return refuse("cannot analyse " + describe(co, pos) + ": " + why);
+        }
+        const int idx = a->containing(pos);
+        adapter::CallShape shape;
+        if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
+            if (inner_native) {
+                return refuse("cannot teleport from code called by native code: " +
+                              describe(inner_code, 0) + " was called by the interpreter " +
+                              "from " + describe(co, pos) + " (" + why + ")");
+            }
+            return refuse("cannot capture " + describe(co, pos) + ": " + why);
+        }
+        if (shape.depth > a->stacksize) {
+            return refuse("inconsistent stack depth in " + describe(co, pos));
+        }
+        PyObject **lp = adapter::frame_localsplus(f);
+        PyObject **stack = lp + a->nlocalsplus;
+        if (inner_native) {
+            // Only a call instruction that called the inner frame's function directly
+            // (e.g. f(*args) going through PyObject_Call) can be re-executed.
+            PyObject *callee = adapter::pending_callee(shape, stack);
+            PyObject *ccode = (callee && PyFunction_Check(callee))
+                                  ? PyFunction_GET_CODE(callee)
+                                  : nullptr;
+            if (ccode != reinterpret_cast<PyObject *>(inner_code)) {
+                return refuse("cannot teleport from code called by native code: " +
+                              describe(inner_code, 0) + " was called by " +
+                              (callee ? short_repr(callee) : std::string("native code")) +
+                              ", called from " + describe(co, pos));
+            }
+        }
+
+        Ref locals = Ref::steal(PyTuple_New(a->nlocalsplus));
+        Ref stk = Ref::steal(PyTuple_New(shape.depth));
+        if (!locals || !stk) {
+            return nullptr;
+        }
+        for (int i = 0; i < a->nlocalsplus; i++) {
+            PyTuple_SET_ITEM(locals.get(), i, Py_NewRef(slot(lp[i])));
+        }
+        for (int i = 0; i < shape.depth; i++) {
+            PyObject *v = stack[i];
+            if (i == shape.callable_slot || i == shape.null_slot) {
+                v = nullptr;
+            }
+            else if (i >= shape.args_begin && i < shape.args_end) {
+                v = Py_None;
+            }
+            else if (i == shape.callargs_slot) {
+                v = PyTuple_New(0);
+                PyTuple_SET_ITEM(stk.get(), i, v);
+                continue;
+            }
+            else if (i == shape.kwargs_slot) {
+                v = PyDict_New();
+                if (!v) {
+                    return nullptr;
+                }
+                PyTuple_SET_ITEM(stk.get(), i, v);
+                continue;
+            }
+            PyTuple_SET_ITEM(stk.get(), i, Py_NewRef(slot(v)));
+        }
+
+        PyObject *globals = adapter::frame_globals(f);
+        const bool optimized = co->co_flags & CO_OPTIMIZED;
+        const bool module_level = !optimized && adapter::frame_locals_mapping(f) == globals;
+        if (!optimized && !module_level) {
+            return refuse("cannot teleport from inside a class body: " + describe(co, pos));
+        }
+        if (module_level && globals != main_globals) {
+            return refuse("cannot teleport while a module is being imported: " +
+                          describe(co, pos));
+        }
+        PyObject *func = module_level ? Py_None : adapter::frame_function(f);
+        Ref rec = Ref::steal(Py_BuildValue("(OOOOOi)", co, func ? func : Py_None, globals,
+                                           locals.get(), stk.get(), a->at(idx).start));
+        if (!rec || PyList_Append(records.get(), rec.get()) < 0) {
+            return nullptr;
+        }
+        if (module_level) {
+            reached_main = true;
+            break;
+        }
+        inner_code = co;
+        f = adapter::outer_frame(f, &inner_native);
+    }
+    if (!reached_main) {
+        return refuse("teleport() must run in the main thread of a program started as a "
+                      "script, with -m or from stdin: no __main__ module frame was found "
+                      "on the stack");
+    }
+    if (PyList_Reverse(records.get()) < 0) {
+        return nullptr;
+    }
+    return records.release();
+}
+
+}  // namespace tp

@@ -1,0 +1,25 @@
+// Capture: read the calling thread's stack, from a given depth out to the __main__
+// module frame, into plain Python objects (one record per frame, outermost first).
+//
+// A record is the tuple (code, function-or-None, globals, localsplus, stack, call_at):
+//   localsplus  every fast local, cell and free variable slot (NULL as tp::null_object());
+//   stack       the value stack below and including the pending call, with the call's
+//               callable replaced by NULL and its arguments by None: the callable is
+//               what resume puts back (the next frame's resumer), so it never travels;
+//   call_at     code unit where the pending call instruction starts.
+#pragma once
+#include <Python.h>
+
+namespace tp {
+
+// The sentinel that stands for a NULL slot, borrowed.
+PyObject *null_object();
+
+// Raised (as a Python exception of this type) when the stack cannot be moved.
+extern PyObject *CaptureError;
+
+// `skip`: frames to leave out, counted from the innermost Python frame (teleporter's own
+// API frames). `main_globals`: the __main__ module's dict, which marks the bottom.
+PyObject *capture_stack(int skip, PyObject *main_globals);
+
+}  // namespace tp

@@ -1,0 +1,349 @@
+#include "resume/resume.hpp"
+
+#include <structmember.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/frame_adapter.hpp"
+#include "capture/capture.hpp"
+#include "pyutil/refs.hpp"
+#include "stack_depth/stack_depth.hpp"
+
+namespace tp {
+
+PyObject *ResumeError = nullptr;
+
+namespace {
+
+struct Prepared {
+    Ref code;
+    Ref func;    // NULL for the __main__ module frame
+    Ref globals;
+    std::vector<Ref> localsplus; // NULL slots stay NULL
+    std::vector<Ref> stack;
+    adapter::CallShape shape;
+    std::vector<PyObject *> args; // dummy call arguments (borrowed Py_None)
+    Ref kwnames;
+    int counter_before = 0;
+};
+
+struct Replay {
+    std::vector<Prepared> frames;
+    std::vector<Ref> resumers; // resumers[k] re-enters frame k; the last returns result
+    Ref result;
+    int armed = -1;
+    adapter::EvalFunc previous_eval = nullptr;
+    bool hook_installed = false;
+};
+
+Replay *g_replay = nullptr;
+
+// ---- the resumer type --------------------------------------------------------------
+
+struct ResumerObject {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    int index;
+};
+
+PyObject *enter_frame(int k);
+
+PyObject *resumer_vectorcall(PyObject *self, PyObject *const *, size_t, PyObject *)
+{
+    auto *r = reinterpret_cast<ResumerObject *>(self);
+    Replay *g = g_replay;
+    if (!g) {
+        PyErr_SetString(PyExc_RuntimeError, "teleporter resumer called outside a resume");
+        return nullptr;
+    }
+    if (r->index == static_cast<int>(g->frames.size())) {
+        return Py_NewRef(g->result.get());
+    }
+    return enter_frame(r->index);
+}
+
+PyMemberDef resumer_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ResumerObject, vectorcall), READONLY,
+     nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot resumer_slots[] = {
+    {Py_tp_members, resumer_members},
+    {Py_tp_call, reinterpret_cast<void *>(PyVectorcall_Call)},
+    {Py_tp_doc, const_cast<char *>("Re-enters one saved frame when called (internal).")},
+    {0, nullptr},
+};
+
+PyType_Spec resumer_spec = {"teleporter._teleporter_impl.Resumer", sizeof(ResumerObject), 0,
+                            Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL, resumer_slots};
+
+PyTypeObject *ResumerType = nullptr;
+
+PyObject *new_resumer(int index)
+{
+    auto *r = PyObject_New(ResumerObject, ResumerType);
+    if (r) {
+        r->vectorcall = resumer_vectorcall;
+        r->index = index;
+    }
+    return reinterpret_cast<PyObject *>(r);
+}
+
+// ---- the eval hook -------------------------------------------------------------------
+
+// Native recursion each replay level costs beyond what the original frame cost; measured
+// per version by tests/test_scenarios.py::test_recursion_headroom.
+void uninstall_hook(Replay *g)
+{
+    if (g->hook_installed) {
+        adapter::set_eval_func(g->previous_eval);
+        g->hook_installed = false;
+    }
+}
+
+PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
+{
+    Replay *g = g_replay;
+    if (!g || g->armed < 0 ||
+        reinterpret_cast<PyObject *>(adapter::frame_code(frame)) !=
+            g->frames[static_cast<size_t>(g->armed)].code.get()) {
+        return adapter::eval_default(tstate, frame, throwflag);
+    }
+    const int k = g->armed;
+    g->armed = -1;
+    Prepared &p = g->frames[static_cast<size_t>(k)];
+
+    std::vector<PyObject *> locals(p.localsplus.size());
+    for (size_t i = 0; i < locals.size(); i++) {
+        locals[i] = p.localsplus[i].get();
+    }
+    std::vector<PyObject *> stack(p.stack.size());
+    for (size_t i = 0; i < stack.size(); i++) {
+        stack[i] = p.stack[i].get();
+    }
+    stack[static_cast<size_t>(p.shape.callable_slot)] =
+        g->resumers[static_cast<size_t>(k + 1)].get();
+    stack[static_cast<size_t>(p.shape.null_slot)] = nullptr;
+    adapter::patch_frame(frame, locals.data(), stack.data(), static_cast<int>(stack.size()),
+                         p.shape.restart);
+    // The frame holds its own references now: drop ours, so that the program alone
+    // decides how long its objects live.
+    p.localsplus.clear();
+    p.stack.clear();
+    if (k + 1 == static_cast<int>(g->frames.size())) {
+        uninstall_hook(g); // innermost: calls inline and specialise again from here on
+    }
+    // Give back the native recursion the replay itself spent reaching this frame, for as
+    // long as the frame runs: the original program did not spend it.
+    int *counter = adapter::native_recursion_counter(tstate);
+    const int credit = p.counter_before - *counter + adapter::kReplayEntryCost;
+    *counter += credit;
+    PyObject *r = adapter::eval_default(tstate, frame, throwflag);
+    *counter -= credit;
+    return r;
+}
+
+PyObject *enter_frame(int k)
+{
+    Replay *g = g_replay;
+    Prepared &p = g->frames[static_cast<size_t>(k)];
+    PyThreadState *tstate = PyThreadState_Get();
+    p.counter_before = *adapter::native_recursion_counter(tstate);
+    g->armed = k;
+    PyObject *r;
+    if (!p.func) {
+        r = PyEval_EvalCode(p.code.get(), p.globals.get(), p.globals.get());
+    }
+    else {
+        Py_ssize_t nargs = static_cast<Py_ssize_t>(p.args.size()) -
+                           (p.kwnames ? PyTuple_GET_SIZE(p.kwnames.get()) : 0);
+        r = PyObject_Vectorcall(p.func.get(), p.args.data(), static_cast<size_t>(nargs),
+                                p.kwnames.get());
+    }
+    if (g->armed == k) { // the hook never saw the frame: nothing of it ran
+        g->armed = -1;
+        Py_XDECREF(r);
+        PyErr_SetString(ResumeError, "a saved frame could not be re-entered");
+        return nullptr;
+    }
+    return r;
+}
+
+// ---- validation ----------------------------------------------------------------------
+
+bool fail(const std::string &msg)
+{
+    PyErr_SetString(ResumeError, msg.c_str());
+    return false;
+}
+
+bool prepare(PyObject *rec, size_t k, size_t nframes, Prepared &p)
+{
+    const std::string where = "frame " + std::to_string(k) + ": ";
+    if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 6) {
+        return fail(where + "malformed record");
+    }
+    PyObject *code = PyTuple_GET_ITEM(rec, 0);
+    PyObject *func = PyTuple_GET_ITEM(rec, 1);
+    PyObject *globals = PyTuple_GET_ITEM(rec, 2);
+    PyObject *locals = PyTuple_GET_ITEM(rec, 3);
+    PyObject *stack = PyTuple_GET_ITEM(rec, 4);
+    PyObject *call_at = PyTuple_GET_ITEM(rec, 5);
+    if (!PyCode_Check(code) || !PyDict_Check(globals) || !PyTuple_Check(locals) ||
+        !PyTuple_Check(stack) || !PyLong_Check(call_at) ||
+        !(func == Py_None || PyFunction_Check(func))) {
+        return fail(where + "malformed record");
+    }
+    auto *co = reinterpret_cast<PyCodeObject *>(code);
+    const bool module_level = func == Py_None;
+    if (module_level != (k == 0) || module_level == bool(co->co_flags & CO_OPTIMIZED)) {
+        return fail(where + "frame kind does not match its position in the stack");
+    }
+    if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
+        return fail(where + "generator frames cannot be rebuilt here");
+    }
+    std::string why;
+    const CodeAnalysis *a = analyse(co, why);
+    if (!a) {
+        return fail(where + why);
+    }
+    int overflow = 0;
+    long at = PyLong_AsLongAndOverflow(call_at, &overflow);
+    if (overflow || at < 0 || at > INT32_MAX) {
+        return fail(where + "call position out of range");
+    }
+    const int idx = a->starting_at(static_cast<int>(at));
+    if (idx < 0) {
+        return fail(where + "call position is not an instruction boundary");
+    }
+    if (!adapter::call_shape(*a, idx, &p.shape, why)) {
+        return fail(where + why);
+    }
+    if (a->at(idx).depth < 0 || p.shape.depth > a->stacksize ||
+        PyTuple_GET_SIZE(stack) != p.shape.depth) {
+        return fail(where + "value stack size does not match the code");
+    }
+    if (PyTuple_GET_SIZE(locals) != a->nlocalsplus) {
+        return fail(where + "number of locals does not match the code");
+    }
+    PyObject *null = null_object();
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(locals); i++) {
+        PyObject *v = PyTuple_GET_ITEM(locals, i);
+        p.localsplus.push_back(v == null ? Ref() : Ref::borrow(v));
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(stack); i++) {
+        PyObject *v = PyTuple_GET_ITEM(stack, i);
+        p.stack.push_back(v == null ? Ref() : Ref::borrow(v));
+    }
+    p.code = Ref::borrow(code);
+    p.globals = Ref::borrow(globals);
+    if (!module_level) {
+        if (PyFunction_GET_CODE(func) == code) {
+            p.func = Ref::borrow(func);
+        }
+        else {
+            // The function at hand runs other code (e.g. a module that changed): run the
+            // saved code with the function's globals instead.
+            Ref fn = Ref::steal(PyFunction_NewWithQualName(code, globals, co->co_qualname));
+            if (!fn) {
+                return false;
+            }
+            if (co->co_nfreevars > 0) {
+                Ref cells = Ref::steal(PyTuple_New(co->co_nfreevars));
+                if (!cells) {
+                    return false;
+                }
+                for (int i = 0; i < co->co_nfreevars; i++) {
+                    PyObject *cell = PyCell_New(nullptr);
+                    if (!cell) {
+                        return false;
+                    }
+                    PyTuple_SET_ITEM(cells.get(), i, cell);
+                }
+                if (PyFunction_SetClosure(fn.get(), cells.get()) < 0) {
+                    return false;
+                }
+            }
+            p.func = fn;
+        }
+        // Dummy arguments that bind to any signature of this code: every positional
+        // parameter and every keyword-only one gets None.
+        const int npos = co->co_argcount;
+        const int nkw = co->co_kwonlyargcount;
+        p.args.assign(static_cast<size_t>(npos + nkw), Py_None);
+        if (nkw) {
+            Ref names = Ref::steal(PyObject_GetAttrString(code, "co_varnames"));
+            if (!names) {
+                return false;
+            }
+            Ref kw = Ref::steal(PyTuple_GetSlice(names.get(), npos, npos + nkw));
+            if (!kw) {
+                return false;
+            }
+            p.kwnames = kw;
+        }
+    }
+    (void)nframes;
+    return true;
+}
+
+}  // namespace
+
+bool resume_init(PyObject *module)
+{
+    ResumerType = reinterpret_cast<PyTypeObject *>(PyType_FromSpec(&resumer_spec));
+    if (!ResumerType) {
+        return false;
+    }
+    ResumeError = PyErr_NewException("teleporter._teleporter_impl.ResumeError",
+                                     PyExc_ValueError, nullptr);
+    return ResumeError && PyModule_AddObjectRef(module, "ResumeError", ResumeError) == 0;
+}
+
+PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception)
+{
+    if (g_replay) {
+        PyErr_SetString(ResumeError, "a resume is already in progress");
+        return nullptr;
+    }
+    if (!PyList_Check(records) || PyList_GET_SIZE(records) == 0) {
+        PyErr_SetString(ResumeError, "no frames to resume");
+        return nullptr;
+    }
+    if (handled_exception != Py_None && !PyExceptionInstance_Check(handled_exception)) {
+        PyErr_SetString(ResumeError, "malformed handled exception");
+        return nullptr;
+    }
+    auto g = std::make_unique<Replay>();
+    const size_t n = static_cast<size_t>(PyList_GET_SIZE(records));
+    g->frames.resize(n);
+    for (size_t k = 0; k < n; k++) {
+        if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, n,
+                     g->frames[k])) {
+            return nullptr;
+        }
+    }
+    for (size_t k = 0; k <= n; k++) {
+        Ref r = Ref::steal(new_resumer(static_cast<int>(k)));
+        if (!r) {
+            return nullptr;
+        }
+        g->resumers.push_back(r);
+    }
+    g->result = Ref::borrow(result);
+
+    g_replay = g.get();
+    g->previous_eval = adapter::get_eval_func();
+    adapter::set_eval_func(eval_hook);
+    g->hook_installed = true;
+    PyErr_SetHandledException(handled_exception == Py_None ? nullptr : handled_exception);
+    PyObject *r = enter_frame(0);
+    uninstall_hook(g.get());
+    g_replay = nullptr;
+    return r;
+}
+
+}  // namespace tp

@@ -1,0 +1,26 @@
+// Resume: rebuild a captured chain of frames and run it ("replay under an eval hook").
+//
+// CPython allocates, links and pops every frame itself; teleporter only fills each new
+// frame before its first instruction runs. For frame k (outermost first) a resumer arms
+// the eval-frame hook with frame k's record and calls frame k's function with dummy
+// arguments (the __main__ frame is entered with PyEval_EvalCode). The hook recognises
+// the armed code, writes the saved locals and value stack, and starts the frame *at* its
+// pending call, with resumer k+1 in place of the callable: re-executing that call builds
+// frame k+1 nested inside frame k, so return values, exceptions, tracebacks and f_back
+// flow through the interpreter's own call instruction. The innermost frame's call gets a
+// resumer that simply returns `result`, and the hook is removed once it is patched.
+#pragma once
+#include <Python.h>
+
+namespace tp {
+
+// Raised when a payload's frames are not valid for this interpreter (before anything runs).
+extern PyObject *ResumeError;
+
+bool resume_init(PyObject *module);
+
+// records: as produced by capture_stack (after travelling). Returns what the outermost
+// frame returns (None for a module), or NULL with the program's exception set.
+PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception);
+
+}  // namespace tp

@@ -1,0 +1,15 @@
+"""teleporter: move a running Python program to another process, natively.
+
+    import teleporter
+    teleporter.teleport()   # the rest of the program runs in a new local process
+"""
+
+from __future__ import annotations
+
+from . import _teleporter_impl  # noqa: F401  (refuses an unsupported interpreter at import)
+from ._api import teleport, tp_bash, tp_dummy, tp_shell
+from .errors import PayloadError, TeleportError
+
+__version__ = "0.1.0"
+
+__all__ = ["teleport", "tp_dummy", "tp_bash", "tp_shell", "TeleportError", "PayloadError"]

@@ -1,0 +1,42 @@
+"""The public entry points. Each adds a fixed number of frames above the user's frame;
+``_move`` is told how many, so that capture starts exactly at the user's frame."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping
+
+from . import _state
+from .transports import subprocess as _subprocess
+
+
+def _move(depth: int, command: tuple[str, ...], python: str | None,
+          env: Mapping[str, str] | None, cwd: str | None) -> None:
+    payload = _state.snapshot(depth + 1, None, cwd=cwd)
+    _subprocess.hand_off(payload, command, python or sys.executable, env)
+
+
+def teleport(*command: str, python: str | None = None, env: Mapping[str, str] | None = None,
+             cwd: str | os.PathLike[str] | None = None) -> None:
+    """Continue the running program in a new process; the caller never returns here.
+
+    With no ``command`` the new process is local and runs the same interpreter. Otherwise
+    ``command`` is an argv prefix that runs one shell command line on the target, e.g.
+    ``teleport("bash", "-c")``. In the new process this call returns None. Raises
+    :class:`TeleportError` (and the program keeps running here) when the stack cannot move.
+    """
+    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None)
+
+
+def tp_dummy(**kwargs: object) -> None:
+    """pyteleport's name for a local teleport: ``teleport(**kwargs)``."""
+    _move(1, (), kwargs.pop("python", None), kwargs.pop("env", None), kwargs.pop("cwd", None))  # type: ignore[arg-type]
+
+
+def tp_shell(*shell_args: str, **kwargs: object) -> None:
+    """pyteleport's name: ``teleport(*shell_args, **kwargs)``."""
+    _move(1, shell_args, kwargs.pop("python", None), kwargs.pop("env", None), kwargs.pop("cwd", None))  # type: ignore[arg-type]
+
+
+tp_bash = tp_shell

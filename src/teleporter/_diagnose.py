@@ -1,0 +1,108 @@
+"""Finds which object made serialization fail, and where it lives.
+
+Runs only after a failure: it pickles the state piece by piece and walks into the first
+piece that fails (items, keys, attributes) down to the deepest object that still fails
+on its own, then names the frame, the variable and the path to that object.
+"""
+
+from __future__ import annotations
+
+import io
+import types
+from typing import Any, Iterator
+
+from . import _pickling
+from . import _teleporter_impl as _impl
+
+
+def _fails(obj: Any) -> BaseException | None:
+    try:
+        _pickling.Pickler(io.BytesIO(), _pickling.PROTOCOL).dump(obj)
+    except Exception as e:
+        return e
+    return None
+
+
+def _children(obj: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield f"[{k!r}]", v
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield f"[{i}]", v
+    elif isinstance(obj, (set, frozenset)):
+        for v in obj:
+            yield f" (item {v!r})", v
+    else:
+        d = getattr(obj, "__dict__", None)
+        if isinstance(d, dict):
+            for k, v in d.items():
+                yield f".{k}", v
+        for cls in type(obj).__mro__:
+            for name in cls.__dict__.get("__slots__", ()):
+                if hasattr(obj, name):
+                    yield f".{name}", getattr(obj, name)
+
+
+def _deepest(obj: Any, path: str, err: BaseException, seen: set[int]) -> tuple[str, Any, BaseException]:
+    seen.add(id(obj))
+    for step, child in _children(obj):
+        if id(child) in seen:
+            continue
+        e = _fails(child)
+        if e is not None:
+            return _deepest(child, path + step, e, seen)
+    return path, obj, err
+
+
+def _local_names(code: types.CodeType) -> list[str]:
+    n = len(code.co_varnames) + len(code.co_cellvars) + len(code.co_freevars)
+    names = []
+    for i in range(n):
+        try:
+            names.append(code._varname_from_oparg(i))  # type: ignore[attr-defined]
+        except Exception:
+            break
+    return names
+
+
+def _where(code: types.CodeType, at: int) -> str:
+    line = None
+    for start, end, lineno in code.co_lines():
+        if start <= 2 * at < end:
+            line = lineno
+    return f"`{code.co_qualname}` ({code.co_filename}:{line})"
+
+
+def _report(what: str, obj: Any, err: BaseException) -> str:
+    path, bad, e = _deepest(obj, what, err, set())
+    return f"{path} is a {type(bad).__module__}.{type(bad).__qualname__} that cannot be moved ({type(e).__name__}: {e})"
+
+
+def culprit(frames: list[Any], main_globals: dict[str, Any], handled: Any, err: BaseException) -> str:
+    for code, _func, _g, localsplus, stack, at in reversed(frames):
+        where = _where(code, at)
+        names = _local_names(code)
+        for i, value in enumerate(localsplus):
+            if value is _impl.NULL:
+                continue
+            if isinstance(value, types.CellType):
+                try:
+                    value = value.cell_contents
+                except ValueError:
+                    continue
+            e = _fails(value)
+            if e is not None:
+                name = names[i] if i < len(names) else f"<slot {i}>"
+                return f"cannot teleport: in {where}, local variable " + _report(f"`{name}`", value, e)
+        for i, value in enumerate(stack):
+            e = _fails(value) if value is not _impl.NULL else None
+            if e is not None:
+                return f"cannot teleport: in {where}, " + _report(f"the value stack item {i}", value, e)
+    for name, value in main_globals.items():
+        e = _fails(value)
+        if e is not None:
+            return "cannot teleport: global variable " + _report(f"`{name}`", value, e)
+    if handled is not None and _fails(handled) is not None:
+        return "cannot teleport: " + _report("the exception being handled", handled, err)
+    return f"cannot teleport: the program's state cannot be serialized ({type(err).__name__}: {err})"

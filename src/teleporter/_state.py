@@ -1,0 +1,98 @@
+"""What a move carries: the captured stack, the __main__ namespace and interpreter state.
+
+``snapshot()`` runs at the origin and returns the payload bytes; ``restore()`` runs at the
+destination and continues the program. Both are called with no teleporter frame between
+them and the user's code other than the documented API frames.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+from . import _payload, _pickling
+from . import _teleporter_impl as _impl
+from .errors import PayloadError, TeleportError
+
+
+def _check_threads() -> None:
+    others = [
+        t.name
+        for t in threading.enumerate()
+        if t is not threading.current_thread() and not t.daemon and t.is_alive()
+    ]
+    if others:
+        raise TeleportError(
+            "cannot teleport while other threads are running (their state cannot move): "
+            + ", ".join(repr(n) for n in others)
+        )
+
+
+def snapshot(depth: int, result: Any, cwd: str | None = None) -> bytes:
+    """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
+    and serializes everything the destination needs."""
+    if threading.current_thread() is not threading.main_thread():
+        raise TeleportError("teleport() must be called from the main thread")
+    _check_threads()
+    main = sys.modules["__main__"]
+    try:
+        frames = _impl.capture(depth + 1, main.__dict__)
+    except _impl.CaptureError as e:
+        raise TeleportError(str(e)) from None
+    records = [
+        (code, func, _pickling.globals_ref(g), localsplus, stack, at)
+        for code, func, g, localsplus, stack, at in frames
+    ]
+    state = {
+        "frames": records,
+        "main": dict(main.__dict__),
+        "handled": sys.exception(),
+        "result": result,
+        "argv": list(sys.argv),
+        "path": list(sys.path),
+        "cwd": cwd if cwd is not None else os.getcwd(),
+        "recursionlimit": sys.getrecursionlimit(),
+        "random": sys.modules["random"].getstate() if "random" in sys.modules else None,
+    }
+    try:
+        body = _pickling.dumps(state)
+    except Exception as e:
+        from ._diagnose import culprit
+
+        raise TeleportError(culprit(frames, main.__dict__, sys.exception(), e)) from None
+    return _payload.pack_header(body) + body
+
+
+def restore(body: bytes | bytearray) -> Any:
+    """Rebuilds the state and runs the saved frames; returns when the program finishes."""
+    import types
+
+    main = types.ModuleType("__main__")
+    sys.modules["__main__"] = main
+    try:
+        state = _pickling.loads(body)
+    except Exception as e:
+        raise PayloadError(f"cannot rebuild the program's state: {type(e).__name__}: {e}") from None
+    if not isinstance(state, dict) or "frames" not in state:
+        raise PayloadError("malformed payload: no frames")
+    main.__dict__.update(state["main"])
+    sys.argv[:] = state["argv"]
+    sys.path[:] = state["path"]
+    try:
+        os.chdir(state["cwd"])
+    except OSError as e:
+        raise PayloadError(f"cannot enter the program's working directory {state['cwd']!r}: {e.strerror}") from None
+    sys.setrecursionlimit(state["recursionlimit"])
+    if state["random"] is not None:
+        import random
+
+        random.setstate(state["random"])
+    records = state["frames"]
+    del state["main"], state["frames"]
+    try:
+        return _impl.resume(records, state["result"], state["handled"])
+    except _impl.ResumeError as e:
+        raise PayloadError(str(e)) from None
+
