@@ -136,7 +136,11 @@ PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
 {
     return _PyEval_EvalFrameDefault(tstate, f, throwflag);
 }
+// Measured: a replayed level costs nothing beyond the frame's own unit on the shared
+// counter (tests/test_scenarios.py::test_recursion_headroom checks it).
 const int kReplayEntryCost = 0;
+int *python_recursion_counter(PyThreadState *tstate) { return &tstate->recursion_remaining; }
+int python_recursion_limit(PyThreadState *tstate) { return tstate->recursion_limit; }
 int *native_recursion_counter(PyThreadState *tstate) { return &tstate->recursion_remaining; }
 
 bool check_layout(std::string &why)

@@ -136,7 +136,12 @@ PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
 {
     return _PyEval_EvalFrameDefault(tstate, f, throwflag);
 }
-const int kReplayEntryCost = 0;
+// Measured: each replayed level spends 2 units of c_recursion_remaining (the call into
+// the resumer and the evaluator's entry from C) that an inlined call does not spend
+// (tests/test_scenarios.py::test_recursion_headroom checks it).
+const int kReplayEntryCost = 2;
+int *python_recursion_counter(PyThreadState *tstate) { return &tstate->py_recursion_remaining; }
+int python_recursion_limit(PyThreadState *tstate) { return tstate->py_recursion_limit; }
 int *native_recursion_counter(PyThreadState *tstate) { return &tstate->c_recursion_remaining; }
 
 bool check_layout(std::string &why)

@@ -88,6 +88,9 @@ PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag);
 // The counter that native recursion is charged against (3.11 shares it with Python
 // frames; 3.12+ has a C-only counter). Replay gives back what its own C levels cost.
 int *native_recursion_counter(PyThreadState *tstate);
+// The counter that Python frames are charged against, and its limit.
+int *python_recursion_counter(PyThreadState *tstate);
+int python_recursion_limit(PyThreadState *tstate);
 // What entering one replayed frame costs on that counter beyond what the resumer measured
 // before the eval hook ran (the evaluator's own entry), measured per version.
 extern const int kReplayEntryCost;

@@ -94,8 +94,6 @@ PyObject *new_resumer(int index)
 
 // ---- the eval hook -------------------------------------------------------------------
 
-// Native recursion each replay level costs beyond what the original frame cost; measured
-// per version by tests/test_scenarios.py::test_recursion_headroom.
 void uninstall_hook(Replay *g)
 {
     if (g->hook_installed) {
@@ -340,7 +338,14 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     adapter::set_eval_func(eval_hook);
     g->hook_installed = true;
     PyErr_SetHandledException(handled_exception == Py_None ? nullptr : handled_exception);
+    // The destination's own start-up frames sit below the program's __main__ frame; the
+    // original had none there. Give their recursion budget back while the program runs.
+    PyThreadState *tstate = PyThreadState_Get();
+    int *py_counter = adapter::python_recursion_counter(tstate);
+    const int base = adapter::python_recursion_limit(tstate) - *py_counter;
+    *py_counter += base;
     PyObject *r = enter_frame(0);
+    *py_counter -= base;
     uninstall_hook(g.get());
     g_replay = nullptr;
     return r;

@@ -18,8 +18,8 @@ from .errors import PayloadError
 
 def _report_uncaught(e: BaseException) -> None:
     tb = e.__traceback__
-    # Drop this module's frame: the program's traceback starts at its __main__ frame.
-    while tb is not None and tb.tb_frame.f_globals.get("__name__") == __name__:
+    # Drop teleporter's own frames: the program's traceback starts at its __main__ frame.
+    while tb is not None and str(tb.tb_frame.f_globals.get("__name__")).startswith("teleporter."):
         tb = tb.tb_next
     e.__traceback__ = tb
     sys.excepthook(type(e), e, tb)
