@@ -5,6 +5,7 @@
 
 #include "adapters/frame_adapter.hpp"
 #include "pyutil/refs.hpp"
+#include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
 
 namespace tp {
@@ -95,9 +96,13 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
             // Only a call instruction that called the inner frame's function directly
             // (e.g. f(*args) going through PyObject_Call) can be re-executed.
             PyObject *callee = adapter::pending_callee(shape, stack);
-            PyObject *ccode = (callee && PyFunction_Check(callee))
-                                  ? PyFunction_GET_CODE(callee)
-                                  : nullptr;
+            PyObject *ccode = nullptr;
+            if (callee && PyFunction_Check(callee)) {
+                ccode = PyFunction_GET_CODE(callee);
+            }
+            else if (callee) {
+                ccode = resumer_target_code(callee); // a frame rebuilt by a resume
+            }
             if (ccode != reinterpret_cast<PyObject *>(inner_code)) {
                 return refuse("cannot teleport from code called by native code: " +
                               describe(inner_code, 0) + " was called by " +

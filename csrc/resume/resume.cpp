@@ -92,6 +92,22 @@ PyObject *new_resumer(int index)
     return reinterpret_cast<PyObject *>(r);
 }
 
+}  // namespace
+
+PyObject *resumer_target_code(PyObject *callee)
+{
+    if (!ResumerType || !g_replay || Py_TYPE(callee) != ResumerType) {
+        return nullptr;
+    }
+    const int k = reinterpret_cast<ResumerObject *>(callee)->index;
+    if (k < 0 || k >= static_cast<int>(g_replay->frames.size())) {
+        return nullptr;
+    }
+    return g_replay->frames[static_cast<size_t>(k)].code.get();
+}
+
+namespace {
+
 // ---- the eval hook -------------------------------------------------------------------
 
 void uninstall_hook(Replay *g)

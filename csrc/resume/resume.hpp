@@ -19,6 +19,10 @@ extern PyObject *ResumeError;
 
 bool resume_init(PyObject *module);
 
+// The code a resumer re-enters when `callee` is one of the running replay's resumers,
+// else NULL (borrowed). A resumed frame that teleports again sits inside such a call.
+PyObject *resumer_target_code(PyObject *callee);
+
 // records: as produced by capture_stack (after travelling). Returns what the outermost
 // frame returns (None for a module), or NULL with the program's exception set.
 PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception);

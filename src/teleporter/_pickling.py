@@ -161,6 +161,10 @@ class Pickler(pickle.Pickler):
             except ValueError:
                 state = _EMPTY
             return _make_cell, (), state, None, None, _cell_setstate
+        if t is classmethod or t is staticmethod:
+            return t, (obj.__func__,), obj.__dict__ or None
+        if t is property:
+            return property, (obj.fget, obj.fset, obj.fdel, obj.__doc__)
         if t is types.ModuleType:
             return _import, (obj.__name__,)
         if isinstance(obj, type) and policy.defined_by_value(obj):

@@ -18,7 +18,11 @@ import sys
 import threading
 from typing import IO, Mapping, NoReturn, Sequence
 
-BOOT = "import teleporter._boot as b; b.main()"
+# Where this teleporter was imported from, absolute: the destination finds the same one
+# even when the origin relied on a relative PYTHONPATH and has changed directory since.
+_HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PARENT = os.path.dirname(_HOME)
+BOOT = f"import sys; sys.path.insert(0, {_PARENT!r}); import teleporter._boot as b; b.main()"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 

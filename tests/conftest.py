@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+SCENARIOS = HERE / "scenarios"
+REFUSALS = HERE / "refusals"
+FORKSHIM = HERE / "forkshim"
+
+
+def run_program(path, *args, stdin=b"", reference=False, timeout=120, env=None, cwd=None):
+    """Runs a program as a real subprocess; `reference=True` puts the fork-based stand-in
+    for teleporter first on the path."""
+    e = dict(os.environ)
+    if reference:
+        e["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FORKSHIM), e.get("PYTHONPATH")]))
+    e.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=e,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def run():
+    return run_program
