@@ -4,51 +4,100 @@ move must look like). Output, tracebacks and exit code must be identical, and ea
 scenario's own expectations must hold, so both cannot be wrong together."""
 
 import pytest
-
 from conftest import SCENARIOS, run_program
 
 # scenario -> (args, expected exit code, lines that must appear in stdout)
 EXPECT = {
     "module_level": ((), 0, ["moved: True", "42 ['a', 'b'] __main__"]),
     "nested_pending": (
-        (), 0,
+        (),
+        0,
         ["result: ({'k': 1}, ['middle', (7, 'g-result', 3, 9), 'tail'], 2)", "moved: True"],
     ),
-    "loops": ((), 0, [
-        "['0x1a', '0x1b', '1y2a', '1y2b', '2z3a', '2z3b', 'for-else', 'while-else 5', 5]",
-        "(2, 'z')", "moved: True"]),
+    "loops": (
+        (),
+        0,
+        [
+            "['0x1a', '0x1b', '1y2a', '1y2b', '2z3a', '2z3b', 'for-else', 'while-else 5', 5]",
+            "(2, 'z')",
+            "moved: True",
+        ],
+    ),
     "closures": ((), 0, ["((2, [1, 2]), True)", "15", "moved: True"]),
-    "try_with": ((), 0, [
-        "inside try, holding outer", "inner finally", "else branch", "exit outer None",
-        "exit second KeyError", "caught KeyError('after move')", "moved: True"]),
-    "in_except": ((), 0, [
-        "exc_info: ValueError original problem",
-        "exception(): ValueError('original problem')",
-        "re-raised: ValueError('original problem')",
-        "innermost sees IndexError('inner')",
-        "outer handler sees KeyError('outer')",
-        "after both: None", "moved: True"]),
-    "unwind_after_move": ((), 0, [
-        "recovered ['mid finally', 'top caught raised after the move', 'top finally']",
-        "moved: True"]),
+    "try_with": (
+        (),
+        0,
+        [
+            "inside try, holding outer",
+            "inner finally",
+            "else branch",
+            "exit outer None",
+            "exit second KeyError",
+            "caught KeyError('after move')",
+            "moved: True",
+        ],
+    ),
+    "in_except": (
+        (),
+        0,
+        [
+            "exc_info: ValueError original problem",
+            "exception(): ValueError('original problem')",
+            "re-raised: ValueError('original problem')",
+            "innermost sees IndexError('inner')",
+            "outer handler sees KeyError('outer')",
+            "after both: None",
+            "moved: True",
+        ],
+    ),
+    "unwind_after_move": (
+        (),
+        0,
+        [
+            "recovered ['mid finally', 'top caught raised after the move', 'top finally']",
+            "moved: True",
+        ],
+    ),
     "uncaught": ((), 1, ["moved: True"]),
     "deep_recursion": ((), 0, ["4 down", "moved: True"]),
     "headroom": ((), 0, ["moved: True"]),
-    "calls": ((), 0, [
-        "('wrapped', 20)", "('wrapped', 10)", "5", "('deco', (1, 2, 3))", "moved: True"]),
+    "calls": (
+        (),
+        0,
+        ["('wrapped', 20)", "('wrapped', 10)", "5", "('deco', (1, 2, 3))", "moved: True"],
+    ),
     "comprehensions": (
-        (), 0, ["[0, 1, 4, 9] {0: [], 1: [0], 2: [0, 1], 3: [0, 1, 4]} [0, 1]", "moved: True"]),
-    "globals_identity": ((), 0, [
-        "rebound before rebound after", "type(p) is Point: True True",
-        "alias: True cycle: True shared: True", "globals: True True",
-        "module: __main__ __main__ __main__", "moved: True"]),
+        (),
+        0,
+        ["[0, 1, 4, 9] {0: [], 1: [0], 2: [0, 1], 3: [0, 1, 4]} [0, 1]", "moved: True"],
+    ),
+    "globals_identity": (
+        (),
+        0,
+        [
+            "rebound before rebound after",
+            "type(p) is Point: True True",
+            "alias: True cycle: True shared: True",
+            "globals: True True",
+            "module: __main__ __main__ __main__",
+            "moved: True",
+        ],
+    ),
     "exit_code": ((), 7, ["moved: True"]),
-    "stdin_echo": ((), 0, [
-        "before: one", "after: two", "rest: ['three', 'four']", "moved: True"]),
+    "stdin_echo": ((), 0, ["before: one", "after: two", "rest: ['three', 'four']", "moved: True"]),
     "twice": ((), 0, ["distinct processes: 3"]),
-    "interpreter_state": (("alpha", "beta"), 0, [
-        "argv: ['alpha', 'beta']", "random: 0.4407325991753527", "limit: 4321", "path tail: /nonexistent/extra",
-        "cwd kept: True", "moved: True"]),
+    "interpreter_state": (
+        ("alpha", "beta"),
+        0,
+        [
+            "argv: ['alpha', 'beta']",
+            "random: 0.4407325991753527",
+            "limit: 4321",
+            "path tail: /nonexistent/extra",
+            "cwd kept: True",
+            "moved: True",
+        ],
+    ),
     "seed_names": ((), 0, ["env: from-env", "processes: 5"]),
 }
 

@@ -1,7 +1,7 @@
 """teleporter: move a running Python program to another process, natively.
 
-    import teleporter
-    teleporter.teleport()   # the rest of the program runs in a new local process
+import teleporter
+teleporter.teleport()   # the rest of the program runs in a new local process
 """
 
 from __future__ import annotations

@@ -11,14 +11,23 @@ from . import _state
 from .transports import subprocess as _subprocess
 
 
-def _move(depth: int, command: tuple[str, ...], python: str | None,
-          env: Mapping[str, str] | None, cwd: str | None) -> None:
+def _move(
+    depth: int,
+    command: tuple[str, ...],
+    python: str | None,
+    env: Mapping[str, str] | None,
+    cwd: str | None,
+) -> None:
     payload = _state.snapshot(depth + 1, None, cwd=cwd)
     _subprocess.hand_off(payload, command, python or sys.executable, env)
 
 
-def teleport(*command: str, python: str | None = None, env: Mapping[str, str] | None = None,
-             cwd: str | os.PathLike[str] | None = None) -> None:
+def teleport(
+    *command: str,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> None:
     """Continue the running program in a new process; the caller never returns here.
 
     With no ``command`` the new process is local and runs the same interpreter. Otherwise
@@ -29,14 +38,24 @@ def teleport(*command: str, python: str | None = None, env: Mapping[str, str] | 
     _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None)
 
 
-def tp_dummy(**kwargs: object) -> None:
+def tp_dummy(
+    *,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> None:
     """pyteleport's name for a local teleport: ``teleport(**kwargs)``."""
-    _move(1, (), kwargs.pop("python", None), kwargs.pop("env", None), kwargs.pop("cwd", None))  # type: ignore[arg-type]
+    _move(1, (), python, env, os.fspath(cwd) if cwd is not None else None)
 
 
-def tp_shell(*shell_args: str, **kwargs: object) -> None:
-    """pyteleport's name: ``teleport(*shell_args, **kwargs)``."""
-    _move(1, shell_args, kwargs.pop("python", None), kwargs.pop("env", None), kwargs.pop("cwd", None))  # type: ignore[arg-type]
+def tp_shell(
+    *shell_args: str,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> None:
+    """pyteleport's name: ``teleport(*shell_args, **kwargs)``; ``tp_bash`` is the same."""
+    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None)
 
 
 tp_bash = tp_shell

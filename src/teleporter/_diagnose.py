@@ -44,7 +44,9 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
                     yield f".{name}", getattr(obj, name)
 
 
-def _deepest(obj: Any, path: str, err: BaseException, seen: set[int]) -> tuple[str, Any, BaseException]:
+def _deepest(
+    obj: Any, path: str, err: BaseException, seen: set[int]
+) -> tuple[str, Any, BaseException]:
     seen.add(id(obj))
     for step, child in _children(obj):
         if id(child) in seen:
@@ -76,10 +78,13 @@ def _where(code: types.CodeType, at: int) -> str:
 
 def _report(what: str, obj: Any, err: BaseException) -> str:
     path, bad, e = _deepest(obj, what, err, set())
-    return f"{path} is a {type(bad).__module__}.{type(bad).__qualname__} that cannot be moved ({type(e).__name__}: {e})"
+    kind = f"{type(bad).__module__}.{type(bad).__qualname__}"
+    return f"{path} is a {kind} that cannot be moved ({type(e).__name__}: {e})"
 
 
-def culprit(frames: list[Any], main_globals: dict[str, Any], handled: Any, err: BaseException) -> str:
+def culprit(
+    frames: list[Any], main_globals: dict[str, Any], handled: Any, err: BaseException
+) -> str:
     for code, _func, _g, localsplus, stack, at in reversed(frames):
         where = _where(code, at)
         names = _local_names(code)
@@ -94,15 +99,21 @@ def culprit(frames: list[Any], main_globals: dict[str, Any], handled: Any, err: 
             e = _fails(value)
             if e is not None:
                 name = names[i] if i < len(names) else f"<slot {i}>"
-                return f"cannot teleport: in {where}, local variable " + _report(f"`{name}`", value, e)
+                return f"cannot teleport: in {where}, local variable " + _report(
+                    f"`{name}`", value, e
+                )
         for i, value in enumerate(stack):
             e = _fails(value) if value is not _impl.NULL else None
             if e is not None:
-                return f"cannot teleport: in {where}, " + _report(f"the value stack item {i}", value, e)
+                return f"cannot teleport: in {where}, " + _report(
+                    f"the value stack item {i}", value, e
+                )
     for name, value in main_globals.items():
         e = _fails(value)
         if e is not None:
             return "cannot teleport: global variable " + _report(f"`{name}`", value, e)
     if handled is not None and _fails(handled) is not None:
         return "cannot teleport: " + _report("the exception being handled", handled, err)
-    return f"cannot teleport: the program's state cannot be serialized ({type(err).__name__}: {err})"
+    return (
+        f"cannot teleport: the program's state cannot be serialized ({type(err).__name__}: {err})"
+    )

@@ -42,14 +42,18 @@ def parse_header(header: bytes) -> tuple[int, int]:
     if magic != MAGIC:
         raise PayloadError("not a teleporter payload (bad magic)")
     if fmt != FORMAT_VERSION:
-        raise PayloadError(f"payload format {fmt} is not supported (this teleporter reads {FORMAT_VERSION})")
+        raise PayloadError(
+            f"payload format {fmt} is not supported (this teleporter reads {FORMAT_VERSION})"
+        )
     if py != _PY:
         raise PayloadError(
             f"payload was written by CPython {py >> 8}.{py & 0xFF}, "
             f"this is CPython {sys.version_info[0]}.{sys.version_info[1]}"
         )
     if bc_magic != MAGIC_NUMBER:
-        raise PayloadError("payload was written by an interpreter with another bytecode magic number")
+        raise PayloadError(
+            "payload was written by an interpreter with another bytecode magic number"
+        )
     return length, crc
 
 

@@ -64,9 +64,7 @@ def _function_setstate(func: types.FunctionType, state: dict[str, Any]) -> None:
         setattr(func, key, value)
 
 
-def _make_class(
-    meta: type, name: str, bases: tuple[type, ...], ns: dict[str, Any]
-) -> type:
+def _make_class(meta: type, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> type:
     return types.new_class(name, bases, {"metaclass": meta}, lambda body: body.update(ns))
 
 
@@ -178,6 +176,5 @@ def dumps(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def loads(data: bytes | memoryview) -> Any:
+def loads(data: bytes | bytearray | memoryview) -> Any:
     return pickle.loads(data)
-

@@ -108,7 +108,9 @@ def restore(body: bytes | bytearray) -> Any:
     try:
         os.chdir(state["cwd"])
     except OSError as e:
-        raise PayloadError(f"cannot enter the program's working directory {state['cwd']!r}: {e.strerror}") from None
+        raise PayloadError(
+            f"cannot enter the program's working directory {state['cwd']!r}: {e.strerror}"
+        ) from None
     sys.setrecursionlimit(state["recursionlimit"])
     if state["random"] is not None:
         import random
@@ -121,4 +123,3 @@ def restore(body: bytes | bytearray) -> Any:
         return _impl.resume(records, state["result"], state["handled"])
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None
-

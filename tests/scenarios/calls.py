@@ -1,5 +1,6 @@
 import functools
 import os
+
 import teleporter
 
 START = os.getpid()

@@ -1,5 +1,5 @@
 import os
-import sys
+
 import teleporter
 
 START = os.getpid()

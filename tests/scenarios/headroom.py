@@ -1,5 +1,6 @@
 # The recursion budget after a move is the one the program had before it.
 import os
+
 import teleporter
 
 START = os.getpid()

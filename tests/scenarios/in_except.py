@@ -1,5 +1,6 @@
 import os
 import sys
+
 import teleporter
 
 START = os.getpid()

@@ -2,6 +2,7 @@ import os
 import random
 import sys
 import tempfile
+
 import teleporter
 
 START = os.getpid()

@@ -1,4 +1,5 @@
 import os
+
 import teleporter
 
 START = os.getpid()

@@ -76,8 +76,9 @@ def _pump(dst: IO[bytes]) -> None:
             pass
 
 
-def hand_off(payload: bytes, command: Sequence[str], python: str,
-             env: Mapping[str, str] | None) -> NoReturn:
+def hand_off(
+    payload: bytes, command: Sequence[str], python: str, env: Mapping[str, str] | None
+) -> NoReturn:
     """Starts the destination, streams the payload, then serves it until it exits."""
     line = command_line(python, env)
     argv = [*command, line] if command else ["/bin/sh", "-c", line]

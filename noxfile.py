@@ -1,0 +1,66 @@
+"""Sessions: tests-3.11, tests-3.12, tests-3.13, tests-debian-3.11, lint.
+
+Every interpreter is looked up explicitly (pyenv's versions, then PATH), and a missing
+one is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+
+import nox
+
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_existing_virtualenvs = False
+nox.options.sessions = ["tests-3.11", "tests-3.12", "tests-3.13", "tests-debian-3.11", "lint"]
+
+VERSIONS = ["3.11", "3.12", "3.13"]
+
+
+def _works(path: str) -> bool:
+    try:
+        return subprocess.run([path, "-c", "pass"], capture_output=True, timeout=30).returncode == 0
+    except OSError:
+        return False
+
+
+def find_python(minor: str) -> str:
+    """An absolute path to a CPython `minor` with its headers, or the bare name (which nox
+    then reports as missing)."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    for cand in sorted(
+        glob.glob(os.path.join(root, "versions", f"{minor}.*", "bin", f"python{minor}")),
+        reverse=True,
+    ):
+        if _works(cand):
+            return cand
+    found = shutil.which(f"python{minor}")
+    if found and _works(found):
+        return found
+    return f"python{minor}"
+
+
+def _tests(session: nox.Session) -> None:
+    # Dev build of the wheel: Debug, -Wall -Wextra -Wconversion -Werror, asserts on.
+    session.env["TELEPORTER_DEV"] = "1"
+    session.install("pytest")
+    session.install(".", "--no-cache-dir")
+    session.chdir("tests")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+for _minor in VERSIONS:
+    nox.session(name=f"tests-{_minor}", python=find_python(_minor))(_tests)
+
+# Debian's own interpreter (3.11.2), built differently from pyenv's.
+nox.session(name="tests-debian-3.11", python="/usr/bin/python3.11")(_tests)
+
+
+@nox.session(python=find_python("3.11"))
+def lint(session: nox.Session) -> None:
+    session.install("ruff", "mypy")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")
+    session.run("mypy", "--strict", "src/teleporter")

@@ -1,0 +1,57 @@
+"""Every refusal raises TeleportError in the original process, which keeps running, and
+names the culprit."""
+
+import re
+
+import pytest
+from conftest import REFUSALS, run_program
+
+# program -> pattern the refusal message must match, and what it prints afterwards
+EXPECT = {
+    "unpicklable_local": (
+        r"cannot teleport: in `work` \(.*unpicklable_local\.py:13\), local variable "
+        r"`cfg`\.parts\['guard'\]\[1\] is a _thread\.lock that cannot be moved",
+        "still running",
+    ),
+    "unpicklable_global": (
+        r"cannot teleport: global variable `conn` is a socket\.socket that cannot be moved",
+        "still running",
+    ),
+    "sorted_key": (
+        r"cannot teleport from code called by native code: `key` \(.*\) was called by "
+        r"<built-in function sorted>, called from `<module>` \(.*sorted_key\.py:12\)",
+        "[3, 2, 1]",
+    ),
+    "operator_dunder": (
+        r"cannot teleport from code called by native code: `Num\.__add__` \(.*\) was called "
+        r"by the interpreter from `<module>` \(.*operator_dunder\.py:13\)",
+        "5",
+    ),
+    "threads_alive": (
+        r"cannot teleport while other threads are running .*: 'worker-1'",
+        "still running",
+    ),
+    "in_generator": (
+        r"cannot teleport from inside the generator or coroutine `gen` \(.*in_generator\.py",
+        "[1]",
+    ),
+    "class_body": (r"cannot teleport from inside a class body: `Holder`", "still running"),
+}
+
+
+def test_every_refusal_program_is_checked():
+    assert sorted(p.stem for p in REFUSALS.glob("*.py")) == sorted(EXPECT)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_refusal(name):
+    pattern, after = EXPECT[name]
+    r = run_program(REFUSALS / f"{name}.py")
+    out = r.stdout.decode().splitlines()
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stderr == b""
+    refused = [ln for ln in out if ln.startswith("refused: ")]
+    assert len(refused) == (3 if name == "sorted_key" else 1), out  # key() runs 3 times
+    assert re.search(pattern, refused[0]), refused[0]
+    assert "\n" not in refused[0]
+    assert out[-1] == after
