@@ -9,7 +9,7 @@ from conftest import REFUSALS, run_program
 # program -> pattern the refusal message must match, and what it prints afterwards
 EXPECT = {
     "unpicklable_local": (
-        r"cannot teleport: in `work` \(.*unpicklable_local\.py:13\), local variable "
+        r"cannot teleport: in `work` \(.*unpicklable_local\.py:14\), local variable "
         r"`cfg`\.parts\['guard'\]\[1\] is a _thread\.lock that cannot be moved",
         "still running",
     ),
