@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Mapping
 
-from . import _state
-from .transports import subprocess as _subprocess
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def _move(
@@ -18,6 +18,9 @@ def _move(
     env: Mapping[str, str] | None,
     cwd: str | None,
 ) -> None:
+    from . import _state
+    from .transports import subprocess as _subprocess
+
     payload = _state.snapshot(depth + 1, None, cwd=cwd)
     _subprocess.hand_off(payload, command, python or sys.executable, env)
 

@@ -9,7 +9,6 @@ program's own module frame.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from . import _payload, _state
@@ -36,6 +35,8 @@ def main() -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt as e:
+        import signal
+
         _report_uncaught(e)
         sys.stdout.flush()
         sys.stderr.flush()

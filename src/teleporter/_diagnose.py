@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import io
 import types
-from typing import Any, Iterator
 
 from . import _pickling
 from . import _teleporter_impl as _impl
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 
 def _fails(obj: Any) -> BaseException | None:

@@ -18,10 +18,13 @@ from __future__ import annotations
 import struct
 import sys
 import zlib
-from importlib.util import MAGIC_NUMBER
-from typing import BinaryIO
+from importlib._bootstrap_external import MAGIC_NUMBER  # loaded at start-up already
 
 from .errors import PayloadError
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 MAGIC = b"TELEPORT"
 FORMAT_VERSION = 1

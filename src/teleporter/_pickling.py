@@ -9,15 +9,19 @@ do cycles.
 
 from __future__ import annotations
 
+import _pickle  # the C pickler itself: pickle.py would also import re and enum
 import importlib
 import io
 import marshal
-import pickle
 import sys
 import types
-from typing import Any, Callable
 
 from . import policy
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 PROTOCOL = 5
 
@@ -37,7 +41,7 @@ def _import(name: str) -> types.ModuleType:
 def _make_code(data: bytes) -> types.CodeType:
     code = marshal.loads(data)
     if not isinstance(code, types.CodeType):
-        raise pickle.UnpicklingError("marshalled data is not a code object")
+        raise _pickle.UnpicklingError("marshalled data is not a code object")
     return code
 
 
@@ -144,7 +148,7 @@ def _class_reduce(cls: type) -> Any:
     )
 
 
-class Pickler(pickle.Pickler):
+class Pickler(_pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
         if t is types.FunctionType:
@@ -177,4 +181,4 @@ def dumps(obj: Any) -> bytes:
 
 
 def loads(data: bytes | bytearray | memoryview) -> Any:
-    return pickle.loads(data)
+    return _pickle.loads(data)

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-from typing import Any
 
 from . import _payload, _pickling
 from . import _teleporter_impl as _impl
 from .errors import PayloadError, TeleportError
 
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def _check_threads() -> None:
+    threading = sys.modules.get("threading")
+    if threading is None:  # never imported: no other Python thread can exist
+        return
+    if threading.current_thread() is not threading.main_thread():
+        raise TeleportError("teleport() must be called from the main thread")
     others = [
         t.name
         for t in threading.enumerate()
@@ -33,8 +40,6 @@ def _check_threads() -> None:
 def snapshot(depth: int, result: Any, cwd: str | None = None) -> bytes:
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
     and serializes everything the destination needs."""
-    if threading.current_thread() is not threading.main_thread():
-        raise TeleportError("teleport() must be called from the main thread")
     _check_threads()
     main = sys.modules["__main__"]
     try:

@@ -8,7 +8,10 @@ standard library and importable modules, which the destination imports again.
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def module_by_value(name: str | None) -> bool:

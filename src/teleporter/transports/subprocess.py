@@ -16,7 +16,10 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import IO, Mapping, NoReturn, Sequence
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import IO, Mapping, NoReturn, Sequence
 
 # Where this teleporter was imported from, absolute: the destination finds the same one
 # even when the origin relied on a relative PYTHONPATH and has changed directory since.
