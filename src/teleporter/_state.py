@@ -46,10 +46,13 @@ def snapshot(depth: int, result: Any, cwd: str | None = None) -> bytes:
         frames = _impl.capture(depth + 1, main.__dict__)
     except _impl.CaptureError as e:
         raise TeleportError(str(e)) from None
-    records = [
-        (code, func, _pickling.globals_ref(g), localsplus, stack, at)
-        for code, func, g, localsplus, stack, at in frames
-    ]
+    refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
+    records = []
+    for code, func, g, localsplus, stack, at in frames:
+        ref = refs.get(id(g))
+        if ref is None:
+            ref = refs[id(g)] = _pickling.globals_ref(g)
+        records.append((code, func, ref, localsplus, stack, at))
     state = {
         "frames": records,
         "main": dict(main.__dict__),

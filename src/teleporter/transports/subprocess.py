@@ -1,38 +1,56 @@
 """Run the destination as a child process of a launcher command and hand the program over.
 
 ``command`` is an argv prefix that runs one shell command line on the target
-(``("bash", "-c")``, ``("ssh", "host")``, ...); with no command the line runs under the
-local ``/bin/sh``. The payload streams through the child's stdin, never through argv, so
-any size works; after it, the origin forwards its own stdin (including what its
+(``("bash", "-c")``, ``("ssh", "host")``, ...); with no command the same boot command
+runs locally, without a shell in between. The payload streams through the child's stdin,
+never through argv, so any size works; after it, the origin forwards its own stdin (including what its
 ``sys.stdin`` had already buffered), forwards terminating signals, and exits with the
 destination's exit code. The child's stdout and stderr are the origin's own.
+
+Only low-level modules are used (``os.posix_spawnp``, ``_thread``, ``_signal``): this runs
+in the middle of the user's program, and ``subprocess``/``threading``/``signal`` would add
+tens of milliseconds of imports to every move.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
-import shlex
-import signal
-import subprocess
 import sys
-import threading
+
+from ..errors import TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from typing import IO, Mapping, NoReturn, Sequence
+    import signal as _signal
+    from collections.abc import Mapping, Sequence
+    from typing import NoReturn
+else:
+    import _signal  # the C module behind signal, without its enum wrappers
 
 # Where this teleporter was imported from, absolute: the destination finds the same one
 # even when the origin relied on a relative PYTHONPATH and has changed directory since.
 _HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PARENT = os.path.dirname(_HOME)
 BOOT = f"import sys; sys.path.insert(0, {_PARENT!r}); import teleporter._boot as b; b.main()"
-_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
+
+
+def quote(arg: str) -> str:
+    """POSIX shell quoting (what shlex.quote does, without importing re)."""
+    if arg and all(c.isalnum() or c in "@%+=:,./-_" for c in arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+def boot_argv(python: str) -> list[str]:
+    return [python, *["-O"] * sys.flags.optimize, "-c", BOOT]
 
 
 def command_line(python: str, env: Mapping[str, str] | None) -> str:
-    exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in (env or {}).items())
-    flags = ["-O"] * sys.flags.optimize
-    return exports + "exec " + shlex.join([python, *flags, "-c", BOOT])
+    """The one shell command line a launcher runs on the target."""
+    exports = "".join(f"export {k}={quote(v)}; " for k, v in (env or {}).items())
+    return exports + "exec " + " ".join(quote(a) for a in boot_argv(python))
 
 
 def _pending_stdin() -> bytes:
@@ -41,14 +59,10 @@ def _pending_stdin() -> bytes:
     if stdin is None or stdin.closed:
         return b""
     try:
-        fd = stdin.fileno()
-    except (OSError, ValueError):
-        return b""
-    if fd != 0:
-        return b""
-    try:
+        if stdin.fileno() != 0:
+            return b""
         os.set_blocking(0, False)
-    except OSError:
+    except (OSError, ValueError):
         return b""
     try:
         text = stdin.read(1 << 30)
@@ -59,57 +73,83 @@ def _pending_stdin() -> bytes:
     return text.encode(stdin.encoding or "utf-8", stdin.errors or "strict") if text else b""
 
 
-def _pump(dst: IO[bytes]) -> None:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _pump(fd: int) -> None:
+    """Forwards the origin's stdin to the destination until either side ends."""
     try:
         while True:
-            try:
-                data = os.read(0, 65536)
-            except OSError:
-                data = b""
+            data = os.read(0, 65536)
             if not data:
                 break
-            dst.write(data)
-            dst.flush()
-    except (BrokenPipeError, ValueError, OSError):
+            _write_all(fd, data)
+    except OSError:
         pass
     finally:
-        try:
-            dst.close()
-        except OSError:
-            pass
+        os.close(fd)
+
+
+def _exit_code(status: int) -> int:
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
 def hand_off(
     payload: bytes, command: Sequence[str], python: str, env: Mapping[str, str] | None
 ) -> NoReturn:
-    """Starts the destination, streams the payload, then serves it until it exits."""
-    line = command_line(python, env)
-    argv = [*command, line] if command else ["/bin/sh", "-c", line]
-    pending = _pending_stdin()
+    """Starts the destination and streams the payload to it. Returns only by raising
+    TeleportError, when the destination could not take the program; once it has, the
+    origin serves it and exits with its exit code."""
+    environ = os.environ
+    if command:
+        argv = [*command, command_line(python, env)]
+    else:  # local: the same boot line, started without a shell in between
+        argv = boot_argv(python)
+        environ = {**os.environ, **(env or {})}
     for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-    # Its own process group: a Ctrl-C at the terminal reaches the origin only, which
-    # forwards it once.
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, process_group=0)
-    assert proc.stdin is not None
-    for sig in _FORWARDED:
-        signal.signal(sig, lambda s, _f: proc.send_signal(s))
-    try:
-        proc.stdin.write(payload)
-        if pending:
-            proc.stdin.write(pending)
-        proc.stdin.flush()
-    except BrokenPipeError:
-        pass
-    threading.Thread(target=_pump, args=(proc.stdin,), daemon=True).start()
-    while True:
         try:
-            rc = proc.wait()
-            break
-        except InterruptedError:
-            continue
-    os._exit(128 - rc if rc < 0 else rc)
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    r, w = os.pipe()
+    try:
+        # Its own process group: a Ctrl-C at the terminal reaches the origin only, which
+        # forwards it once.
+        pid = os.posix_spawnp(
+            argv[0],
+            argv,
+            environ,
+            file_actions=[(os.POSIX_SPAWN_DUP2, r, 0), (os.POSIX_SPAWN_CLOSE, w)],
+            setpgroup=0,
+        )
+    except OSError as e:
+        os.close(r)
+        os.close(w)
+        raise TeleportError(f"cannot start {argv[0]!r}: {e.strerror}") from None
+    os.close(r)
+    try:
+        _write_all(w, payload)
+    except BrokenPipeError:
+        os.close(w)
+        _, status = os.waitpid(pid, 0)
+        raise TeleportError(
+            f"the destination ({' '.join(argv[:-1]) or 'local'}) exited with code "
+            f"{_exit_code(status)} before taking the program"
+        ) from None
+    # The program is handed over: from here on the origin only serves it.
+    for sig in _FORWARDED:
+        _signal.signal(sig, lambda s, _f: os.kill(pid, s))
+    pending = _pending_stdin()
+    try:
+        if pending:
+            _write_all(w, pending)
+    except OSError:
+        pass
+    _thread.start_new_thread(_pump, (w,))
+    _, status = os.waitpid(pid, 0)
+    os._exit(_exit_code(status))
