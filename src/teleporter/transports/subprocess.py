@@ -3,9 +3,9 @@
 ``command`` is an argv prefix that runs one shell command line on the target
 (``("bash", "-c")``, ``("ssh", "host")``, ...); with no command the same boot command
 runs locally, without a shell in between. The payload streams through the child's stdin,
-never through argv, so any size works; after it, the origin forwards its own stdin (including what its
-``sys.stdin`` had already buffered), forwards terminating signals, and exits with the
-destination's exit code. The child's stdout and stderr are the origin's own.
+never through argv, so any size works; after it, the origin forwards its own stdin
+(including what its ``sys.stdin`` had already buffered), forwards terminating signals, and
+exits with the destination's exit code. The child's stdout and stderr are the origin's own.
 
 Only low-level modules are used (``os.posix_spawnp``, ``_thread``, ``_signal``): this runs
 in the middle of the user's program, and ``subprocess``/``threading``/``signal`` would add
