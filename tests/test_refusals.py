@@ -19,7 +19,8 @@ EXPECT = {
     ),
     "sorted_key": (
         r"cannot teleport from code called by native code: `key` \(.*\) was called by "
-        r"<built-in function sorted>, called from `<module>` \(.*sorted_key\.py:12\)",
+        r"`sorted` \(builtin_function_or_method\), called from `<module>` "
+        r"\(.*sorted_key\.py:12\)",
         "[3, 2, 1]",
     ),
     "operator_dunder": (
@@ -36,6 +37,11 @@ EXPECT = {
         "[1]",
     ),
     "class_body": (r"cannot teleport from inside a class body: `Holder`", "still running"),
+    "c_callback": (
+        r"cannot teleport from code called by native code: `compare` \(.*c_callback\.py:11\) "
+        r"was called by `qsort` \(_FuncPtr\), called from `<module>` \(.*c_callback\.py:22\)",
+        "[1, 2, 3]",
+    ),
 }
 
 

@@ -30,16 +30,22 @@ PyObject *refuse(const std::string &msg)
     return nullptr;
 }
 
-std::string short_repr(PyObject *o)
+// "`qsort` (_FuncPtr)", "`sorted` (builtin_function_or_method)": what the user would
+// recognise of a native caller.
+std::string describe_callable(PyObject *o)
 {
-    if (PyType_Check(o)) {
-        return std::string("class ") + reinterpret_cast<PyTypeObject *>(o)->tp_name;
+    std::string type = Py_TYPE(o)->tp_name;
+    for (const char *attr : {"__qualname__", "__name__"}) {
+        Ref name = Ref::steal(PyObject_GetAttrString(o, attr));
+        if (name && PyUnicode_Check(name.get())) {
+            const char *s = PyUnicode_AsUTF8(name.get());
+            if (s) {
+                return std::string("`") + s + "` (" + type + ")";
+            }
+        }
+        PyErr_Clear();
     }
-    Ref r = Ref::steal(PyObject_Repr(o));
-    const char *s = r ? PyUnicode_AsUTF8(r.get()) : nullptr;
-    PyErr_Clear();
-    std::string out = s ? s : Py_TYPE(o)->tp_name;
-    return out.size() > 80 ? out.substr(0, 77) + "..." : out;
+    return "an object of type " + type;
 }
 
 PyObject *slot(PyObject *v) { return v ? v : null_object(); }
@@ -106,7 +112,7 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
             if (ccode != reinterpret_cast<PyObject *>(inner_code)) {
                 return refuse("cannot teleport from code called by native code: " +
                               describe(inner_code, 0) + " was called by " +
-                              (callee ? short_repr(callee) : std::string("native code")) +
+                              (callee ? describe_callable(callee) : std::string("native code")) +
                               ", called from " + describe(co, pos));
             }
         }

@@ -1,0 +1,90 @@
+"""Programs started with -m or fed on stdin move like scripts; an interpreter that this
+build was not made for refuses it at import with one clear line."""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from conftest import SCENARIOS, run_python
+
+import teleporter._teleporter_impl as impl
+
+
+def same_as_reference(*args, stdin=b"", cwd=None):
+    moved = run_python(*args, stdin=stdin, cwd=cwd)
+    ref = run_python(*args, stdin=stdin, cwd=cwd, reference=True)
+    assert (moved.stdout, moved.stderr, moved.returncode) == (
+        ref.stdout,
+        ref.stderr,
+        ref.returncode,
+    )
+    return moved.stdout.decode()
+
+
+def test_run_with_dash_m():
+    out = same_as_reference("-m", "nested_pending", cwd=SCENARIOS)
+    assert "result: ({'k': 1}, ['middle', (7, 'g-result', 3, 9), 'tail'], 2)" in out
+    assert "moved: True" in out
+
+
+def test_uncaught_with_dash_m_shows_the_programs_frames():
+    r = run_python("-m", "uncaught", cwd=SCENARIOS)
+    err = r.stderr.decode()
+    assert r.returncode == 1
+    names = [ln.rsplit(", in ", 1)[1] for ln in err.splitlines() if ln.strip().startswith("File ")]
+    # The moved stack ends at __main__: runpy's frames below it stayed at the origin (the
+    # destination's own start-up stands in for them), and no teleporter frame shows.
+    assert names == ["<module>", "run", "compute", "divide"]
+    assert "teleporter" not in err.replace(str(SCENARIOS / "uncaught.py"), "")
+
+
+def test_program_fed_on_stdin():
+    source = (SCENARIOS / "closures.py").read_bytes()
+    out = same_as_reference("-", stdin=source)
+    assert out.splitlines() == ["((2, [1, 2]), True)", "15", "moved: True"]
+
+
+def _other_interpreter():
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for minor in ("3.11", "3.12", "3.13"):
+        if minor == mine:
+            continue
+        for cand in sorted(glob.glob(f"{root}/versions/{minor}.*/bin/python{minor}")):
+            return minor, cand
+    found = [shutil.which(f"python{m}") for m in ("3.11", "3.12", "3.13") if m != mine]
+    return next(((p.rsplit("python", 1)[1], p) for p in found if p), (None, None))
+
+
+def test_foreign_interpreter_is_refused_at_import(tmp_path):
+    minor, python = _other_interpreter()
+    assert python, "another supported CPython is needed to load this build into"
+    pkg = tmp_path / "teleporter"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    soabi = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    shutil.copy(impl.__file__, pkg / f"_teleporter_impl{soabi}")
+    r = subprocess.run(
+        [python, "-c", "import teleporter._teleporter_impl"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+    )
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"ImportError: teleporter was built for CPython {mine} but runs on CPython {minor}; "
+        "reinstall it for this interpreter"
+    )
+    assert sysconfig.get_config_var("EXT_SUFFIX") != soabi
+    assert Path(impl.__file__).exists()
