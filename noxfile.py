@@ -15,7 +15,14 @@ import nox
 
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["tests-3.11", "tests-3.12", "tests-3.13", "tests-debian-3.11", "lint"]
+nox.options.sessions = [
+    "tests-3.11",
+    "tests-3.12",
+    "tests-3.13",
+    "tests-debian-3.11",
+    "sanitize",
+    "lint",
+]
 
 VERSIONS = ["3.11", "3.12", "3.13"]
 
@@ -57,6 +64,26 @@ for _minor in VERSIONS:
 
 # Debian's own interpreter (3.11.2), built differently from pyenv's.
 nox.session(name="tests-debian-3.11", python="/usr/bin/python3.11")(_tests)
+
+
+@nox.session(python=find_python("3.12"))
+def sanitize(session: nox.Session) -> None:
+    """The tests against an AddressSanitizer + UndefinedBehaviorSanitizer build of the core.
+    The interpreter is not instrumented, so the sanitizer runtimes are preloaded."""
+    session.env["TELEPORTER_DEV"] = "1"
+    session.env["TELEPORTER_SANITIZE"] = "address,undefined"
+    session.install("pytest")
+    session.install(".", "--no-cache-dir")
+    runtimes = [
+        session.run("gcc", f"-print-file-name={lib}", silent=True, external=True).strip()
+        for lib in ("libasan.so", "libubsan.so")
+    ]
+    session.env["LD_PRELOAD"] = ":".join(runtimes)
+    # CPython itself keeps memory until exit: leak reports would be its own.
+    session.env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+    session.env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
+    session.chdir("tests")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session(python=find_python("3.11"))

@@ -78,7 +78,8 @@ def test_foreign_interpreter_is_refused_at_import(tmp_path):
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={"PATH": os.environ["PATH"]},
+        # a clean environment, but a sanitizer run's preloaded runtime must stay
+        env={k: v for k, v in os.environ.items() if k in ("PATH", "LD_PRELOAD", "ASAN_OPTIONS")},
     )
     mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert r.returncode == 1

@@ -43,7 +43,10 @@ def test_header_round_trip():
         (lambda h, b: h + b[:-2], "truncated payload: body ended after"),
         (lambda h, b: h + b[:-1] + b"X", "corrupt payload: checksum mismatch"),
         (lambda h, b: b"", "truncated payload: header ended after 0 of 32 bytes"),
-        (lambda h, b: h[:20] + struct.pack("<Q", 1 << 62) + h[28:] + b, "implausible payload"),
+        (
+            lambda h, b: h[:20] + struct.pack("<Q", 1 << 62) + h[28:] + b,
+            f"truncated payload: body ended after {len(good_body())} of {1 << 62} bytes",
+        ),
     ],
 )
 def test_destination_refuses_bad_payloads(mutate, message):

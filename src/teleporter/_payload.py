@@ -24,7 +24,7 @@ from .errors import PayloadError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from io import RawIOBase as BinaryIO
 
 MAGIC = b"TELEPORT"
 FORMAT_VERSION = 1
@@ -66,14 +66,15 @@ def check_body(body: bytes | bytearray | memoryview, crc: int) -> None:
 
 
 def read_exact(stream: BinaryIO, n: int, what: str) -> bytearray:
-    try:
-        buf = bytearray(n)
-    except MemoryError:
-        raise PayloadError(f"implausible payload: {what} claims {n} bytes") from None
-    view = memoryview(buf)
+    """Reads exactly n bytes. The buffer grows with the data actually received, so a
+    length claimed by a corrupt header never turns into one huge allocation."""
+    buf = bytearray(min(n, 1 << 20))
     got = 0
     while got < n:
-        k = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if got == len(buf):
+            buf.extend(bytes(min(n - got, len(buf))))  # at most doubles, never beyond n
+        with memoryview(buf) as view:
+            k = stream.readinto(view[got:])
         if not k:
             raise PayloadError(f"truncated payload: {what} ended after {got} of {n} bytes")
         got += k

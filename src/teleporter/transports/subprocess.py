@@ -105,7 +105,7 @@ def hand_off(
     """Starts the destination and streams the payload to it. Returns only by raising
     TeleportError, when the destination could not take the program; once it has, the
     origin serves it and exits with its exit code."""
-    environ = os.environ
+    environ: Mapping[str, str] = os.environ
     if command:
         argv = [*command, command_line(python, env)]
     else:  # local: the same boot line, started without a shell in between
