@@ -99,6 +99,16 @@ EXPECT = {
         ],
     ),
     "seed_names": ((), 0, ["env: from-env", "processes: 5"]),
+    "frame_chain": (
+        (),
+        0,
+        [
+            "(None, [('chain', 12), ('inner', 19), ('middle', 23), ('outer', 27), "
+            "('<module>', 30)])",
+            "moved: True",
+        ],
+    ),
+    "killed_by_signal": ((), 128 + 15, ["moved: True"]),
 }
 
 
