@@ -11,6 +11,8 @@
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
+#include "stream/stream.hpp"
+#include "codec/format.hpp"
 
 namespace {
 
@@ -84,7 +86,49 @@ PyObject *py_stack_depths(PyObject *, PyObject *arg)
     return out.release();
 }
 
+PyObject *py_write_payload(PyObject *, PyObject *args) { return tp::write_payload(args); }
+PyObject *py_read_payload(PyObject *, PyObject *args) { return tp::read_payload(args); }
+PyObject *py_describe_payload(PyObject *, PyObject *args) { return tp::describe_payload(args); }
+
+PyObject *py_crc32c(PyObject *, PyObject *arg)
+{
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_CONTIG_RO) < 0) {
+        return nullptr;
+    }
+    uint32_t c = tp::codec::crc32c(0, b.buf, static_cast<size_t>(b.len));
+    PyBuffer_Release(&b);
+    return PyLong_FromUnsignedLong(c);
+}
+
+PyObject *py_check_payload(PyObject *, PyObject *arg)
+{
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_CONTIG_RO) < 0) {
+        return nullptr;
+    }
+    tp::codec::Header h;
+    std::string why;
+    bool ok = tp::codec::decode_all(static_cast<const uint8_t *>(b.buf),
+                                    static_cast<size_t>(b.len), &h, why);
+    PyBuffer_Release(&b);
+    if (!ok) {
+        PyErr_SetString(tp::PayloadFormatError, why.c_str());
+        return nullptr;
+    }
+    return PyLong_FromSize_t(h.sections.size());
+}
+
 PyMethodDef methods[] = {
+    {"write_payload", py_write_payload, METH_VARARGS,
+     "write_payload(fd, meta, state, buffers, teleporter_version) -> bytes written"},
+    {"read_payload", py_read_payload, METH_VARARGS,
+     "read_payload(fd) -> (meta, state, buffers, info), every checksum verified"},
+    {"describe_payload", py_describe_payload, METH_VARARGS,
+     "describe_payload(fd) -> info with the section table and the meta section"},
+    {"crc32c", py_crc32c, METH_O, "crc32c(data) -> int (Castagnoli)"},
+    {"check_payload", py_check_payload, METH_O,
+     "check_payload(data) -> number of sections, or PayloadFormatError"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,
@@ -137,7 +181,7 @@ PyMODINIT_FUNC PyInit__teleporter_impl(void)
         PyModule_AddObjectRef(m.get(), "CaptureError", tp::CaptureError) < 0) {
         return nullptr;
     }
-    if (!tp::resume_init(m.get())) {
+    if (!tp::resume_init(m.get()) || !tp::stream_init(m.get())) {
         return nullptr;
     }
     return m.release();

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from . import _teleporter_impl  # noqa: F401  (refuses an unsupported interpreter at import)
 from ._api import teleport, tp_bash, tp_dummy, tp_shell
+from ._version import __version__
 from .errors import PayloadError, TeleportError
 
-__version__ = "0.1.0"
-
-__all__ = ["teleport", "tp_dummy", "tp_bash", "tp_shell", "TeleportError", "PayloadError"]
+__all__ = [
+    "__version__",
+    "teleport",
+    "tp_dummy",
+    "tp_bash",
+    "tp_shell",
+    "TeleportError",
+    "PayloadError",
+]

@@ -21,8 +21,8 @@ def _move(
     from . import _state
     from .transports import subprocess as _subprocess
 
-    payload = _state.snapshot(depth + 1, None, cwd=cwd)
-    _subprocess.hand_off(payload, command, python or sys.executable, env)
+    snapshot = _state.snapshot(depth + 1, None, cwd=cwd)
+    _subprocess.hand_off(snapshot, command, python or sys.executable, env)
 
 
 def teleport(

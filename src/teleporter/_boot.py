@@ -25,10 +25,9 @@ def _report_uncaught(e: BaseException) -> None:
 
 
 def main() -> None:
-    stream = os.fdopen(0, "rb", buffering=0, closefd=False)
     try:
-        body = _payload.read(stream)
-        _state.restore(body)
+        _meta, body, buffers, _info = _payload.read(0)
+        _state.restore(body, buffers)
     except PayloadError as e:
         print(f"teleporter: {e}", file=sys.stderr)
         sys.exit(e.exit_code)

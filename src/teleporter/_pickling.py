@@ -174,11 +174,13 @@ class Pickler(_pickle.Pickler):
         return NotImplemented
 
 
-def dumps(obj: Any) -> bytes:
+def dumps(obj: Any) -> tuple[bytes, list[Any]]:
+    """The pickle stream of obj, and its out-of-band buffers (views, not copies)."""
     buf = io.BytesIO()
-    Pickler(buf, PROTOCOL).dump(obj)
-    return buf.getvalue()
+    buffers: list[Any] = []
+    Pickler(buf, PROTOCOL, buffer_callback=buffers.append).dump(obj)
+    return buf.getvalue(), buffers
 
 
-def loads(data: bytes | bytearray | memoryview) -> Any:
-    return _pickle.loads(data)
+def loads(data: bytes | bytearray | memoryview, buffers: list[Any] | None = None) -> Any:
+    return _pickle.loads(data, buffers=buffers or ())

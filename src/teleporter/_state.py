@@ -37,7 +37,9 @@ def _check_threads() -> None:
         )
 
 
-def snapshot(depth: int, result: Any, cwd: str | None = None) -> bytes:
+def snapshot(
+    depth: int, result: Any, cwd: str | None = None, kind: str = "teleport"
+) -> tuple[bytes, bytes, list[Any]]:
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
     and serializes everything the destination needs."""
     _check_threads()
@@ -65,12 +67,12 @@ def snapshot(depth: int, result: Any, cwd: str | None = None) -> bytes:
         "random": sys.modules["random"].getstate() if "random" in sys.modules else None,
     }
     try:
-        body = _pickling.dumps(state)
+        body, buffers = _pickling.dumps(state)
     except Exception as e:
         from ._diagnose import culprit
 
         raise TeleportError(culprit(frames, main.__dict__, sys.exception(), e)) from None
-    return _payload.pack_header(body) + body
+    return _payload.make_meta(kind), body, buffers
 
 
 # Native stack the replay spends per rebuilt frame (measured about 1 KiB on 3.11-3.13),
@@ -98,14 +100,14 @@ def _reserve_stack(nframes: int) -> None:
         pass
 
 
-def restore(body: bytes | bytearray) -> Any:
+def restore(body: bytes | bytearray, buffers: list[Any]) -> Any:
     """Rebuilds the state and runs the saved frames; returns when the program finishes."""
     import types
 
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
     try:
-        state = _pickling.loads(body)
+        state = _pickling.loads(body, buffers)
     except Exception as e:
         raise PayloadError(f"cannot rebuild the program's state: {type(e).__name__}: {e}") from None
     if not isinstance(state, dict) or "frames" not in state:

@@ -18,13 +18,14 @@ import _thread
 import os
 import sys
 
+from .. import _payload
 from ..errors import TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     import signal as _signal
     from collections.abc import Mapping, Sequence
-    from typing import NoReturn
+    from typing import Any, NoReturn
 else:
     import _signal  # the C module behind signal, without its enum wrappers
 
@@ -100,7 +101,10 @@ def _exit_code(status: int) -> int:
 
 
 def hand_off(
-    payload: bytes, command: Sequence[str], python: str, env: Mapping[str, str] | None
+    snapshot: tuple[bytes, bytes, list[Any]],
+    command: Sequence[str],
+    python: str,
+    env: Mapping[str, str] | None,
 ) -> NoReturn:
     """Starts the destination and streams the payload to it. Returns only by raising
     TeleportError, when the destination could not take the program; once it has, the
@@ -133,7 +137,7 @@ def hand_off(
         raise TeleportError(f"cannot start {argv[0]!r}: {e.strerror}") from None
     os.close(r)
     try:
-        _write_all(w, payload)
+        _payload.write(w, *snapshot)
     except BrokenPipeError:
         os.close(w)
         _, status = os.waitpid(pid, 0)

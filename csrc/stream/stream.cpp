@@ -1,0 +1,423 @@
+#include "stream/stream.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "codec/format.hpp"
+#include "pyutil/refs.hpp"
+
+namespace tp {
+
+PyObject *PayloadFormatError = nullptr;
+
+namespace {
+
+using codec::Header;
+using codec::Section;
+
+uint32_t this_python() { return (PY_MAJOR_VERSION << 8) | PY_MINOR_VERSION; }
+
+void this_magic(uint8_t out[4])
+{
+    long m = PyImport_GetMagicNumber(); // the 4 bytes of MAGIC_NUMBER, little-endian
+    for (int i = 0; i < 4; i++) {
+        out[i] = static_cast<uint8_t>((static_cast<unsigned long>(m) >> (8 * i)) & 0xFF);
+    }
+}
+
+// ---- raw I/O without the GIL -------------------------------------------------------------
+
+// Returns 0, or errno.
+int write_all(int fd, const char *p, size_t n)
+{
+    int err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (n) {
+        ssize_t k = ::write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            err = errno;
+            break;
+        }
+        p += k;
+        n -= static_cast<size_t>(k);
+    }
+    Py_END_ALLOW_THREADS
+    return err;
+}
+
+// Reads up to n bytes, stopping early only at end of stream. Returns bytes read, or -1
+// with errno in *err.
+ssize_t read_full(int fd, char *p, size_t n, int *err)
+{
+    size_t got = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (got < n) {
+        ssize_t k = ::read(fd, p + got, n - got);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            *err = errno;
+            break;
+        }
+        if (k == 0) {
+            break;
+        }
+        got += static_cast<size_t>(k);
+    }
+    Py_END_ALLOW_THREADS
+    return *err ? -1 : static_cast<ssize_t>(got);
+}
+
+PyObject *refuse(const std::string &why)
+{
+    PyErr_SetString(PayloadFormatError, why.c_str());
+    return nullptr;
+}
+
+PyObject *os_error(int err)
+{
+    errno = err;
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+uint32_t crc_nogil(const void *p, size_t n)
+{
+    uint32_t c;
+    Py_BEGIN_ALLOW_THREADS
+    c = codec::crc32c(0, p, n);
+    Py_END_ALLOW_THREADS
+    return c;
+}
+
+struct Views {
+    std::vector<Py_buffer> v;
+    ~Views()
+    {
+        for (Py_buffer &b : v) {
+            PyBuffer_Release(&b);
+        }
+    }
+};
+
+bool get_view(PyObject *o, Views &views)
+{
+    Py_buffer b;
+    if (PyObject_GetBuffer(o, &b, PyBUF_CONTIG_RO) < 0) {
+        return false;
+    }
+    views.v.push_back(b);
+    return true;
+}
+
+// Reads one section's bytes into a new bytearray that grows with the data received (a
+// corrupt length never becomes one huge allocation), checking its checksum on the way.
+PyObject *read_section(int fd, const Section &s, size_t index)
+{
+    const size_t len = static_cast<size_t>(s.length);
+    const size_t first = len < (64u << 20) ? len : (64u << 20);
+    Ref buf = Ref::steal(PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(first)));
+    if (!buf) {
+        return nullptr;
+    }
+    size_t got = 0;
+    uint32_t crc = 0;
+    while (got < len) {
+        size_t cap = static_cast<size_t>(PyByteArray_GET_SIZE(buf.get()));
+        if (got == cap) {
+            size_t grow = cap < len - got ? cap : len - got;
+            if (PyByteArray_Resize(buf.get(), static_cast<Py_ssize_t>(cap + grow)) < 0) {
+                return nullptr;
+            }
+            cap += grow;
+        }
+        char *p = PyByteArray_AS_STRING(buf.get()) + got;
+        int err = 0;
+        ssize_t k = read_full(fd, p, cap - got, &err);
+        if (k < 0) {
+            return os_error(err);
+        }
+        Py_BEGIN_ALLOW_THREADS
+        crc = codec::crc32c(crc, p, static_cast<size_t>(k));
+        Py_END_ALLOW_THREADS
+        got += static_cast<size_t>(k);
+        if (got < cap) { // read_full stops short only at the end of the stream
+            return refuse("truncated payload: section " + std::to_string(index) + " ended after " +
+                          std::to_string(got) + " of " + std::to_string(len) + " bytes");
+        }
+    }
+    if (crc != s.crc) {
+        return refuse("corrupt payload: section " + std::to_string(index) +
+                      " checksum mismatch");
+    }
+    return buf.release();
+}
+
+bool skip_to(int fd, uint64_t &pos, uint64_t target)
+{
+    char pad[codec::kAlign];
+    while (pos < target) {
+        size_t n = static_cast<size_t>(target - pos);
+        n = n < sizeof pad ? n : sizeof pad;
+        int err = 0;
+        ssize_t k = read_full(fd, pad, n, &err);
+        if (k < 0) {
+            os_error(err);
+            return false;
+        }
+        if (static_cast<size_t>(k) < n) {
+            refuse("truncated payload: it ends between sections");
+            return false;
+        }
+        pos += n;
+    }
+    return true;
+}
+
+PyObject *info_dict(const Header &h)
+{
+    Ref sections = Ref::steal(PyList_New(0));
+    if (!sections) {
+        return nullptr;
+    }
+    static const char *const names[] = {"", "meta", "state", "buffer"};
+    for (const Section &s : h.sections) {
+        Ref item = Ref::steal(Py_BuildValue("{s:s,s:K,s:K,s:k}", "kind", names[s.kind],
+                                            "offset", static_cast<unsigned long long>(s.offset),
+                                            "length", static_cast<unsigned long long>(s.length),
+                                            "crc32c", static_cast<unsigned long>(s.crc)));
+        if (!item || PyList_Append(sections.get(), item.get()) < 0) {
+            return nullptr;
+        }
+    }
+    return Py_BuildValue("{s:i,s:(ii),s:y#,s:(iii),s:K,s:O}", "format", h.format, "python",
+                         h.python >> 8, h.python & 0xFF, "bytecode_magic",
+                         reinterpret_cast<const char *>(h.bytecode_magic), Py_ssize_t(4),
+                         "teleporter", h.teleporter >> 16, (h.teleporter >> 8) & 0xFF,
+                         h.teleporter & 0xFF, "total", static_cast<unsigned long long>(h.total),
+                         "sections", sections.get());
+}
+
+// Reads and validates the header: format, this interpreter, table and header checksum.
+bool read_header(int fd, Header &h, std::string &raw, bool check_interpreter)
+{
+    raw.assign(codec::kFixedSize, '\0');
+    int err = 0;
+    ssize_t k = read_full(fd, raw.data(), raw.size(), &err);
+    if (k < 0) {
+        os_error(err);
+        return false;
+    }
+    std::string why;
+    if (!codec::decode_fixed(reinterpret_cast<const uint8_t *>(raw.data()),
+                             static_cast<size_t>(k), &h, why)) {
+        refuse(static_cast<size_t>(k) == 0 ? "truncated payload: it is empty" : why);
+        return false;
+    }
+    if (check_interpreter) {
+        uint8_t magic[4];
+        this_magic(magic);
+        if (h.python != this_python()) {
+            refuse("payload was written by CPython " + std::to_string(h.python >> 8) + "." +
+                   std::to_string(h.python & 0xFF) + ", this is CPython " +
+                   std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION));
+            return false;
+        }
+        if (std::memcmp(magic, h.bytecode_magic, 4) != 0) {
+            refuse("payload was written by an interpreter with another bytecode magic number");
+            return false;
+        }
+    }
+    const size_t hsize = codec::header_size(h.sections.size());
+    raw.resize(hsize);
+    k = read_full(fd, raw.data() + codec::kFixedSize, hsize - codec::kFixedSize, &err);
+    if (k < 0) {
+        os_error(err);
+        return false;
+    }
+    if (!codec::decode_header(reinterpret_cast<const uint8_t *>(raw.data()),
+                              codec::kFixedSize + static_cast<size_t>(k), &h, why)) {
+        refuse(why);
+        return false;
+    }
+    return true;
+}
+
+bool read_trailer(int fd, const Header &h, const std::string &raw)
+{
+    char trailer[codec::kTrailerSize];
+    int err = 0;
+    ssize_t k = read_full(fd, trailer, sizeof trailer, &err);
+    if (k < 0) {
+        os_error(err);
+        return false;
+    }
+    std::string why;
+    if (!codec::check_trailer(reinterpret_cast<const uint8_t *>(trailer), static_cast<size_t>(k),
+                              reinterpret_cast<const uint8_t *>(raw.data()), raw.size(), h,
+                              why)) {
+        refuse(why);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool stream_init(PyObject *module)
+{
+    PayloadFormatError = PyErr_NewException("teleporter._teleporter_impl.PayloadFormatError",
+                                            PyExc_ValueError, nullptr);
+    return PayloadFormatError &&
+           PyModule_AddObjectRef(module, "PayloadFormatError", PayloadFormatError) == 0;
+}
+
+PyObject *write_payload(PyObject *args)
+{
+    int fd;
+    PyObject *meta, *state, *buffers;
+    unsigned int version;
+    if (!PyArg_ParseTuple(args, "iOOO!I:write_payload", &fd, &meta, &state, &PyList_Type,
+                          &buffers, &version)) {
+        return nullptr;
+    }
+    Views views;
+    if (!get_view(meta, views) || !get_view(state, views)) {
+        return nullptr;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(buffers); i++) {
+        if (!get_view(PyList_GET_ITEM(buffers, i), views)) {
+            return nullptr;
+        }
+    }
+    Header h;
+    h.python = this_python();
+    this_magic(h.bytecode_magic);
+    h.teleporter = version;
+    for (size_t i = 0; i < views.v.size(); i++) {
+        Section s;
+        s.kind = i == 0 ? codec::kMeta : i == 1 ? codec::kState : codec::kBuffer;
+        s.length = static_cast<uint64_t>(views.v[i].len);
+        s.crc = crc_nogil(views.v[i].buf, static_cast<size_t>(views.v[i].len));
+        h.sections.push_back(s);
+    }
+    const std::string head = codec::encode_header(h);
+    int err = write_all(fd, head.data(), head.size());
+    uint64_t pos = head.size();
+    static const char zeros[codec::kAlign] = {};
+    for (size_t i = 0; i < views.v.size() && !err; i++) {
+        const Section &s = h.sections[i];
+        err = write_all(fd, zeros, static_cast<size_t>(s.offset - pos));
+        if (!err) {
+            err = write_all(fd, static_cast<const char *>(views.v[i].buf),
+                            static_cast<size_t>(s.length));
+        }
+        pos = s.offset + s.length;
+    }
+    const uint64_t end = h.total - codec::kTrailerSize;
+    if (!err) {
+        err = write_all(fd, zeros, static_cast<size_t>(end - pos));
+    }
+    if (!err) {
+        const std::string trailer = codec::encode_trailer(head, h);
+        err = write_all(fd, trailer.data(), trailer.size());
+    }
+    if (err) {
+        return os_error(err);
+    }
+    return PyLong_FromUnsignedLongLong(h.total);
+}
+
+PyObject *read_payload(PyObject *args)
+{
+    int fd;
+    if (!PyArg_ParseTuple(args, "i:read_payload", &fd)) {
+        return nullptr;
+    }
+    Header h;
+    std::string raw;
+    if (!read_header(fd, h, raw, true)) {
+        return nullptr;
+    }
+    if (h.sections.size() < 2 || h.sections[0].kind != codec::kMeta ||
+        h.sections[1].kind != codec::kState) {
+        return refuse("corrupt payload: it lacks its meta or state section");
+    }
+    Ref parts = Ref::steal(PyList_New(0));
+    if (!parts) {
+        return nullptr;
+    }
+    uint64_t pos = raw.size();
+    for (size_t i = 0; i < h.sections.size(); i++) {
+        const Section &s = h.sections[i];
+        if (i >= 2 && s.kind != codec::kBuffer) {
+            return refuse("corrupt payload: unexpected section kind");
+        }
+        if (!skip_to(fd, pos, s.offset)) {
+            return nullptr;
+        }
+        Ref data = Ref::steal(read_section(fd, s, i));
+        if (!data || PyList_Append(parts.get(), data.get()) < 0) {
+            return nullptr;
+        }
+        pos = s.offset + s.length;
+    }
+    if (!skip_to(fd, pos, h.total - codec::kTrailerSize) || !read_trailer(fd, h, raw)) {
+        return nullptr;
+    }
+    Ref info = Ref::steal(info_dict(h));
+    if (!info) {
+        return nullptr;
+    }
+    Ref meta = Ref::steal(PyBytes_FromObject(PyList_GET_ITEM(parts.get(), 0)));
+    Ref buffers = Ref::steal(PyList_GetSlice(parts.get(), 2, PyList_GET_SIZE(parts.get())));
+    if (!meta || !buffers) {
+        return nullptr;
+    }
+    return Py_BuildValue("(OOOO)", meta.get(), PyList_GET_ITEM(parts.get(), 1), buffers.get(),
+                         info.get());
+}
+
+PyObject *describe_payload(PyObject *args)
+{
+    int fd;
+    if (!PyArg_ParseTuple(args, "i:describe_payload", &fd)) {
+        return nullptr;
+    }
+    Header h;
+    std::string raw;
+    if (!read_header(fd, h, raw, false)) {
+        return nullptr;
+    }
+    if (h.sections[0].kind != codec::kMeta) {
+        return refuse("corrupt payload: it lacks its meta section");
+    }
+    uint64_t pos = raw.size();
+    if (!skip_to(fd, pos, h.sections[0].offset)) {
+        return nullptr;
+    }
+    Ref meta = Ref::steal(read_section(fd, h.sections[0], 0));
+    if (!meta) {
+        return nullptr;
+    }
+    if (::lseek(fd, static_cast<off_t>(h.total - codec::kTrailerSize), SEEK_SET) < 0) {
+        return os_error(errno);
+    }
+    if (!read_trailer(fd, h, raw)) {
+        return nullptr;
+    }
+    Ref info = Ref::steal(info_dict(h));
+    if (!info || PyDict_SetItemString(info.get(), "meta", meta.get()) < 0) {
+        return nullptr;
+    }
+    return info.release();
+}
+
+}  // namespace tp
