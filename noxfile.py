@@ -53,7 +53,7 @@ def find_python(minor: str) -> str:
 def _tests(session: nox.Session) -> None:
     # Dev build of the wheel: Debug, -Wall -Wextra -Wconversion -Werror, asserts on.
     session.env["TELEPORTER_DEV"] = "1"
-    session.install("pytest")
+    session.install("pytest", "numpy")
     session.install(".", "--no-cache-dir")
     session.chdir("tests")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
@@ -72,7 +72,7 @@ def sanitize(session: nox.Session) -> None:
     The interpreter is not instrumented, so the sanitizer runtimes are preloaded."""
     session.env["TELEPORTER_DEV"] = "1"
     session.env["TELEPORTER_SANITIZE"] = "address,undefined"
-    session.install("pytest")
+    session.install("pytest", "numpy")
     session.install(".", "--no-cache-dir")
     runtimes = [
         session.run("gcc", f"-print-file-name={lib}", silent=True, external=True).strip()
@@ -84,6 +84,15 @@ def sanitize(session: nox.Session) -> None:
     session.env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
     session.chdir("tests")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=[find_python(m) for m in VERSIONS])
+def bench(session: nox.Session) -> None:
+    """The benchmarks, against a Release build, each beside its baseline (not run by CI)."""
+    session.install("numpy", "cloudpickle", "dill")
+    session.install(".", "--no-cache-dir")
+    for script in ("bench_local_teleport.py", "bench_capture_per_frame.py", "bench_large_array.py"):
+        session.run("python", f"benchmarks/{script}", *session.posargs)
 
 
 @nox.session(python=find_python("3.11"))

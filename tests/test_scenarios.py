@@ -109,6 +109,16 @@ EXPECT = {
         ],
     ),
     "killed_by_signal": ((), 128 + 15, ["moved: True"]),
+    "large_array": (
+        (),
+        0,
+        [
+            "moved: True",
+            "intact: True (6144, 1024) float64",
+            "writable: True identity: True",
+            "sum: 19791206154239.0 1048576",
+        ],
+    ),
 }
 
 
