@@ -119,7 +119,37 @@ PyObject *py_check_payload(PyObject *, PyObject *arg)
     return PyLong_FromSize_t(h.sections.size());
 }
 
+// view_offset(memoryview) -> byte offset of the view's data inside its base object's
+// buffer, or -1 when the view is not C-contiguous or not inside that buffer.
+PyObject *py_view_offset(PyObject *, PyObject *arg)
+{
+    if (!PyMemoryView_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "view_offset() expects a memoryview");
+        return nullptr;
+    }
+    Py_buffer *view = PyMemoryView_GET_BUFFER(arg);
+    PyObject *base = view->obj;
+    if (!base || !PyBuffer_IsContiguous(view, 'C')) {
+        return PyLong_FromLong(-1);
+    }
+    Py_buffer whole;
+    if (PyObject_GetBuffer(base, &whole, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        return PyLong_FromLong(-1);
+    }
+    const char *lo = static_cast<const char *>(whole.buf);
+    const char *p = static_cast<const char *>(view->buf);
+    long off = -1;
+    if (p >= lo && p + view->len <= lo + whole.len) {
+        off = static_cast<long>(p - lo);
+    }
+    PyBuffer_Release(&whole);
+    return PyLong_FromLong(off);
+}
+
 PyMethodDef methods[] = {
+    {"view_offset", py_view_offset, METH_O,
+     "view_offset(memoryview) -> offset of its data in its base object's buffer, or -1"},
     {"write_payload", py_write_payload, METH_VARARGS,
      "write_payload(fd, meta, state, buffers, teleporter_version) -> bytes written"},
     {"read_payload", py_read_payload, METH_VARARGS,

@@ -109,6 +109,21 @@ EXPECT = {
         ],
     ),
     "killed_by_signal": ((), 128 + 15, ["moved: True"]),
+    "object_zoo": (
+        (),
+        0,
+        [
+            "moved: True",
+            "Record(x=1, tags=[]) Record(x=2, tags=[]) True",
+            "Frozen(a=1) Frozen(a=3)",
+            "True BLUE! [<Color.RED: 1>, <Color.BLUE: 2>] 6 6",
+            "Pair(a=1, b='b') Pair(a=5, b='z') Point(x=1, y=2) Point(x=3, y=4)",
+            "1 2 tagged True",
+            "inner child<base> prop 15 child<base>",
+            "True 6 b'bcd' 2",
+            "view writes through: b'aXcdef' True",
+        ],
+    ),
     "large_array": (
         (),
         0,

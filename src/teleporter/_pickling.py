@@ -10,12 +10,14 @@ do cycles.
 from __future__ import annotations
 
 import _pickle  # the C pickler itself: pickle.py would also import re and enum
+import _weakref
 import importlib
 import io
 import marshal
 import sys
 import types
 
+from . import _teleporter_impl as _impl
 from . import policy
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -77,6 +79,47 @@ def _class_setstate(cls: type, state: dict[str, Any]) -> None:
         setattr(cls, key, value)
 
 
+def _make_enum(
+    meta: type, name: str, bases: tuple[type, ...], ns: dict[str, Any], members: dict[str, Any]
+) -> type:
+    body = meta.__prepare__(name, bases)
+    for key, value in ns.items():  # methods and settings first, as in a class body
+        body[key] = value
+    for key, value in members.items():
+        body[key] = value  # defines the members, in their order, through EnumDict
+    cls: type = meta(name, bases, body)
+    return cls
+
+
+def _singleton(module: str, name: str) -> Any:
+    obj: Any = _import(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _make_weakref(target: Any, callback: Any) -> Any:
+    return _weakref.ref(target, callback)
+
+
+def _make_dead_weakref() -> Any:
+    class Gone:
+        pass
+
+    return _weakref.ref(Gone())  # its only referent dies with the call
+
+
+def _make_memoryview(
+    base: Any, offset: int, nbytes: int, fmt: str, shape: tuple[int, ...], readonly: bool
+) -> memoryview:
+    view: memoryview = memoryview(base).cast("B")[offset : offset + nbytes].cast(fmt, shape)  # type: ignore[call-overload]
+    return view.toreadonly() if readonly else view
+
+
+def _make_mappingproxy(d: dict[str, Any]) -> types.MappingProxyType[str, Any]:
+    return types.MappingProxyType(d)
+
+
 # ---- reducing (runs at the origin) -----------------------------------------------------------
 
 
@@ -103,6 +146,37 @@ def globals_ref(g: dict[str, Any]) -> Any:
 
 
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
+# Objects that are singletons of their module: they travel by reference, so that
+# `field.default is dataclasses.MISSING` or `sys.stdout` mean the same after the move.
+_SINGLETONS = {
+    "sys": ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__"),
+    "dataclasses": (
+        "MISSING",
+        "KW_ONLY",
+        "_FIELD",
+        "_FIELD_CLASSVAR",
+        "_FIELD_INITVAR",
+        "_HAS_DEFAULT_FACTORY",
+        "_EMPTY_METADATA",
+    ),
+    "inspect": ("_empty", "Parameter.empty", "Signature.empty"),
+    "enum": ("_auto_null",),
+    "typing": ("Any", "NoReturn", "ClassVar", "Optional", "Union"),
+}
+
+
+def _singleton_table() -> dict[int, tuple[str, str]]:
+    table: dict[int, tuple[str, str]] = {}
+    for module, names in _SINGLETONS.items():
+        mod = sys.modules.get(module)
+        if mod is None:
+            continue
+        for name in names:
+            try:
+                table[id(_singleton(module, name))] = (module, name)
+            except AttributeError:
+                pass
+    return table
 
 
 def _function_reduce(f: types.FunctionType) -> Any:
@@ -123,6 +197,46 @@ def _function_reduce(f: types.FunctionType) -> Any:
         None,
         None,
         _function_setstate,
+    )
+
+
+# Attributes an enum needs while its members are created; the rest is set afterwards, so
+# that references from the class's own namespace back to it (bound methods of it,
+# functions using super()) meet the class already in the pickle memo.
+_ENUM_AT_CREATION = frozenset(
+    {
+        "__init__",
+        "_generate_next_value_",
+        "_missing_",
+        "_ignore_",
+        "_order_",
+        "__module__",
+        "__qualname__",
+    }
+)
+
+
+def _enum_reduce(cls: type) -> Any:
+    members = {k: m._value_ for k, m in cls.__members__.items()}  # type: ignore[attr-defined]
+    # What the metaclass generates by itself (it differs between versions): the attributes
+    # of an empty enum made the same way.
+    meta: Any = type(cls)
+    probe = meta(cls.__name__, cls.__bases__, meta.__prepare__(cls.__name__, cls.__bases__))
+    generated = set(probe.__dict__) - {"__module__", "__qualname__"}
+    own = {
+        k: v
+        for k, v in cls.__dict__.items()
+        if k not in _CLASS_SKIP and k not in generated and k not in members
+    }
+    ns = {k: v for k, v in own.items() if k in _ENUM_AT_CREATION}
+    later = {k: v for k, v in own.items() if k not in _ENUM_AT_CREATION}
+    return (
+        _make_enum,
+        (meta, cls.__name__, cls.__bases__, ns, members),
+        later,
+        None,
+        None,
+        _class_setstate,
     )
 
 
@@ -149,7 +263,16 @@ def _class_reduce(cls: type) -> Any:
 
 
 class Pickler(_pickle.Pickler):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._singletons = _singleton_table()
+        enum = sys.modules.get("enum")  # no enum class can exist unless enum was imported
+        self._enum_type: type | None = enum.EnumType if enum is not None else None
+
     def reducer_override(self, obj: Any) -> Any:
+        ref = self._singletons.get(id(obj))
+        if ref is not None:
+            return _singleton, ref
         t = type(obj)
         if t is types.FunctionType:
             if policy.defined_by_value(obj):
@@ -169,7 +292,28 @@ class Pickler(_pickle.Pickler):
             return property, (obj.fget, obj.fset, obj.fdel, obj.__doc__)
         if t is types.ModuleType:
             return _import, (obj.__name__,)
+        if t is types.MappingProxyType:
+            return _make_mappingproxy, (dict(obj),)
+        if t is _weakref.ReferenceType:
+            target = obj()
+            if target is None:
+                return _make_dead_weakref, ()
+            return _make_weakref, (target, obj.__callback__)
+        if t is memoryview:
+            offset = _impl.view_offset(obj)
+            if offset < 0:
+                return memoryview, (obj.tobytes(),)  # a non-contiguous view: its data only
+            return _make_memoryview, (
+                obj.obj,
+                offset,
+                obj.nbytes,
+                obj.format,
+                obj.shape,
+                obj.readonly,
+            )
         if isinstance(obj, type) and policy.defined_by_value(obj):
+            if self._enum_type is not None and isinstance(obj, self._enum_type):
+                return _enum_reduce(obj)
             return _class_reduce(obj)
         return NotImplemented
 

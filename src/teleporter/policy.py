@@ -1,8 +1,9 @@
 """Which objects travel by value and which by reference.
 
-By value: everything defined in ``__main__`` (functions, classes and their code), and any
-function or class whose module cannot be imported by name. By reference: builtins, the
-standard library and importable modules, which the destination imports again.
+By value: everything defined in ``__main__``, and any function or class that the
+destination could not find again by its module and qualified name (a function nested in
+another, a class made by a factory, a module that is not importable). By reference:
+builtins, the standard library and importable modules, which the destination imports.
 """
 
 from __future__ import annotations
@@ -23,4 +24,12 @@ def module_by_value(name: str | None) -> bool:
 
 def defined_by_value(obj: Any) -> bool:
     """True for a function or class that the destination cannot import by name."""
-    return module_by_value(getattr(obj, "__module__", None))
+    module = getattr(obj, "__module__", None)
+    if not isinstance(module, str) or module_by_value(module):
+        return True
+    found: Any = sys.modules[module]
+    for part in getattr(obj, "__qualname__", "<>").split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return True
+    return found is not obj
