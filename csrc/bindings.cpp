@@ -147,7 +147,34 @@ PyObject *py_view_offset(PyObject *, PyObject *arg)
     return PyLong_FromLong(off);
 }
 
+PyObject *py_capture_generator(PyObject *, PyObject *arg) { return tp::capture_generator(arg); }
+
+PyObject *py_new_generator(PyObject *, PyObject *args)
+{
+    PyObject *func, *code, *globals;
+    if (!PyArg_ParseTuple(args, "OOO:new_generator", &func, &code, &globals)) {
+        return nullptr;
+    }
+    return tp::new_generator(func == Py_None ? nullptr : func, code, globals);
+}
+
+PyObject *py_restore_generator(PyObject *, PyObject *args)
+{
+    PyObject *gen, *state;
+    if (!PyArg_ParseTuple(args, "OO:restore_generator", &gen, &state)) {
+        return nullptr;
+    }
+    return tp::restore_generator(gen, state);
+}
+
 PyMethodDef methods[] = {
+    {"capture_generator", py_capture_generator, METH_O,
+     "capture_generator(gen) -> (code, func, globals, phase, raw_state, position, localsplus, "
+     "stack, exception)"},
+    {"new_generator", py_new_generator, METH_VARARGS,
+     "new_generator(func, code, globals) -> a fresh generator running code"},
+    {"restore_generator", py_restore_generator, METH_VARARGS,
+     "restore_generator(gen, (phase, raw_state, position, localsplus, stack, exception))"},
     {"view_offset", py_view_offset, METH_O,
      "view_offset(memoryview) -> offset of its data in its base object's buffer, or -1"},
     {"write_payload", py_write_payload, METH_VARARGS,

@@ -124,6 +124,22 @@ EXPECT = {
             "view writes through: b'aXcdef' True",
         ],
     ),
+    "generators": (
+        (),
+        0,
+        [
+            "[(0, 0), (1, 1), (2, 3), (3, 6)]",
+            "moved: True",
+            "fresh: [(0, 0), (1, 1)]",
+            "started: (2, 13) (3, 116) [(4, 120)]",
+            "identity: True True",
+            "done: [] None",
+            "delegate: [(1, 1), (2, 3), ('sub returned', 3)]",
+            "guarded: KeyError('inside') None",
+            "coroutine returned 42",
+            "pipeline: [1, 6, 18]",
+        ],
+    ),
     "large_array": (
         (),
         0,

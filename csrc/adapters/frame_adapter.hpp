@@ -72,6 +72,27 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
 // methods), borrowed; NULL if it cannot be told.
 PyObject *pending_callee(const CallShape &shape, PyObject *const *stack);
 
+// ---- generators and coroutines -----------------------------------------------------------
+
+enum class GenPhase { Created, Suspended, Running, Finished };
+
+// `gen` is a generator or coroutine object (checked by the caller).
+GenPhase generator_phase(PyObject *gen);
+int generator_raw_state(PyObject *gen);      // gi_frame_state, as the version numbers it
+Frame *generator_frame(PyObject *gen);       // its frame (meaningless once Finished)
+PyObject *generator_exception(PyObject *gen); // borrowed gi_exc_state value, may be NULL
+// Stack items of a suspended generator's frame (its stacktop is valid while suspended).
+int generator_saved_depth(PyObject *gen);
+// Validates a travelling generator state: the phase it denotes, or false.
+bool generator_state_phase(int raw_state, GenPhase *phase);
+// Checks that `position` (as frame_position reports it for a suspended generator) is just
+// at a yield of `code`, and gives the stack depth the generator keeps there.
+bool suspended_position(const CodeAnalysis &code, int position, int *depth, std::string &why);
+// Fills a fresh, never-started generator `gen` with saved state. For Suspended, the frame
+// resumes at `position`; for Created only the locals are written.
+void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const *stack,
+                     int nstack, int position, int raw_state, PyObject *exc);
+
 // ---- resume ----------------------------------------------------------------------------
 
 // Overwrites a freshly pushed frame (never evaluated yet) with saved state:

@@ -183,4 +183,61 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
     return records.release();
 }
 
+PyObject *capture_generator(PyObject *gen)
+{
+    if (!PyGen_CheckExact(gen) && !PyCoro_CheckExact(gen)) {
+        PyErr_SetString(PyExc_TypeError, "capture_generator() expects a generator or coroutine");
+        return nullptr;
+    }
+    adapter::Frame *f = adapter::generator_frame(gen);
+    const adapter::GenPhase phase = adapter::generator_phase(gen);
+    if (phase == adapter::GenPhase::Running) {
+        return refuse("the generator or coroutine is running (it is on the stack being moved "
+                      "or on another thread's)");
+    }
+    // A finished generator's frame is cleared; its code stays reachable from the object.
+    Ref code = Ref::steal(PyObject_GetAttrString(gen, PyGen_CheckExact(gen) ? "gi_code" : "cr_code"));
+    if (!code) {
+        return nullptr;
+    }
+    if (phase == adapter::GenPhase::Finished) {
+        return Py_BuildValue("(OOOsiiOOO)", code.get(), Py_None, Py_None, "finished", 0, 0,
+                             Py_None, Py_None, Py_None);
+    }
+    auto *co = reinterpret_cast<PyCodeObject *>(code.get());
+    std::string why;
+    const CodeAnalysis *a = analyse(co, why);
+    if (!a) {
+        return refuse("cannot analyse " + describe(co, 0) + ": " + why);
+    }
+    const int position = adapter::frame_position(f);
+    int depth = 0;
+    if (phase == adapter::GenPhase::Suspended) {
+        if (!adapter::suspended_position(*a, position, &depth, why) ||
+            depth != adapter::generator_saved_depth(gen)) {
+            return refuse("cannot capture the generator " + describe(co, position) + ": " +
+                          (why.empty() ? "inconsistent stack depth" : why));
+        }
+    }
+    PyObject **lp = adapter::frame_localsplus(f);
+    Ref locals = Ref::steal(PyTuple_New(a->nlocalsplus));
+    Ref stack = Ref::steal(PyTuple_New(depth));
+    if (!locals || !stack) {
+        return nullptr;
+    }
+    for (int i = 0; i < a->nlocalsplus; i++) {
+        PyTuple_SET_ITEM(locals.get(), i, Py_NewRef(slot(lp[i])));
+    }
+    for (int i = 0; i < depth; i++) {
+        PyTuple_SET_ITEM(stack.get(), i, Py_NewRef(slot(lp[a->nlocalsplus + i])));
+    }
+    PyObject *func = adapter::frame_function(f);
+    PyObject *exc = adapter::generator_exception(gen);
+    return Py_BuildValue("(OOOsiiOOO)", code.get(), func ? func : Py_None,
+                         adapter::frame_globals(f),
+                         phase == adapter::GenPhase::Created ? "created" : "suspended",
+                         adapter::generator_raw_state(gen), position, locals.get(), stack.get(),
+                         exc ? exc : Py_None);
+}
+
 }  // namespace tp

@@ -22,4 +22,10 @@ extern PyObject *CaptureError;
 // API frames). `main_globals`: the __main__ module's dict, which marks the bottom.
 PyObject *capture_stack(int skip, PyObject *main_globals);
 
+// A generator or coroutine that is not running, as the tuple
+// (code, function, globals, phase, raw_state, position, localsplus, stack, exception):
+// phase is "created", "suspended" or "finished" (then only code, function and globals
+// are meaningful). CaptureError for a running one.
+PyObject *capture_generator(PyObject *gen);
+
 }  // namespace tp

@@ -40,6 +40,63 @@ struct Replay {
 
 Replay *g_replay = nullptr;
 
+// The function to call to get a frame running `code`: `func` itself when it runs that
+// code, else a new function for it with `globals` (e.g. a module that changed since).
+Ref function_for(PyObject *code, PyObject *func, PyObject *globals)
+{
+    if (func && PyFunction_Check(func) && PyFunction_GET_CODE(func) == code) {
+        return Ref::borrow(func);
+    }
+    auto *co = reinterpret_cast<PyCodeObject *>(code);
+    Ref fn = Ref::steal(PyFunction_NewWithQualName(code, globals, co->co_qualname));
+    if (!fn || co->co_nfreevars == 0) {
+        return fn;
+    }
+    Ref cells = Ref::steal(PyTuple_New(co->co_nfreevars));
+    if (!cells) {
+        return Ref();
+    }
+    for (int i = 0; i < co->co_nfreevars; i++) {
+        PyObject *cell = PyCell_New(nullptr);
+        if (!cell) {
+            return Ref();
+        }
+        PyTuple_SET_ITEM(cells.get(), i, cell);
+    }
+    if (PyFunction_SetClosure(fn.get(), cells.get()) < 0) {
+        return Ref();
+    }
+    return fn;
+}
+
+// Dummy arguments that bind to any signature of this code: every positional parameter
+// and every keyword-only one gets None.
+bool dummy_arguments(PyCodeObject *co, std::vector<PyObject *> &args, Ref &kwnames)
+{
+    const int npos = co->co_argcount;
+    const int nkw = co->co_kwonlyargcount;
+    args.assign(static_cast<size_t>(npos + nkw), Py_None);
+    if (nkw) {
+        Ref names = Ref::steal(PyObject_GetAttrString(reinterpret_cast<PyObject *>(co), "co_varnames"));
+        if (!names) {
+            return false;
+        }
+        kwnames = Ref::steal(PyTuple_GetSlice(names.get(), npos, npos + nkw));
+        if (!kwnames) {
+            return false;
+        }
+    }
+    return true;
+}
+
+PyObject *call_dummy(PyObject *func, const std::vector<PyObject *> &args, const Ref &kwnames)
+{
+    Py_ssize_t nargs = static_cast<Py_ssize_t>(args.size()) -
+                       (kwnames ? PyTuple_GET_SIZE(kwnames.get()) : 0);
+    return PyObject_Vectorcall(func, args.data(), static_cast<size_t>(nargs), kwnames.get());
+}
+
+
 // ---- the resumer type --------------------------------------------------------------
 
 struct ResumerObject {
@@ -172,10 +229,7 @@ PyObject *enter_frame(int k)
         r = PyEval_EvalCode(p.code.get(), p.globals.get(), p.globals.get());
     }
     else {
-        Py_ssize_t nargs = static_cast<Py_ssize_t>(p.args.size()) -
-                           (p.kwnames ? PyTuple_GET_SIZE(p.kwnames.get()) : 0);
-        r = PyObject_Vectorcall(p.func.get(), p.args.data(), static_cast<size_t>(nargs),
-                                p.kwnames.get());
+        r = call_dummy(p.func.get(), p.args, p.kwnames);
     }
     if (g->armed == k) { // the hook never saw the frame: nothing of it ran
         g->armed = -1;
@@ -255,49 +309,9 @@ bool prepare(PyObject *rec, size_t k, size_t nframes, Prepared &p)
     p.code = Ref::borrow(code);
     p.globals = Ref::borrow(globals);
     if (!module_level) {
-        if (PyFunction_GET_CODE(func) == code) {
-            p.func = Ref::borrow(func);
-        }
-        else {
-            // The function at hand runs other code (e.g. a module that changed): run the
-            // saved code with the function's globals instead.
-            Ref fn = Ref::steal(PyFunction_NewWithQualName(code, globals, co->co_qualname));
-            if (!fn) {
-                return false;
-            }
-            if (co->co_nfreevars > 0) {
-                Ref cells = Ref::steal(PyTuple_New(co->co_nfreevars));
-                if (!cells) {
-                    return false;
-                }
-                for (int i = 0; i < co->co_nfreevars; i++) {
-                    PyObject *cell = PyCell_New(nullptr);
-                    if (!cell) {
-                        return false;
-                    }
-                    PyTuple_SET_ITEM(cells.get(), i, cell);
-                }
-                if (PyFunction_SetClosure(fn.get(), cells.get()) < 0) {
-                    return false;
-                }
-            }
-            p.func = fn;
-        }
-        // Dummy arguments that bind to any signature of this code: every positional
-        // parameter and every keyword-only one gets None.
-        const int npos = co->co_argcount;
-        const int nkw = co->co_kwonlyargcount;
-        p.args.assign(static_cast<size_t>(npos + nkw), Py_None);
-        if (nkw) {
-            Ref names = Ref::steal(PyObject_GetAttrString(code, "co_varnames"));
-            if (!names) {
-                return false;
-            }
-            Ref kw = Ref::steal(PyTuple_GetSlice(names.get(), npos, npos + nkw));
-            if (!kw) {
-                return false;
-            }
-            p.kwnames = kw;
+        p.func = function_for(code, func, globals);
+        if (!p.func || !dummy_arguments(co, p.args, p.kwnames)) {
+            return false;
         }
     }
     (void)nframes;
@@ -305,6 +319,100 @@ bool prepare(PyObject *rec, size_t k, size_t nframes, Prepared &p)
 }
 
 }  // namespace
+
+PyObject *new_generator(PyObject *func, PyObject *code, PyObject *globals)
+{
+    if (!PyCode_Check(code) || !PyDict_Check(globals) ||
+        !(reinterpret_cast<PyCodeObject *>(code)->co_flags & (CO_GENERATOR | CO_COROUTINE))) {
+        PyErr_SetString(ResumeError, "malformed generator record");
+        return nullptr;
+    }
+    auto *co = reinterpret_cast<PyCodeObject *>(code);
+    Ref fn = function_for(code, func, globals);
+    std::vector<PyObject *> args;
+    Ref kwnames;
+    if (!fn || !dummy_arguments(co, args, kwnames)) {
+        return nullptr;
+    }
+    Ref gen = Ref::steal(call_dummy(fn.get(), args, kwnames));
+    if (!gen) {
+        return nullptr;
+    }
+    if ((!PyGen_CheckExact(gen.get()) && !PyCoro_CheckExact(gen.get())) ||
+        adapter::generator_phase(gen.get()) != adapter::GenPhase::Created ||
+        reinterpret_cast<PyObject *>(adapter::frame_code(adapter::generator_frame(gen.get()))) !=
+            code) {
+        PyErr_SetString(ResumeError, "the generator function did not make a fresh generator");
+        return nullptr;
+    }
+    return gen.release();
+}
+
+PyObject *restore_generator(PyObject *gen, PyObject *state)
+{
+    const char *phase_name;
+    int raw_state, position;
+    PyObject *locals, *stack, *exc;
+    if ((!PyGen_CheckExact(gen) && !PyCoro_CheckExact(gen)) || !PyTuple_Check(state) ||
+        !PyArg_ParseTuple(state, "siiOOO:generator state", &phase_name, &raw_state, &position,
+                          &locals, &stack, &exc)) {
+        PyErr_Clear();
+        PyErr_SetString(ResumeError, "malformed generator state");
+        return nullptr;
+    }
+    if (adapter::generator_phase(gen) != adapter::GenPhase::Created) {
+        PyErr_SetString(ResumeError, "a generator can be restored only once, before it runs");
+        return nullptr;
+    }
+    if (exc != Py_None && !PyExceptionInstance_Check(exc)) {
+        PyErr_SetString(ResumeError, "malformed generator exception");
+        return nullptr;
+    }
+    const std::string phase = phase_name;
+    if (phase == "finished") {
+        Ref r = Ref::steal(PyObject_CallMethod(gen, "close", nullptr));
+        return r ? Py_NewRef(Py_None) : nullptr;
+    }
+    adapter::GenPhase expect;
+    if (!PyTuple_Check(locals) || !PyTuple_Check(stack) ||
+        !adapter::generator_state_phase(raw_state, &expect) ||
+        (phase == "created") != (expect == adapter::GenPhase::Created) ||
+        (phase != "created" && phase != "suspended")) {
+        PyErr_SetString(ResumeError, "malformed generator state");
+        return nullptr;
+    }
+    PyCodeObject *co = adapter::frame_code(adapter::generator_frame(gen));
+    std::string why;
+    const CodeAnalysis *a = analyse(co, why);
+    if (!a) {
+        PyErr_SetString(ResumeError, why.c_str());
+        return nullptr;
+    }
+    int depth = 0;
+    if (expect == adapter::GenPhase::Suspended && !adapter::suspended_position(*a, position, &depth, why)) {
+        PyErr_SetString(ResumeError, why.c_str());
+        return nullptr;
+    }
+    if (PyTuple_GET_SIZE(locals) != a->nlocalsplus || PyTuple_GET_SIZE(stack) != depth ||
+        depth > a->stacksize) {
+        PyErr_SetString(ResumeError, "generator state does not match its code");
+        return nullptr;
+    }
+    PyObject *null = null_object();
+    std::vector<PyObject *> lv(static_cast<size_t>(a->nlocalsplus));
+    for (int i = 0; i < a->nlocalsplus; i++) {
+        PyObject *v = PyTuple_GET_ITEM(locals, i);
+        lv[static_cast<size_t>(i)] = v == null ? nullptr : v;
+    }
+    std::vector<PyObject *> sv(static_cast<size_t>(depth));
+    for (int i = 0; i < depth; i++) {
+        PyObject *v = PyTuple_GET_ITEM(stack, i);
+        sv[static_cast<size_t>(i)] = v == null ? nullptr : v;
+    }
+    adapter::patch_generator(gen, lv.data(), sv.data(), depth, position, raw_state,
+                             exc == Py_None ? nullptr : exc);
+    Py_RETURN_NONE;
+}
 
 bool resume_init(PyObject *module)
 {

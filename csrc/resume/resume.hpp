@@ -23,6 +23,14 @@ bool resume_init(PyObject *module);
 // else NULL (borrowed). A resumed frame that teleports again sits inside such a call.
 PyObject *resumer_target_code(PyObject *callee);
 
+// A fresh, never-started generator (or coroutine) running `code`: `func` is called with
+// dummy arguments (a function for `code` is made with `globals` when `func` runs other
+// code or is None).
+PyObject *new_generator(PyObject *func, PyObject *code, PyObject *globals);
+// Fills a generator made by new_generator with the rest of a capture_generator record:
+// (phase, raw_state, position, localsplus, stack, exception), validated first.
+PyObject *restore_generator(PyObject *gen, PyObject *state);
+
 // records: as produced by capture_stack (after travelling). Returns what the outermost
 // frame returns (None for a module), or NULL with the program's exception set.
 PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception);

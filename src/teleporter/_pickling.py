@@ -116,6 +116,31 @@ def _make_memoryview(
     return view.toreadonly() if readonly else view
 
 
+def _make_generator(func: Any, code: types.CodeType, globals_: dict[str, Any]) -> Any:
+    return _impl.new_generator(func, code, globals_)
+
+
+def _generator_setstate(gen: Any, state: tuple[Any, ...]) -> None:
+    _impl.restore_generator(gen, state)
+
+
+def _generator_reduce(gen: Any) -> Any:
+    try:
+        code, func, g, *state = _impl.capture_generator(gen)
+    except _impl.CaptureError as e:
+        raise TypeError(f"cannot move {gen!r}: {e}") from None
+    if g is None:  # finished: any function running the code will do
+        g = {"__builtins__": __builtins__}
+    return (
+        _make_generator,
+        (func, code, globals_ref(g)),
+        tuple(state),
+        None,
+        None,
+        _generator_setstate,
+    )
+
+
 def _make_mappingproxy(d: dict[str, Any]) -> types.MappingProxyType[str, Any]:
     return types.MappingProxyType(d)
 
@@ -292,6 +317,8 @@ class Pickler(_pickle.Pickler):
             return property, (obj.fget, obj.fset, obj.fdel, obj.__doc__)
         if t is types.ModuleType:
             return _import, (obj.__name__,)
+        if t is types.GeneratorType or t is types.CoroutineType:
+            return _generator_reduce(obj)
         if t is types.MappingProxyType:
             return _make_mappingproxy, (dict(obj),)
         if t is _weakref.ReferenceType:
