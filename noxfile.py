@@ -91,7 +91,12 @@ def bench(session: nox.Session) -> None:
     """The benchmarks, against a Release build, each beside its baseline (not run by CI)."""
     session.install("numpy", "cloudpickle", "dill")
     session.install(".", "--no-cache-dir")
-    for script in ("bench_local_teleport.py", "bench_capture_per_frame.py", "bench_large_array.py"):
+    for script in (
+        "bench_local_teleport.py",
+        "bench_capture_per_frame.py",
+        "bench_large_array.py",
+        "bench_payload.py",
+    ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
 
 

@@ -140,6 +140,33 @@ EXPECT = {
             "pipeline: [1, 6, 18]",
         ],
     ),
+    "user_modules": (
+        (),
+        0,
+        [
+            "moved: True",
+            "state kept: 12 12 [5, 7] True",
+            "same module: True True",
+            "function globals: True",
+            "import again: True",
+            "deleted module: 3 True",
+        ],
+    ),
+    "files": (
+        (),
+        0,
+        [
+            "moved: True",
+            "reader: 'line one\\n' 'line two\\n' 'line three\\n'",
+            "alias: True",
+            "binary: [3, 4, 5, 6] 7",
+            "both: b'0123XY6789'",
+            "closed: True TextIOWrapper",
+            "log.txt b'before the move\\nafter the move\\n'",
+            "append.txt b'A\\nB\\n'",
+            "raw.bin b'raw-more'",
+        ],
+    ),
     "large_array": (
         (),
         0,

@@ -10,6 +10,7 @@ from . import _teleporter_impl  # noqa: F401  (refuses an unsupported interprete
 from ._api import teleport, tp_bash, tp_dummy, tp_shell
 from ._version import __version__
 from .errors import PayloadError, TeleportError
+from .policy import register_by_reference, register_by_value
 
 __all__ = [
     "__version__",
@@ -19,4 +20,6 @@ __all__ = [
     "tp_shell",
     "TeleportError",
     "PayloadError",
+    "register_by_value",
+    "register_by_reference",
 ]

@@ -14,6 +14,7 @@ import _weakref
 import importlib
 import io
 import marshal
+import os
 import sys
 import types
 
@@ -141,6 +142,61 @@ def _generator_reduce(gen: Any) -> Any:
     )
 
 
+# ---- files: reopened at the same path, mode and position ------------------------------------
+
+_FILE_TYPES = (io.TextIOWrapper, io.BufferedReader, io.BufferedWriter, io.BufferedRandom, io.FileIO)
+
+
+def _reopen_mode(mode: str) -> str:
+    """The mode that continues a file: never truncate or refuse what the origin created."""
+    if "w" in mode or "x" in mode:
+        return mode.replace("w", "r").replace("x", "r").replace("+", "") + "+"
+    return mode
+
+
+def _make_file(
+    path: str, mode: str, position: int, buffering: int, text: dict[str, Any] | None
+) -> Any:
+    try:
+        if text is None:
+            f = open(path, _reopen_mode(mode), buffering=buffering)
+        else:
+            f = open(path, _reopen_mode(mode), buffering=buffering, **text)
+    except OSError as e:
+        raise OSError(
+            e.errno, f"cannot reopen the program's file {path!r} ({e.strerror})"
+        ) from None
+    if "a" not in mode:
+        f.seek(position)
+    return f
+
+
+def _make_closed_file(path: str, mode: str, text: bool) -> Any:
+    """A closed file of the same kind (it cannot be used, only looked at)."""
+    f = open(os.devnull, ("r" if "r" in mode and "+" not in mode else "w") + ("" if text else "b"))
+    f.close()
+    return f
+
+
+def _file_reduce(f: Any) -> Any:
+    text = isinstance(f, io.TextIOWrapper)
+    path = getattr(f, "name", None)
+    mode = getattr(f, "mode", "rb")
+    if f.closed:
+        return _make_closed_file, (path, mode, text)
+    if not isinstance(path, str):
+        raise TypeError(f"a file opened from file descriptor {path!r} cannot be reopened elsewhere")
+    f.flush()  # what the program wrote before the move is on disk, not lost
+    position = f.tell() if f.seekable() else 0
+    buffering = 0 if isinstance(f, io.FileIO) else -1
+    options = None
+    if text:
+        options = {"encoding": f.encoding, "errors": f.errors}
+        if f.line_buffering:
+            buffering = 1
+    return _make_file, (os.path.abspath(path), mode, position, buffering, options)
+
+
 def _make_mappingproxy(d: dict[str, Any]) -> types.MappingProxyType[str, Any]:
     return types.MappingProxyType(d)
 
@@ -160,14 +216,56 @@ class _GlobalsRef:
         return _module_dict, (self.name,)
 
 
+def _namespace_of(module: types.ModuleType) -> dict[str, Any]:
+    return module.__dict__
+
+
 def globals_ref(g: dict[str, Any]) -> Any:
-    """A reference to ``g`` when it is a module's namespace, else ``g`` itself (by value)."""
+    """What stands for the namespace ``g`` in the stream: the destination's own module
+    namespace for a module that travels by reference; for a module that travels by value,
+    the namespace of that very module object (rebuilt before anything that uses it); else
+    ``g`` itself."""
     name = g.get("__name__")
     if isinstance(name, str):
         mod = sys.modules.get(name)
         if mod is not None and getattr(mod, "__dict__", None) is g:
+            if name != "__main__" and policy.module_by_value(name):
+                return _ModuleNamespace(mod)
             return _GlobalsRef(name)
     return g
+
+
+class _ModuleNamespace:
+    """Stands for the namespace of a module that travels by value."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[types.ModuleType]]:
+        return _namespace_of, (self.module,)
+
+
+def _make_module(name: str, doc: Any) -> types.ModuleType:
+    """A module travelling by value: registered under its name before its contents are
+    rebuilt, so that `import name` finds it again (and its own functions' globals are it)."""
+    mod = types.ModuleType(name, doc)
+    sys.modules[name] = mod
+    parent, _, child = name.rpartition(".")
+    if parent and parent in sys.modules:
+        setattr(sys.modules[parent], child, mod)
+    return mod
+
+
+def _module_setstate(mod: types.ModuleType, state: dict[str, Any]) -> None:
+    mod.__dict__.update(state)
+    mod.__dict__.setdefault("__builtins__", __builtins__)
+
+
+def _module_reduce(mod: types.ModuleType) -> Any:
+    state = {k: v for k, v in mod.__dict__.items() if k not in ("__builtins__", "__name__")}
+    return _make_module, (mod.__name__, mod.__doc__), state, None, None, _module_setstate
 
 
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
@@ -316,7 +414,11 @@ class Pickler(_pickle.Pickler):
         if t is property:
             return property, (obj.fget, obj.fset, obj.fdel, obj.__doc__)
         if t is types.ModuleType:
+            if obj.__name__ != "__main__" and policy.module_by_value(obj.__name__):
+                return _module_reduce(obj)
             return _import, (obj.__name__,)
+        if t in _FILE_TYPES:
+            return _file_reduce(obj)
         if t is types.GeneratorType or t is types.CoroutineType:
             return _generator_reduce(obj)
         if t is types.MappingProxyType:

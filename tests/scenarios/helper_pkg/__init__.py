@@ -1,0 +1,1 @@
+"""A user's own package beside the scenario scripts (travels by value)."""
