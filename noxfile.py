@@ -21,6 +21,7 @@ nox.options.sessions = [
     "tests-3.13",
     "tests-debian-3.11",
     "sanitize",
+    "fuzz-smoke",
     "lint",
 ]
 
@@ -84,6 +85,37 @@ def sanitize(session: nox.Session) -> None:
     session.env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
     session.chdir("tests")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(name="fuzz-smoke", python=find_python("3.12"))
+def fuzz_smoke(session: nox.Session) -> None:
+    """Each fuzz target for a bounded time (fuzz/fuzz_targets.txt), under ASan and UBSan."""
+    session.install("cmake", "ninja")
+    build = os.path.join("build", "fuzz")
+    session.run("cmake", "-S", "fuzz", "-B", build, "-G", "Ninja")
+    session.run("cmake", "--build", build)
+    seconds = os.environ.get("TELEPORTER_FUZZ_SECONDS", "45")
+    with open(os.path.join("fuzz", "fuzz_targets.txt")) as targets:
+        for line in targets:
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, _source, corpus = line.split()
+            seeds = sorted(glob.glob(os.path.join("fuzz", corpus, "*")))
+            binary = os.path.join(build, f"fuzz_{name}")
+            if _is_libfuzzer(binary):
+                session.run(
+                    binary,
+                    f"-max_total_time={seconds}",
+                    os.path.join("fuzz", corpus),
+                    external=True,
+                )
+            else:
+                session.run(binary, seconds, *seeds, external=True)
+
+
+def _is_libfuzzer(binary: str) -> bool:
+    with open(binary, "rb") as f:
+        return b"LLVMFuzzerRunDriver" in f.read()
 
 
 @nox.session(python=[find_python(m) for m in VERSIONS])
