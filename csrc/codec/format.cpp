@@ -174,12 +174,12 @@ std::string encode_trailer(const std::string &header_bytes, const Header &h)
 
 bool decode_fixed(const uint8_t *p, size_t n, Header *out, std::string &why)
 {
-    if (n < kFixedSize) {
-        why = "truncated payload: the header is incomplete";
+    if (std::memcmp(p, kMagic, n < sizeof kMagic ? n : sizeof kMagic) != 0) {
+        why = "not a teleporter payload (bad magic)";
         return false;
     }
-    if (std::memcmp(p, kMagic, sizeof kMagic) != 0) {
-        why = "not a teleporter payload (bad magic)";
+    if (n < kFixedSize) {
+        why = "truncated payload: the header is incomplete";
         return false;
     }
     out->format = get16(p + 8);

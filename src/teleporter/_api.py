@@ -62,3 +62,23 @@ def tp_shell(
 
 
 tp_bash = tp_shell
+
+
+def checkpoint(path: str | os.PathLike[str]) -> bool:
+    """Write the running program to `path` and keep running: returns False here, and True
+    where the checkpoint is resumed (``teleporter resume PATH``).
+
+    The file is replaced atomically and durably: a crash, a kill or a full disk during the
+    write leaves the previous checkpoint at `path` intact. Raises TeleportError (the
+    program keeps running) when the state cannot be saved.
+    """
+    from . import _checkpoint
+
+    return _checkpoint.write(os.fspath(path), depth=1)
+
+
+def resume(path: str | os.PathLike[str]) -> None:
+    """Continue the program saved in `path` in this process; exits with its exit code."""
+    from . import _checkpoint
+
+    _checkpoint.resume(os.fspath(path))

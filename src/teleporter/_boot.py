@@ -17,16 +17,27 @@ from .errors import PayloadError
 
 def _report_uncaught(e: BaseException) -> None:
     tb = e.__traceback__
-    # Drop teleporter's own frames: the program's traceback starts at its __main__ frame.
-    while tb is not None and str(tb.tb_frame.f_globals.get("__name__")).startswith("teleporter."):
-        tb = tb.tb_next
+    # The program's traceback starts at its own __main__ frame: drop what ran before it
+    # (this bootstrap, the command line).
+    first = _state.resumed_module_code
+    start = tb
+    while start is not None and start.tb_frame.f_code is not first:
+        start = start.tb_next
+    tb = start if start is not None else tb
     e.__traceback__ = tb
     sys.excepthook(type(e), e, tb)
 
 
 def main() -> None:
+    """Entry point of a teleport's destination: the payload comes on stdin."""
+    run(0)
+
+
+def run(fd: int) -> None:
+    """Reads one payload from fd, rebuilds the program and runs it to its end; exits the
+    process the way the program would have."""
     try:
-        _meta, body, buffers, _info = _payload.read(0)
+        _meta, body, buffers, _info = _payload.read(fd)
         _state.restore(body, buffers)
     except PayloadError as e:
         print(f"teleporter: {e}", file=sys.stderr)

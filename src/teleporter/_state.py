@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# The code of the __main__ frame being resumed: tracebacks start there.
+resumed_module_code: Any = None
+
+
 def _check_threads() -> None:
     threading = sys.modules.get("threading")
     if threading is None:  # never imported: no other Python thread can exist
@@ -72,7 +76,20 @@ def snapshot(
         from ._diagnose import culprit
 
         raise TeleportError(culprit(frames, main.__dict__, sys.exception(), e)) from None
-    return _payload.make_meta(kind), body, buffers
+    if kind == "checkpoint":
+        from . import _inspect_meta
+
+        meta = _payload.make_meta(
+            kind,
+            python=sys.version.split()[0],
+            argv=sys.argv,
+            cwd=state["cwd"],
+            frames=_inspect_meta.describe_frames(frames),
+            globals=_inspect_meta.describe_globals(main.__dict__),
+        )
+    else:
+        meta = _payload.make_meta(kind)
+    return meta, body, buffers
 
 
 # Native stack the replay spends per rebuilt frame (measured about 1 KiB on 3.11-3.13),
@@ -127,6 +144,8 @@ def restore(body: bytes | bytearray, buffers: list[Any]) -> Any:
 
         random.setstate(state["random"])
     records = state["frames"]
+    global resumed_module_code
+    resumed_module_code = records[0][0] if records and isinstance(records[0], tuple) else None
     del state["main"], state["frames"]
     _reserve_stack(len(records))
     try:

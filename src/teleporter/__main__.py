@@ -1,0 +1,28 @@
+"""`python -m teleporter` and the `teleporter` console script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import TeleportError
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .cli import inspect, resume
+
+    parser = argparse.ArgumentParser(prog="teleporter", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    resume.add_parser(sub)
+    inspect.add_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except TeleportError as e:
+        print(f"teleporter: {e}", file=sys.stderr)
+        return e.exit_code
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `teleporter` command line: one module per subcommand."""
