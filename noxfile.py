@@ -128,6 +128,7 @@ def bench(session: nox.Session) -> None:
         "bench_capture_per_frame.py",
         "bench_large_array.py",
         "bench_payload.py",
+        "bench_checkpoint.py",
     ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
 
