@@ -1,5 +1,6 @@
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 
@@ -20,8 +21,7 @@ sys.path.insert(0, where)
 import scratch_mod  # noqa: E402
 
 scratch_mod.bump()
-os.remove(os.path.join(where, "scratch_mod.py"))
-os.rmdir(where)
+shutil.rmtree(where)  # the source and any bytecode cache: nothing left to import
 sys.path.remove(where)
 teleporter.register_by_value("scratch_mod")
 
