@@ -147,9 +147,6 @@ def test_malformed_frames_are_refused_before_running():
         "main": {},
         "handled": None,
         "result": None,
-        "argv": [],
-        "path": sys.path,
-        "cwd": "/",
         "recursionlimit": 1000,
         "random": None,
     }

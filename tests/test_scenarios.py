@@ -175,6 +175,8 @@ EXPECT = {
             "intact: True (6144, 1024) float64",
             "writable: True identity: True",
             "sum: 19791206154239.0 1048576",
+            "after fork: 1.0 19791206154239.0",
+            "via launcher: 19791206154239.0 True",
         ],
     ),
 }

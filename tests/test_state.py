@@ -43,3 +43,25 @@ def test_unpicklable_inside_a_user_module_is_named(tmp_path):
     out = r.stdout.decode()
     assert r.returncode == 0, r.stderr.decode()
     assert "global variable `holder`.LOCK is a _thread.lock that cannot be moved" in out
+
+
+def test_installed_code_below_the_script_travels_by_reference(tmp_path):
+    """A virtual environment or site-packages directory inside the script's directory is
+    installed code, not the user's: it is imported again at the destination (module state
+    is not carried), while a module beside the script is carried with its state."""
+    site = tmp_path / "venv" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "installed_pkg.py").write_text("VALUE = 'fresh'\n")
+    (tmp_path / "own_mod.py").write_text("VALUE = 'fresh'\n")
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "import sys\n"
+        f"sys.path.append({str(site)!r})\n"
+        "import installed_pkg, own_mod, teleporter\n"
+        "installed_pkg.VALUE = own_mod.VALUE = 'changed'\n"
+        "teleporter.teleport()\n"
+        "print(installed_pkg.VALUE, own_mod.VALUE)\n"
+    )
+    r = run_program(program)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode() == "fresh changed\n"

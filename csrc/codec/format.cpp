@@ -117,6 +117,9 @@ std::string encode_header(Header &h)
 {
     uint64_t off = header_size(h.sections.size());
     for (Section &s : h.sections) {
+        if (s.kind == kMapped) {
+            continue;
+        }
         s.offset = off;
         off = align_up(off + s.length);
     }
@@ -227,6 +230,7 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
         return false;
     }
     uint64_t expect = hsize;
+    uint64_t mapped_end = 0;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *e = p + kFixedSize + kEntrySize * i;
         Section &s = out->sections[i];
@@ -235,9 +239,19 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
         s.offset = get64(e + 8);
         s.length = get64(e + 16);
         s.crc = get32(e + 24);
-        if (s.kind < kMeta || s.kind > kBuffer || s.flags != 0 || get32(e + 28) != 0) {
+        if (s.kind < kMeta || s.kind > kMapped || s.flags != 0 || get32(e + 28) != 0) {
             why = "corrupt payload: section " + std::to_string(i) + " has an unknown kind";
             return false;
+        }
+        if (s.kind == kMapped) {
+            if (s.offset % kPage != 0 || s.offset < mapped_end || s.length == 0 ||
+                s.length > (uint64_t{1} << 56) || s.offset > (uint64_t{1} << 56)) {
+                why = "corrupt payload: section " + std::to_string(i) +
+                      " lies outside its memory file";
+                return false;
+            }
+            mapped_end = s.offset + s.length;
+            continue;
         }
         if (s.offset != expect || s.length > out->total ||
             s.offset > out->total - kTrailerSize - s.length) {
@@ -279,6 +293,9 @@ bool decode_all(const uint8_t *p, size_t n, Header *out, std::string &why)
     }
     for (size_t i = 0; i < out->sections.size(); i++) {
         const Section &s = out->sections[i];
+        if (s.kind == kMapped) {
+            continue; // its bytes are not in this buffer: checked where the file is mapped
+        }
         if (crc32c(0, p + s.offset, s.length) != s.crc) {
             why = "corrupt payload: section " + std::to_string(i) + " checksum mismatch";
             return false;

@@ -15,7 +15,9 @@
 //   section table, 32 bytes per section
 //     kind u32, flags u32, offset u64, length u64, crc32c u32, reserved u32
 //   header checksum       u32 crc32c of every byte before it, then u32 0
-//   sections              each starting at a multiple of 64 (buffers stay aligned)
+//   sections              each starting at a multiple of 64 (buffers stay aligned);
+//                         kMapped sections take no room here: their bytes are in a
+//                         memory file that a local destination receives beside the stream
 //   trailer, 16 bytes     "TPEND\0\0\0", u32 digest, u32 0
 //
 // The digest is the crc32c of the header bytes followed by each section's
@@ -43,7 +45,11 @@ enum SectionKind : uint32_t {
     kMeta = 1,   // JSON: what `teleporter inspect` shows, never executed
     kState = 2,  // the pickle stream
     kBuffer = 3, // one out-of-band buffer of the pickle stream
+    kMapped = 4, // one out-of-band buffer whose bytes are in the companion memory file:
+                 // its offset is in that file (page-aligned), not in the stream
 };
+
+inline constexpr uint64_t kPage = 4096;
 
 struct Section {
     uint32_t kind = 0;
@@ -67,7 +73,8 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t n);
 // Bytes of fixed header + table + header checksum, padded to kAlign.
 size_t header_size(size_t nsections);
 
-// Fills offsets and `total` from the lengths, and returns the header bytes.
+// Fills the stream offsets of all but kMapped sections (whose offsets the caller set) and
+// `total` from the lengths, and returns the header bytes.
 std::string encode_header(Header &h);
 // The trailer for a header (as returned by encode_header) and its sections.
 std::string encode_trailer(const std::string &header_bytes, const Header &h);

@@ -1,5 +1,8 @@
 #include "stream/stream.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -187,7 +190,7 @@ PyObject *info_dict(const Header &h)
     if (!sections) {
         return nullptr;
     }
-    static const char *const names[] = {"", "meta", "state", "buffer"};
+    static const char *const names[] = {"", "meta", "state", "buffer", "mapped"};
     for (const Section &s : h.sections) {
         Ref item = Ref::steal(Py_BuildValue("{s:s,s:K,s:K,s:k}", "kind", names[s.kind],
                                             "offset", static_cast<unsigned long long>(s.offset),
@@ -269,6 +272,73 @@ bool read_trailer(int fd, const Header &h, const std::string &raw)
     return true;
 }
 
+// Writes the kMapped sections' bytes into the memory file at their offsets. Returns 0 or
+// errno.
+int fill_memory_file(int mfd, uint64_t size, const Header &h, const Views &views)
+{
+    int err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (::ftruncate(mfd, static_cast<off_t>(size)) < 0) {
+        err = errno; // (pages are allocated by the writes: fallocate measured slower)
+    }
+    for (size_t i = 0; i < h.sections.size() && !err; i++) {
+        const Section &s = h.sections[i];
+        if (s.kind != codec::kMapped) {
+            continue;
+        }
+        const char *p = static_cast<const char *>(views.v[i].buf);
+        uint64_t done = 0;
+        while (done < s.length) {
+            ssize_t k = ::pwrite(mfd, p + done, static_cast<size_t>(s.length - done),
+                                 static_cast<off_t>(s.offset + done));
+            if (k < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                err = errno;
+                break;
+            }
+            done += static_cast<uint64_t>(k);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    return err;
+}
+
+// Maps one kMapped section copy-on-write (a later fork() of the program then behaves as
+// with ordinary memory) and checks its checksum.
+PyObject *map_section(int mfd, const Section &s, size_t index)
+{
+    struct stat st;
+    if (::fstat(mfd, &st) < 0) {
+        return os_error(errno);
+    }
+    if (static_cast<uint64_t>(st.st_size) < s.offset + s.length) {
+        return refuse("truncated payload: its memory file is shorter than section " +
+                      std::to_string(index));
+    }
+    Ref mmap_mod = Ref::steal(PyImport_ImportModule("mmap"));
+    if (!mmap_mod) {
+        return nullptr;
+    }
+    Ref mm = Ref::steal(PyObject_CallMethod(
+        mmap_mod.get(), "mmap", "iKiiK", mfd, static_cast<unsigned long long>(s.length),
+        MAP_PRIVATE, PROT_READ | PROT_WRITE, static_cast<unsigned long long>(s.offset)));
+    if (!mm) {
+        return nullptr;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(mm.get(), &view, PyBUF_SIMPLE) < 0) {
+        return nullptr;
+    }
+    const uint32_t crc = crc_nogil(view.buf, static_cast<size_t>(view.len));
+    PyBuffer_Release(&view);
+    if (crc != s.crc) {
+        return refuse("corrupt payload: section " + std::to_string(index) + " checksum mismatch");
+    }
+    return mm.release();
+}
+
 }  // namespace
 
 bool stream_init(PyObject *module)
@@ -284,8 +354,10 @@ PyObject *write_payload(PyObject *args)
     int fd;
     PyObject *meta, *state, *buffers;
     unsigned int version;
-    if (!PyArg_ParseTuple(args, "iOOO!I:write_payload", &fd, &meta, &state, &PyList_Type,
-                          &buffers, &version)) {
+    int mapped_fd = -1;
+    unsigned long long threshold = 1u << 20;
+    if (!PyArg_ParseTuple(args, "iOOO!I|iK:write_payload", &fd, &meta, &state, &PyList_Type,
+                          &buffers, &version, &mapped_fd, &threshold)) {
         return nullptr;
     }
     Views views;
@@ -301,19 +373,35 @@ PyObject *write_payload(PyObject *args)
     h.python = this_python();
     this_magic(h.bytecode_magic);
     h.teleporter = version;
+    uint64_t mapped_size = 0;
     for (size_t i = 0; i < views.v.size(); i++) {
         Section s;
         s.kind = i == 0 ? codec::kMeta : i == 1 ? codec::kState : codec::kBuffer;
         s.length = static_cast<uint64_t>(views.v[i].len);
         s.crc = crc_nogil(views.v[i].buf, static_cast<size_t>(views.v[i].len));
+        if (s.kind == codec::kBuffer && mapped_fd >= 0 && s.length >= threshold && s.length) {
+            s.kind = codec::kMapped; // a local destination maps these bytes, uncopied
+            s.offset = mapped_size;
+            mapped_size = (mapped_size + s.length + codec::kPage - 1) / codec::kPage * codec::kPage;
+        }
         h.sections.push_back(s);
     }
+    int err = 0;
+    if (mapped_size) {
+        err = fill_memory_file(mapped_fd, mapped_size, h, views);
+        if (err) {
+            return os_error(err);
+        }
+    }
     const std::string head = codec::encode_header(h);
-    int err = write_all(fd, head.data(), head.size());
+    err = write_all(fd, head.data(), head.size());
     uint64_t pos = head.size();
     static const char zeros[codec::kAlign] = {};
     for (size_t i = 0; i < views.v.size() && !err; i++) {
         const Section &s = h.sections[i];
+        if (s.kind == codec::kMapped) {
+            continue;
+        }
         err = write_all(fd, zeros, static_cast<size_t>(s.offset - pos));
         if (!err) {
             err = write_all(fd, static_cast<const char *>(views.v[i].buf),
@@ -338,7 +426,8 @@ PyObject *write_payload(PyObject *args)
 PyObject *read_payload(PyObject *args)
 {
     int fd;
-    if (!PyArg_ParseTuple(args, "i:read_payload", &fd)) {
+    int mapped_fd = -1;
+    if (!PyArg_ParseTuple(args, "i|i:read_payload", &fd, &mapped_fd)) {
         return nullptr;
     }
     Header h;
@@ -357,8 +446,19 @@ PyObject *read_payload(PyObject *args)
     uint64_t pos = raw.size();
     for (size_t i = 0; i < h.sections.size(); i++) {
         const Section &s = h.sections[i];
-        if (i >= 2 && s.kind != codec::kBuffer) {
+        if (i >= 2 && s.kind != codec::kBuffer && s.kind != codec::kMapped) {
             return refuse("corrupt payload: unexpected section kind");
+        }
+        if (s.kind == codec::kMapped) {
+            if (mapped_fd < 0) {
+                return refuse("corrupt payload: it refers to a memory file that did not come "
+                              "with it");
+            }
+            Ref data = Ref::steal(map_section(mapped_fd, s, i));
+            if (!data || PyList_Append(parts.get(), data.get()) < 0) {
+                return nullptr;
+            }
+            continue;
         }
         if (!skip_to(fd, pos, s.offset)) {
             return nullptr;

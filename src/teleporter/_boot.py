@@ -28,16 +28,21 @@ def _report_uncaught(e: BaseException) -> None:
     sys.excepthook(type(e), e, tb)
 
 
-def main() -> None:
-    """Entry point of a teleport's destination: the payload comes on stdin."""
-    run(0)
+def main(mapped_fd: int = -1) -> None:
+    """Entry point of a teleport's destination: the payload comes on stdin; a local
+    destination also gets the memory file of large buffers as `mapped_fd`."""
+    run(0, mapped_fd)
 
 
-def run(fd: int) -> None:
+def run(fd: int, mapped_fd: int = -1) -> None:
     """Reads one payload from fd, rebuilds the program and runs it to its end; exits the
     process the way the program would have."""
     try:
-        _meta, body, buffers, _info = _payload.read(fd)
+        try:
+            _meta, body, buffers, _info = _payload.read(fd, mapped_fd)
+        finally:
+            if mapped_fd >= 0:
+                os.close(mapped_fd)  # the mappings keep what they need
         _state.restore(body, buffers)
     except PayloadError as e:
         print(f"teleporter: {e}", file=sys.stderr)

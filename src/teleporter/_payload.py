@@ -45,15 +45,21 @@ def make_meta(kind: str, **extra: Any) -> bytes:
     return json.dumps(meta, default=repr).encode()
 
 
-def write(fd: int, meta: bytes, state: bytes, buffers: list[Any]) -> int:
-    """Streams one payload to fd; returns its size. OSError (BrokenPipeError...) passes."""
-    return _impl.write_payload(fd, meta, state, buffers, VERSION)
+# Buffers at least this large go through the memory file of a local move.
+MAPPED_THRESHOLD = 1 << 20
 
 
-def read(fd: int) -> tuple[bytes, bytearray, list[bytearray], dict[str, Any]]:
+def write(fd: int, meta: bytes, state: bytes, buffers: list[Any], mapped_fd: int = -1) -> int:
+    """Streams one payload to fd; returns its size. OSError (BrokenPipeError...) passes.
+    With `mapped_fd` (a memory file for a local destination), large buffers are written
+    there instead, once, for the destination to map without copying."""
+    return _impl.write_payload(fd, meta, state, buffers, VERSION, mapped_fd, MAPPED_THRESHOLD)
+
+
+def read(fd: int, mapped_fd: int = -1) -> tuple[bytes, bytearray, list[Any], dict[str, Any]]:
     """Reads and verifies one payload from fd (exactly its bytes: what follows stays)."""
     try:
-        return _impl.read_payload(fd)
+        return _impl.read_payload(fd, mapped_fd)
     except _impl.PayloadFormatError as e:
         raise PayloadError(str(e)) from None
     except OSError as e:

@@ -23,6 +23,31 @@ if TYPE_CHECKING:
 resumed_module_code: Any = None
 
 
+class _Environment:
+    """sys.argv, sys.path and the working directory, restored as soon as the stream is
+    read that far (it comes first): modules travelling by reference are then imported
+    from where the program imported them."""
+
+    __slots__ = ("argv", "path", "cwd")
+
+    def __init__(self, argv: list[str], path: list[str], cwd: str) -> None:
+        self.argv, self.path, self.cwd = argv, path, cwd
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _apply_environment, (self.argv, self.path, self.cwd)
+
+
+def _apply_environment(argv: list[str], path: list[str], cwd: str) -> None:
+    sys.argv[:] = argv
+    sys.path[:] = path
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise PayloadError(
+            f"cannot enter the program's working directory {cwd!r}: {e.strerror}"
+        ) from None
+
+
 def _check_threads() -> None:
     threading = sys.modules.get("threading")
     if threading is None:  # never imported: no other Python thread can exist
@@ -59,14 +84,14 @@ def snapshot(
         if ref is None:
             ref = refs[id(g)] = _pickling.globals_ref(g)
         records.append((code, func, ref, localsplus, stack, at))
+    cwd = cwd if cwd is not None else os.getcwd()
     state = {
+        # First in the stream: applied while it is read, before anything is imported.
+        "environment": _Environment(list(sys.argv), list(sys.path), cwd),
         "frames": records,
         "main": dict(main.__dict__),
         "handled": sys.exception(),
         "result": result,
-        "argv": list(sys.argv),
-        "path": list(sys.path),
-        "cwd": cwd if cwd is not None else os.getcwd(),
         "recursionlimit": sys.getrecursionlimit(),
         "random": sys.modules["random"].getstate() if "random" in sys.modules else None,
     }
@@ -83,7 +108,7 @@ def snapshot(
             kind,
             python=sys.version.split()[0],
             argv=sys.argv,
-            cwd=state["cwd"],
+            cwd=cwd,
             frames=_inspect_meta.describe_frames(frames),
             globals=_inspect_meta.describe_globals(main.__dict__),
         )
@@ -125,19 +150,13 @@ def restore(body: bytes | bytearray, buffers: list[Any]) -> Any:
     sys.modules["__main__"] = main
     try:
         state = _pickling.loads(body, buffers)
+    except PayloadError:
+        raise
     except Exception as e:
         raise PayloadError(f"cannot rebuild the program's state: {type(e).__name__}: {e}") from None
     if not isinstance(state, dict) or "frames" not in state:
         raise PayloadError("malformed payload: no frames")
     main.__dict__.update(state["main"])
-    sys.argv[:] = state["argv"]
-    sys.path[:] = state["path"]
-    try:
-        os.chdir(state["cwd"])
-    except OSError as e:
-        raise PayloadError(
-            f"cannot enter the program's working directory {state['cwd']!r}: {e.strerror}"
-        ) from None
     sys.setrecursionlimit(state["recursionlimit"])
     if state["random"] is not None:
         import random

@@ -8,8 +8,9 @@ By value:
     globals and are importable again under the same name;
   - any function or class that cannot be found again by its module and qualified name
     (a function nested in another, a class made by a factory).
-By reference: builtins, the standard library, installed distributions (editable ones
-included) and teleporter itself, which the destination imports.
+By reference: builtins, the standard library, installed distributions (under the
+interpreter's prefixes, its install paths or any ``site-packages``/``dist-packages``
+directory; editable ones included) and teleporter itself, which the destination imports.
 
 ``register_by_value(name)`` and ``register_by_reference(name)`` force either for a module
 (and its submodules).
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 _forced: dict[str, bool] = {}
 _decided: dict[str, bool] = {}
 _roots: list[str] | None = None
+_installed: tuple[str, ...] | None = None
 
 
 def register_by_value(module: str) -> None:
@@ -51,6 +53,32 @@ def _user_roots() -> list[str]:
                 roots.append(os.path.realpath(entry))
         _roots = [os.path.join(r, "") for r in roots]
     return _roots
+
+
+def _installed_roots() -> tuple[str, ...]:
+    """Where the interpreter and installed distributions live: never the user's own code,
+    even when it lies below the script's directory (a virtual environment in it)."""
+    global _installed
+    if _installed is None:
+        import sysconfig
+
+        paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            value = sysconfig.get_paths().get(key)
+            if value:
+                paths.add(value)
+        _installed = tuple(os.path.join(os.path.realpath(p), "") for p in paths)
+    return _installed
+
+
+def _is_users_file(file: str) -> bool:
+    path = os.path.realpath(file)
+    parts = path.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return False
+    if path.startswith(_installed_roots()):
+        return False
+    return path.startswith(tuple(_user_roots()))
 
 
 def _forced_for(name: str) -> bool | None:
@@ -79,7 +107,7 @@ def module_by_value(name: str | None) -> bool:
         result = False
     else:
         file = getattr(mod, "__file__", None)
-        result = isinstance(file, str) and os.path.realpath(file).startswith(tuple(_user_roots()))
+        result = isinstance(file, str) and _is_users_file(file)
     _decided[name] = result
     return result
 

@@ -15,3 +15,13 @@ print("intact:", zlib.crc32(data.tobytes()) == digest, data.shape, data.dtype)
 print("writable:", data.flags.writeable, "identity:", same is data)
 data[0, 0] = -1.0
 print("sum:", float(data.sum()), len(blob))
+# The moved array behaves as ordinary memory: a forked child's writes stay its own.
+pid = os.fork()
+if pid == 0:
+    data[:] = 0.0
+    os._exit(0)
+os.waitpid(pid, 0)
+print("after fork:", float(data[0, 1]), float(data.sum()))
+# Through a launcher (a shell here), buffers travel inside the stream instead.
+teleporter.teleport("bash", "-c")
+print("via launcher:", float(data.sum()), zlib.crc32(bytes(blob)) == zlib.crc32(bytes(blob)))

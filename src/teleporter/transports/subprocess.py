@@ -34,6 +34,9 @@ else:
 _HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PARENT = os.path.dirname(_HOME)
 BOOT = f"import sys; sys.path.insert(0, {_PARENT!r}); import teleporter._boot as b; b.main()"
+# A local destination also receives the memory file of large buffers, as this fd.
+MAPPED_FD = 3
+BOOT_LOCAL = BOOT.replace("b.main()", f"b.main({MAPPED_FD})")
 _FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
 
 
@@ -44,8 +47,8 @@ def quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
-def boot_argv(python: str) -> list[str]:
-    return [python, *["-O"] * sys.flags.optimize, "-c", BOOT]
+def boot_argv(python: str, boot: str = BOOT) -> list[str]:
+    return [python, *["-O"] * sys.flags.optimize, "-c", boot]
 
 
 def command_line(python: str, env: Mapping[str, str] | None) -> str:
@@ -110,17 +113,22 @@ def hand_off(
     TeleportError, when the destination could not take the program; once it has, the
     origin serves it and exits with its exit code."""
     environ: Mapping[str, str] = os.environ
+    r, w = os.pipe()
+    actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, r, 0), (os.POSIX_SPAWN_CLOSE, w)]
+    mapped = -1
     if command:
         argv = [*command, command_line(python, env)]
-    else:  # local: the same boot line, started without a shell in between
-        argv = boot_argv(python)
+    else:  # local: the same boot line, started without a shell in between, and large
+        # buffers through a memory file the destination maps instead of a pipe
+        mapped = os.memfd_create("teleporter-buffers", os.MFD_CLOEXEC)
+        actions.append((os.POSIX_SPAWN_DUP2, mapped, MAPPED_FD))
+        argv = boot_argv(python, BOOT_LOCAL)
         environ = {**os.environ, **(env or {})}
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (AttributeError, OSError, ValueError):
             pass
-    r, w = os.pipe()
     try:
         # Its own process group: a Ctrl-C at the terminal reaches the origin only, which
         # forwards it once.
@@ -128,16 +136,17 @@ def hand_off(
             argv[0],
             argv,
             environ,
-            file_actions=[(os.POSIX_SPAWN_DUP2, r, 0), (os.POSIX_SPAWN_CLOSE, w)],
+            file_actions=actions,
             setpgroup=0,
         )
     except OSError as e:
-        os.close(r)
-        os.close(w)
+        for fd in (r, w, mapped):
+            if fd >= 0:
+                os.close(fd)
         raise TeleportError(f"cannot start {argv[0]!r}: {e.strerror}") from None
     os.close(r)
     try:
-        _payload.write(w, *snapshot)
+        _payload.write(w, *snapshot, mapped_fd=mapped)
     except BrokenPipeError:
         os.close(w)
         _, status = os.waitpid(pid, 0)
@@ -145,6 +154,14 @@ def hand_off(
             f"the destination ({' '.join(argv[:-1]) or 'local'}) exited with code "
             f"{_exit_code(status)} before taking the program"
         ) from None
+    except OSError as e:  # e.g. no memory for the buffers' file: nothing was handed over
+        os.close(w)
+        os.kill(pid, _signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise TeleportError(f"cannot send the program: {e.strerror or e}") from None
+    finally:
+        if mapped >= 0:
+            os.close(mapped)
     # The program is handed over: from here on the origin only serves it.
     for sig in _FORWARDED:
         _signal.signal(sig, lambda s, _f: os.kill(pid, s))
