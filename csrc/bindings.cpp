@@ -3,6 +3,7 @@
 // This is the only file that defines Python-callable functions; the engine (capture/,
 // resume/, stack_depth/) and the per-version adapters know nothing of argument parsing.
 #include <Python.h>
+#include <structmember.h>
 
 #include <string>
 
@@ -167,6 +168,137 @@ PyObject *py_restore_generator(PyObject *, PyObject *args)
     return tp::restore_generator(gen, state);
 }
 
+// ---- BytesSieve: the pickler's persistent_id, lifting large bytes/bytearray out --------
+//
+// Called by the C pickler for every object, so it is C: an exact bytes or bytearray of at
+// least `threshold` bytes gets an index into `found` (the same object, the same index, so
+// identity survives); anything else returns None and is pickled as usual.
+
+struct BytesSieve {
+    PyObject_HEAD
+    vectorcallfunc vectorcall; // called once per pickled object: no argument tuple
+    Py_ssize_t threshold;
+    PyObject *found; // list of the lifted objects, in index order
+    PyObject *index; // {id(obj): index}
+};
+
+PyObject *sieve_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kw)
+{
+    auto *s = reinterpret_cast<BytesSieve *>(self);
+    if (PyVectorcall_NARGS(nargsf) != 1 || kw) {
+        PyErr_SetString(PyExc_TypeError, "BytesSieve takes one object");
+        return nullptr;
+    }
+    PyObject *obj = args[0];
+    Py_ssize_t size;
+    if (PyBytes_CheckExact(obj)) {
+        size = PyBytes_GET_SIZE(obj);
+    }
+    else if (PyByteArray_CheckExact(obj)) {
+        size = PyByteArray_GET_SIZE(obj);
+    }
+    else {
+        Py_RETURN_NONE;
+    }
+    if (size < s->threshold) {
+        Py_RETURN_NONE;
+    }
+    tp::Ref key = tp::Ref::steal(PyLong_FromVoidPtr(obj));
+    if (!key) {
+        return nullptr;
+    }
+    PyObject *known = PyDict_GetItemWithError(s->index, key.get());
+    if (known) {
+        return Py_NewRef(known);
+    }
+    if (PyErr_Occurred()) {
+        return nullptr;
+    }
+    tp::Ref i = tp::Ref::steal(PyLong_FromSsize_t(PyList_GET_SIZE(s->found)));
+    if (!i || PyList_Append(s->found, obj) < 0 || PyDict_SetItem(s->index, key.get(), i.get()) < 0) {
+        return nullptr;
+    }
+    return i.release();
+}
+
+PyObject *sieve_new(PyTypeObject *type, PyObject *args, PyObject *)
+{
+    Py_ssize_t threshold;
+    if (!PyArg_ParseTuple(args, "n:BytesSieve", &threshold)) {
+        return nullptr;
+    }
+    tp::Ref self = tp::Ref::steal(type->tp_alloc(type, 0));
+    if (!self) {
+        return nullptr;
+    }
+    auto *s = reinterpret_cast<BytesSieve *>(self.get());
+    s->vectorcall = sieve_vectorcall;
+    s->threshold = threshold;
+    s->found = PyList_New(0);
+    s->index = PyDict_New();
+    if (!s->found || !s->index) {
+        return nullptr;
+    }
+    return self.release();
+}
+
+int sieve_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    auto *s = reinterpret_cast<BytesSieve *>(self);
+    Py_VISIT(s->found);
+    Py_VISIT(s->index);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+int sieve_clear(PyObject *self)
+{
+    auto *s = reinterpret_cast<BytesSieve *>(self);
+    Py_CLEAR(s->found);
+    Py_CLEAR(s->index);
+    return 0;
+}
+
+void sieve_dealloc(PyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    sieve_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+PyObject *sieve_found(PyObject *self, void *)
+{
+    return Py_NewRef(reinterpret_cast<BytesSieve *>(self)->found);
+}
+
+PyMemberDef sieve_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(BytesSieve, vectorcall), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyGetSetDef sieve_getset[] = {
+    {"found", sieve_found, nullptr, "the lifted objects, by index", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot sieve_slots[] = {
+    {Py_tp_new, reinterpret_cast<void *>(sieve_new)},
+    {Py_tp_call, reinterpret_cast<void *>(PyVectorcall_Call)},
+    {Py_tp_members, sieve_members},
+    {Py_tp_traverse, reinterpret_cast<void *>(sieve_traverse)},
+    {Py_tp_clear, reinterpret_cast<void *>(sieve_clear)},
+    {Py_tp_dealloc, reinterpret_cast<void *>(sieve_dealloc)},
+    {Py_tp_getset, sieve_getset},
+    {Py_tp_doc, const_cast<char *>("BytesSieve(threshold): a persistent_id for large bytes.")},
+    {0, nullptr},
+};
+
+PyType_Spec sieve_spec = {"teleporter._teleporter_impl.BytesSieve", sizeof(BytesSieve), 0,
+                          Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+                          sieve_slots};
+
 PyMethodDef methods[] = {
     {"capture_generator", py_capture_generator, METH_O,
      "capture_generator(gen) -> (code, func, globals, phase, raw_state, position, localsplus, "
@@ -236,6 +368,10 @@ PyMODINIT_FUNC PyInit__teleporter_impl(void)
                                           PyExc_RuntimeError, nullptr);
     if (!tp::CaptureError ||
         PyModule_AddObjectRef(m.get(), "CaptureError", tp::CaptureError) < 0) {
+        return nullptr;
+    }
+    tp::Ref sieve_type = tp::Ref::steal(PyType_FromSpec(&sieve_spec));
+    if (!sieve_type || PyModule_AddObjectRef(m.get(), "BytesSieve", sieve_type.get()) < 0) {
         return nullptr;
     }
     if (!tp::resume_init(m.get()) || !tp::stream_init(m.get())) {

@@ -177,6 +177,9 @@ EXPECT = {
             "sum: 19791206154239.0 1048576",
             "after fork: 1.0 19791206154239.0",
             "via launcher: 19791206154239.0 True",
+            "lifted: bytes bytearray True True",
+            "bytearray stays mutable: 255 0",
+            "lifted via launcher: True bytearray(b'\\xff\\x01') 2097152 4071163044",
         ],
     ),
 }

@@ -239,7 +239,10 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
         s.offset = get64(e + 8);
         s.length = get64(e + 16);
         s.crc = get32(e + 24);
-        if (s.kind < kMeta || s.kind > kMapped || s.flags != 0 || get32(e + 28) != 0) {
+        const bool buffer = s.kind == kBuffer || s.kind == kMapped;
+        const bool flags_ok = s.flags == 0 || (buffer && (s.flags == kPersistent ||
+                                                          s.flags == (kPersistent | kBytesObject)));
+        if (s.kind < kMeta || s.kind > kMapped || !flags_ok || get32(e + 28) != 0) {
             why = "corrupt payload: section " + std::to_string(i) + " has an unknown kind";
             return false;
         }

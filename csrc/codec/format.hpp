@@ -51,6 +51,12 @@ enum SectionKind : uint32_t {
 
 inline constexpr uint64_t kPage = 4096;
 
+// Flags of kBuffer/kMapped sections. 0: a pickle protocol-5 buffer. kPersistent: an
+// object the pickle stream refers to by persistent id (a large bytearray), and with
+// kBytesObject a bytes object: the reader builds exactly that type.
+inline constexpr uint32_t kPersistent = 2;
+inline constexpr uint32_t kBytesObject = 1;
+
 struct Section {
     uint32_t kind = 0;
     uint32_t flags = 0;

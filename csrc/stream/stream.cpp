@@ -122,29 +122,41 @@ bool get_view(PyObject *o, Views &views)
 
 // Reads one section's bytes into a new bytearray that grows with the data received (a
 // corrupt length never becomes one huge allocation), checking its checksum on the way.
+// Reads one section's bytes into a new bytearray (or, for a kBytesObject section, a new
+// bytes object) that grows with the data received (a corrupt length never becomes one
+// huge allocation), checking its checksum on the way.
 PyObject *read_section(int fd, const Section &s, size_t index)
 {
+    const bool as_bytes = s.flags & codec::kBytesObject;
     const size_t len = static_cast<size_t>(s.length);
     const size_t first = len < (64u << 20) ? len : (64u << 20);
-    Ref buf = Ref::steal(PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(first)));
-    if (!buf) {
+    PyObject *raw = as_bytes ? PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(first))
+                             : PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(first));
+    if (!raw) {
         return nullptr;
     }
     size_t got = 0;
     uint32_t crc = 0;
     while (got < len) {
-        size_t cap = static_cast<size_t>(PyByteArray_GET_SIZE(buf.get()));
+        size_t cap = static_cast<size_t>(Py_SIZE(raw));
         if (got == cap) {
             size_t grow = cap < len - got ? cap : len - got;
-            if (PyByteArray_Resize(buf.get(), static_cast<Py_ssize_t>(cap + grow)) < 0) {
+            if (as_bytes) {
+                if (_PyBytes_Resize(&raw, static_cast<Py_ssize_t>(cap + grow)) < 0) {
+                    return nullptr; // raw was freed
+                }
+            }
+            else if (PyByteArray_Resize(raw, static_cast<Py_ssize_t>(cap + grow)) < 0) {
+                Py_DECREF(raw);
                 return nullptr;
             }
             cap += grow;
         }
-        char *p = PyByteArray_AS_STRING(buf.get()) + got;
+        char *p = (as_bytes ? PyBytes_AS_STRING(raw) : PyByteArray_AS_STRING(raw)) + got;
         int err = 0;
         ssize_t k = read_full(fd, p, cap - got, &err);
         if (k < 0) {
+            Py_DECREF(raw);
             return os_error(err);
         }
         Py_BEGIN_ALLOW_THREADS
@@ -152,15 +164,66 @@ PyObject *read_section(int fd, const Section &s, size_t index)
         Py_END_ALLOW_THREADS
         got += static_cast<size_t>(k);
         if (got < cap) { // read_full stops short only at the end of the stream
+            Py_DECREF(raw);
             return refuse("truncated payload: section " + std::to_string(index) + " ended after " +
                           std::to_string(got) + " of " + std::to_string(len) + " bytes");
         }
     }
     if (crc != s.crc) {
+        Py_DECREF(raw);
         return refuse("corrupt payload: section " + std::to_string(index) +
                       " checksum mismatch");
     }
-    return buf.release();
+    return raw;
+}
+
+// Reads a persistent object's section from the memory file into a new bytes or bytearray
+// (these own their memory, so the bytes are copied once, as from a stream).
+PyObject *pread_section(int mfd, const Section &s, size_t index)
+{
+    const bool as_bytes = s.flags & codec::kBytesObject;
+    struct stat st;
+    if (::fstat(mfd, &st) < 0) {
+        return os_error(errno);
+    }
+    if (static_cast<uint64_t>(st.st_size) < s.offset + s.length) {
+        return refuse("truncated payload: its memory file is shorter than section " +
+                      std::to_string(index));
+    }
+    const auto n = static_cast<Py_ssize_t>(s.length);
+    Ref obj = Ref::steal(as_bytes ? PyBytes_FromStringAndSize(nullptr, n)
+                                  : PyByteArray_FromStringAndSize(nullptr, n));
+    if (!obj) {
+        return nullptr;
+    }
+    char *p = as_bytes ? PyBytes_AS_STRING(obj.get()) : PyByteArray_AS_STRING(obj.get());
+    int err = 0;
+    uint64_t done = 0;
+    uint32_t crc = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (done < s.length) {
+        ssize_t k = ::pread(mfd, p + done, static_cast<size_t>(s.length - done),
+                            static_cast<off_t>(s.offset + done));
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            err = k < 0 ? errno : EIO;
+            break;
+        }
+        done += static_cast<uint64_t>(k);
+    }
+    if (!err) {
+        crc = codec::crc32c(0, p, static_cast<size_t>(s.length));
+    }
+    Py_END_ALLOW_THREADS
+    if (err) {
+        return os_error(err);
+    }
+    if (crc != s.crc) {
+        return refuse("corrupt payload: section " + std::to_string(index) + " checksum mismatch");
+    }
+    return obj.release();
 }
 
 bool skip_to(int fd, uint64_t &pos, uint64_t target)
@@ -192,10 +255,11 @@ PyObject *info_dict(const Header &h)
     }
     static const char *const names[] = {"", "meta", "state", "buffer", "mapped"};
     for (const Section &s : h.sections) {
-        Ref item = Ref::steal(Py_BuildValue("{s:s,s:K,s:K,s:k}", "kind", names[s.kind],
-                                            "offset", static_cast<unsigned long long>(s.offset),
-                                            "length", static_cast<unsigned long long>(s.length),
-                                            "crc32c", static_cast<unsigned long>(s.crc)));
+        Ref item = Ref::steal(Py_BuildValue(
+            "{s:s,s:K,s:K,s:k,s:k}", "kind", names[s.kind], "offset",
+            static_cast<unsigned long long>(s.offset), "length",
+            static_cast<unsigned long long>(s.length), "crc32c", static_cast<unsigned long>(s.crc),
+            "flags", static_cast<unsigned long>(s.flags)));
         if (!item || PyList_Append(sections.get(), item.get()) < 0) {
             return nullptr;
         }
@@ -379,6 +443,15 @@ PyObject *write_payload(PyObject *args)
         s.kind = i == 0 ? codec::kMeta : i == 1 ? codec::kState : codec::kBuffer;
         s.length = static_cast<uint64_t>(views.v[i].len);
         s.crc = crc_nogil(views.v[i].buf, static_cast<size_t>(views.v[i].len));
+        if (i >= 2) {
+            PyObject *item = PyList_GET_ITEM(buffers, static_cast<Py_ssize_t>(i - 2));
+            if (PyBytes_CheckExact(item)) {
+                s.flags = codec::kPersistent | codec::kBytesObject;
+            }
+            else if (PyByteArray_CheckExact(item)) {
+                s.flags = codec::kPersistent;
+            }
+        }
         if (s.kind == codec::kBuffer && mapped_fd >= 0 && s.length >= threshold && s.length) {
             s.kind = codec::kMapped; // a local destination maps these bytes, uncopied
             s.offset = mapped_size;
@@ -454,7 +527,8 @@ PyObject *read_payload(PyObject *args)
                 return refuse("corrupt payload: it refers to a memory file that did not come "
                               "with it");
             }
-            Ref data = Ref::steal(map_section(mapped_fd, s, i));
+            Ref data = Ref::steal((s.flags & codec::kPersistent) ? pread_section(mapped_fd, s, i)
+                                                                 : map_section(mapped_fd, s, i));
             if (!data || PyList_Append(parts.get(), data.get()) < 0) {
                 return nullptr;
             }

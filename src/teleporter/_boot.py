@@ -39,11 +39,11 @@ def run(fd: int, mapped_fd: int = -1) -> None:
     process the way the program would have."""
     try:
         try:
-            _meta, body, buffers, _info = _payload.read(fd, mapped_fd)
+            _meta, body, buffers, info = _payload.read(fd, mapped_fd)
         finally:
             if mapped_fd >= 0:
                 os.close(mapped_fd)  # the mappings keep what they need
-        _state.restore(body, buffers)
+        _state.restore(body, *_payload.split_buffers(buffers, info))
     except PayloadError as e:
         print(f"teleporter: {e}", file=sys.stderr)
         sys.exit(e.exit_code)

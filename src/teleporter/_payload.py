@@ -49,7 +49,9 @@ def make_meta(kind: str, **extra: Any) -> bytes:
 MAPPED_THRESHOLD = 1 << 20
 
 
-def write(fd: int, meta: bytes, state: bytes, buffers: list[Any], mapped_fd: int = -1) -> int:
+def write(
+    fd: int, meta: bytes, state: bytes | memoryview, buffers: list[Any], mapped_fd: int = -1
+) -> int:
     """Streams one payload to fd; returns its size. OSError (BrokenPipeError...) passes.
     With `mapped_fd` (a memory file for a local destination), large buffers are written
     there instead, once, for the destination to map without copying."""
@@ -64,6 +66,14 @@ def read(fd: int, mapped_fd: int = -1) -> tuple[bytes, bytearray, list[Any], dic
         raise PayloadError(str(e)) from None
     except OSError as e:
         raise PayloadError(f"cannot read the payload: {e.strerror or e}") from None
+
+
+def split_buffers(buffers: list[Any], info: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The protocol-5 buffers and the lifted bytes/bytearray objects, by section flag."""
+    flags = [s["flags"] for s in info["sections"][2:]]
+    oob = [b for b, f in zip(buffers, flags) if not f & 2]
+    lifted = [b for b, f in zip(buffers, flags) if f & 2]
+    return oob, lifted
 
 
 def describe(fd: int) -> dict[str, Any]:

@@ -447,13 +447,38 @@ class Pickler(_pickle.Pickler):
         return NotImplemented
 
 
-def dumps(obj: Any) -> tuple[bytes, list[Any]]:
-    """The pickle stream of obj, and its out-of-band buffers (views, not copies)."""
+# bytes and bytearray objects at least this large leave the stream (persistent ids) and
+# travel as raw sections, like protocol-5 buffers.
+LIFT_THRESHOLD = 1 << 20
+
+
+def dumps(obj: Any) -> tuple[memoryview, list[Any]]:
+    """The pickle stream of obj, and the objects that travel beside it: its out-of-band
+    buffers (views, not copies) then the large bytes/bytearray objects it refers to."""
     buf = io.BytesIO()
     buffers: list[Any] = []
-    Pickler(buf, PROTOCOL, buffer_callback=buffers.append).dump(obj)
-    return buf.getvalue(), buffers
+    pickler = Pickler(buf, PROTOCOL, buffer_callback=buffers.append)
+    sieve = _impl.BytesSieve(LIFT_THRESHOLD)
+    pickler.persistent_id = sieve  # type: ignore[method-assign]
+    pickler.dump(obj)
+    return buf.getbuffer(), buffers + sieve.found
 
 
-def loads(data: bytes | bytearray | memoryview, buffers: list[Any] | None = None) -> Any:
-    return _pickle.loads(data, buffers=buffers or ())
+class _Unpickler(_pickle.Unpickler):
+    def __init__(self, data: Any, buffers: list[Any], lifted: list[Any]) -> None:
+        super().__init__(io.BytesIO(data), buffers=buffers)
+        self._lifted = lifted
+
+    def persistent_load(self, pid: Any) -> Any:
+        if type(pid) is not int or not 0 <= pid < len(self._lifted):
+            raise _pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        return self._lifted[pid]
+
+
+def loads(
+    data: bytes | bytearray | memoryview,
+    buffers: list[Any] | None = None,
+    lifted: list[Any] | None = None,
+) -> Any:
+    """Rebuilds what dumps() wrote; `lifted` holds the large bytes/bytearray objects."""
+    return _Unpickler(data, buffers or [], lifted or []).load()

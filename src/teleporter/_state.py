@@ -68,7 +68,7 @@ def _check_threads() -> None:
 
 def snapshot(
     depth: int, result: Any, cwd: str | None = None, kind: str = "teleport"
-) -> tuple[bytes, bytes, list[Any]]:
+) -> tuple[bytes, memoryview, list[Any]]:
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
     and serializes everything the destination needs."""
     _check_threads()
@@ -142,14 +142,14 @@ def _reserve_stack(nframes: int) -> None:
         pass
 
 
-def restore(body: bytes | bytearray, buffers: list[Any]) -> Any:
+def restore(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Any:
     """Rebuilds the state and runs the saved frames; returns when the program finishes."""
     import types
 
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
     try:
-        state = _pickling.loads(body, buffers)
+        state = _pickling.loads(body, buffers, lifted)
     except PayloadError:
         raise
     except Exception as e:

@@ -25,3 +25,13 @@ print("after fork:", float(data[0, 1]), float(data.sum()))
 # Through a launcher (a shell here), buffers travel inside the stream instead.
 teleporter.teleport("bash", "-c")
 print("via launcher:", float(data.sum()), zlib.crc32(bytes(blob)) == zlib.crc32(bytes(blob)))
+# Large bytes and bytearray objects travel beside the stream too, identity kept.
+raw = bytes(range(256)) * 8192  # 2 MiB
+buf = bytearray(raw)
+pair = (raw, raw)
+teleporter.teleport()
+print("lifted:", type(raw).__name__, type(buf).__name__, pair[0] is pair[1] is raw, buf == raw)
+buf[0] = 255
+print("bytearray stays mutable:", buf[0], raw[0])
+teleporter.teleport("sh", "-c")
+print("lifted via launcher:", pair[0] is raw, buf[:2], len(raw), zlib.crc32(raw))

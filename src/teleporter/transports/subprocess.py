@@ -104,7 +104,7 @@ def _exit_code(status: int) -> int:
 
 
 def hand_off(
-    snapshot: tuple[bytes, bytes, list[Any]],
+    snapshot: tuple[bytes, memoryview, list[Any]],
     command: Sequence[str],
     python: str,
     env: Mapping[str, str] | None,
