@@ -155,19 +155,17 @@ def _as_written_by_310(data: bytes) -> bytes:
     return _fix_header_crc(data[:12] + struct.pack("<I", 0x030A) + data[16:])
 
 
-def test_other_interpreter_is_refused_by_resume_and_named_by_inspect(checkpointed, tmp_path):
+@pytest.mark.parametrize("command", ["resume", "inspect"])
+def test_other_interpreter_is_refused_naming_both(checkpointed, tmp_path, command):
     _, ckpt = checkpointed
     other = tmp_path / "other.ckpt"
     other.write_bytes(_as_written_by_310(ckpt.read_bytes()))
-    r = python("-m", "teleporter", "resume", str(other))
+    r = python("-m", "teleporter", command, str(other))
     v = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert r.returncode == 2 and r.stdout == b""
     assert r.stderr.decode() == (
         f"teleporter: payload was written by CPython 3.10, this is CPython {v}\n"
     )
-    i = python("-m", "teleporter", "inspect", str(other))
-    assert i.returncode == 0, i.stderr.decode()
-    assert f"(this is CPython {v}: resume it with CPython 3.10)" in i.stdout.decode()
 
 
 def test_missing_checkpoint_is_one_line(tmp_path):

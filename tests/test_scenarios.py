@@ -167,6 +167,7 @@ EXPECT = {
             "raw.bin b'raw-more'",
         ],
     ),
+    "custom_reducer": ((), 0, ["moved: True value: 42 lock"]),
     "large_array": (
         (),
         0,

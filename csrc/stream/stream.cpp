@@ -567,7 +567,7 @@ PyObject *describe_payload(PyObject *args)
     }
     Header h;
     std::string raw;
-    if (!read_header(fd, h, raw, false)) {
+    if (!read_header(fd, h, raw, true)) {
         return nullptr;
     }
     if (h.sections[0].kind != codec::kMeta) {

@@ -37,6 +37,20 @@ class _Environment:
         return _apply_environment, (self.argv, self.path, self.cwd)
 
 
+class _MainGlobal:
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Any) -> None:
+        self.name, self.value = name, value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _set_main_global, (self.name, self.value)
+
+
+def _set_main_global(name: str, value: Any) -> None:
+    sys.modules["__main__"].__dict__[name] = value
+
+
 def _apply_environment(argv: list[str], path: list[str], cwd: str) -> None:
     sys.argv[:] = argv
     sys.path[:] = path
@@ -89,7 +103,9 @@ def snapshot(
         # First in the stream: applied while it is read, before anything is imported.
         "environment": _Environment(list(sys.argv), list(sys.path), cwd),
         "frames": records,
-        "main": dict(main.__dict__),
+        # Each global is set in __main__ as soon as it is rebuilt, in the program's order:
+        # code run while later objects are rebuilt (reducers, __setstate__) finds them.
+        "main": [_MainGlobal(k, v) for k, v in main.__dict__.items()],
         "handled": sys.exception(),
         "result": result,
         "recursionlimit": sys.getrecursionlimit(),
@@ -156,7 +172,6 @@ def restore(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> A
         raise PayloadError(f"cannot rebuild the program's state: {type(e).__name__}: {e}") from None
     if not isinstance(state, dict) or "frames" not in state:
         raise PayloadError("malformed payload: no frames")
-    main.__dict__.update(state["main"])
     sys.setrecursionlimit(state["recursionlimit"])
     if state["random"] is not None:
         import random

@@ -1,7 +1,8 @@
 """teleporter inspect PATH [--json]: what a checkpoint holds, without running any of it.
 
 Reads the header, the section table and the meta section only (recorded when the
-checkpoint was taken): nothing is unpickled, no code of the program runs.
+checkpoint was taken): nothing is unpickled, no code of the program runs. A checkpoint of
+another interpreter is refused like by `resume`, naming both versions.
 """
 
 from __future__ import annotations
@@ -51,9 +52,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"checkpoint   {args.path}")
     print(f"format       {info['format']}, teleporter {'.'.join(map(str, info['teleporter']))}")
     print(f"python       CPython {meta.get('python', py)}")
-    here = sys.version_info[:2]
-    if tuple(info["python"]) != here:
-        print(f"             (this is CPython {here[0]}.{here[1]}: resume it with CPython {py})")
     print(f"created      {created} on {meta.get('host', '?')} (pid {meta.get('pid', '?')})")
     print(f"argv         {' '.join(meta.get('argv', []))}")
     print(f"cwd          {meta.get('cwd', '?')}")
