@@ -89,3 +89,20 @@ def test_foreign_interpreter_is_refused_at_import(tmp_path):
     )
     assert sysconfig.get_config_var("EXT_SUFFIX") != soabi
     assert Path(impl.__file__).exists()
+
+
+def test_a_move_imports_nothing_heavy(tmp_path):
+    """The destination starts as lean as the origin: a move itself must not import json,
+    re, subprocess, threading, typing or sysconfig (tens of milliseconds per move)."""
+    program = tmp_path / "lean.py"
+    program.write_text(
+        "import sys\n"
+        "import teleporter\n"
+        "before = set(sys.modules)\n"
+        "teleporter.teleport()\n"
+        "heavy = ('json', 're', 'subprocess', 'threading', 'typing', 'sysconfig', 'enum')\n"
+        "print(sorted(m for m in heavy if m in sys.modules and m not in before))\n"
+    )
+    r = run_python(str(program))
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode() == "[]\n"
