@@ -168,6 +168,18 @@ EXPECT = {
         ],
     ),
     "custom_reducer": ((), 0, ["moved: True value: 42 lock"]),
+    "logging_config": (
+        (),
+        0,
+        [
+            "INFO app: before the move",
+            "moved: True",
+            "DEBUG app: after the move",
+            "INFO other: root config kept",
+            "['[file] before the move', '[file] after the move']",
+        ],
+    ),
+    "ten_thousand_frames": ((), 0, ["10000 12000", "moved: True"]),
     "large_array": (
         (),
         0,

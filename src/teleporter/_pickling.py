@@ -197,6 +197,65 @@ def _file_reduce(f: Any) -> Any:
     return _make_file, (os.path.abspath(path), mode, position, buffering, options)
 
 
+# ---- logging: loggers by name with their configuration, handlers rebuilt ------------------
+
+
+def _get_logger(name: str | None) -> Any:
+    import logging
+
+    return logging.getLogger(name)
+
+
+def _logger_setstate(logger: Any, state: dict[str, Any]) -> None:
+    logger.setLevel(state["level"])
+    logger.propagate = state["propagate"]
+    logger.disabled = state["disabled"]
+    logger.handlers[:] = state["handlers"]
+    logger.filters[:] = state["filters"]
+
+
+def _logger_reduce(logger: Any) -> Any:
+    root = logger is logger.root
+    state = {
+        "level": logger.level,
+        "propagate": logger.propagate,
+        "disabled": logger.disabled,
+        "handlers": list(logger.handlers),
+        "filters": list(logger.filters),
+    }
+    return _get_logger, (None if root else logger.name,), state, None, None, _logger_setstate
+
+
+def _make_handler(cls: Any) -> Any:
+    import logging
+
+    handler = cls.__new__(cls)
+    handler.createLock()
+    logging._addHandlerRef(handler)  # type: ignore[attr-defined]  # flushed at shutdown
+    return handler
+
+
+def _handler_setstate(handler: Any, state: dict[str, Any]) -> None:
+    handler.__dict__.update(state)
+
+
+def _handler_reduce(handler: Any) -> Any:
+    state = {k: v for k, v in handler.__dict__.items() if k != "lock"}
+    return _make_handler, (type(handler),), state, None, None, _handler_setstate
+
+
+def logging_state() -> list[Any] | None:
+    """Every configured logger of the program (root first), or None without logging."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return None
+    loggers = [logging.getLogger()]
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger):
+            loggers.append(logger)
+    return loggers
+
+
 def _make_mappingproxy(d: dict[str, Any]) -> types.MappingProxyType[str, Any]:
     return types.MappingProxyType(d)
 
@@ -389,6 +448,9 @@ class Pickler(_pickle.Pickler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._singletons = _singleton_table()
+        logging = sys.modules.get("logging")
+        self._logger_type: type | None = logging.Logger if logging is not None else None
+        self._handler_type: type | None = logging.Handler if logging is not None else None
         enum = sys.modules.get("enum")  # no enum class can exist unless enum was imported
         self._enum_type: type | None = enum.EnumType if enum is not None else None
 
@@ -421,6 +483,10 @@ class Pickler(_pickle.Pickler):
             return _file_reduce(obj)
         if t is types.GeneratorType or t is types.CoroutineType:
             return _generator_reduce(obj)
+        if self._logger_type is not None and isinstance(obj, self._logger_type):
+            return _logger_reduce(obj)
+        if self._handler_type is not None and isinstance(obj, self._handler_type):
+            return _handler_reduce(obj)
         if t is types.MappingProxyType:
             return _make_mappingproxy, (dict(obj),)
         if t is _weakref.ReferenceType:

@@ -106,6 +106,7 @@ def snapshot(
         # Each global is set in __main__ as soon as it is rebuilt, in the program's order:
         # code run while later objects are rebuilt (reducers, __setstate__) finds them.
         "main": [_MainGlobal(k, v) for k, v in main.__dict__.items()],
+        "logging": _pickling.logging_state(),  # loggers, their levels and handlers
         "handled": sys.exception(),
         "result": result,
         "recursionlimit": sys.getrecursionlimit(),
