@@ -53,8 +53,6 @@ int frame_position(Frame *f)
 {
     return static_cast<int>(f->prev_instr - _PyCode_CODE(f->f_code));
 }
-PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
-int code_nlocalsplus(PyCodeObject *co) { return co->co_nlocalsplus; }
 
 bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why)
 {
@@ -110,124 +108,31 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
-void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
-                 int restart)
-{
-    const int nl = f->f_code->co_nlocalsplus;
-    for (int i = 0; i < f->stacktop; i++) {
-        Py_CLEAR(f->localsplus[i]);
-    }
-    for (int i = 0; i < nl; i++) {
-        f->localsplus[i] = Py_XNewRef(localsplus[i]);
-    }
-    for (int i = 0; i < nstack; i++) {
-        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
-    }
-    f->stacktop = nl + nstack;
-    f->prev_instr = _PyCode_CODE(f->f_code) + restart - 1;
-}
+// ---- version facts used by adapter_common.inl ------------------------------------------
 
-// A suspended generator's prev_instr sits on its YIELD_VALUE; it resumes after it.
-#define SUSPENDED_STATE(st) ((st) == FRAME_SUSPENDED)
 namespace {
-// Index of the YIELD_VALUE whose opcode unit is exactly `position`, else -1.
+bool is_suspended_state(int st) { return st == FRAME_SUSPENDED; }
+
+// A suspended generator's prev_instr sits on its YIELD_VALUE: the index of the YIELD_VALUE
+// whose opcode unit is exactly `position`, else -1.
 int yield_index(const CodeAnalysis &code, int position)
 {
     const int idx = code.containing(position);
     return (idx >= 0 && code.at(idx).opunit == position) ? idx : -1;
 }
+
+// A frame runs prev_instr + 1 next.
+void set_next_instruction(Frame *f, PyCodeObject *co, int unit)
+{
+    f->prev_instr = _PyCode_CODE(co) + unit - 1;
+}
+
+void set_suspended_position(Frame *f, PyCodeObject *co, int position)
+{
+    f->prev_instr = _PyCode_CODE(co) + position;
+}
 }  // namespace
-#define SET_POSITION(f, co, position) ((f)->prev_instr = _PyCode_CODE(co) + (position))
 
-// ---- generators ----------------------------------------------------------------------------
-
-namespace {
-PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen); }
-}  // namespace
-
-GenPhase generator_phase(PyObject *gen)
-{
-    const int st = as_gen(gen)->gi_frame_state;
-    if (st == FRAME_CREATED) {
-        return GenPhase::Created;
-    }
-    if (SUSPENDED_STATE(st)) {
-        return GenPhase::Suspended;
-    }
-    return st == FRAME_EXECUTING ? GenPhase::Running : GenPhase::Finished;
-}
-
-int generator_raw_state(PyObject *gen) { return as_gen(gen)->gi_frame_state; }
-
-Frame *generator_frame(PyObject *gen)
-{
-    return reinterpret_cast<Frame *>(as_gen(gen)->gi_iframe);
-}
-
-PyObject *generator_exception(PyObject *gen) { return as_gen(gen)->gi_exc_state.exc_value; }
-
-int generator_saved_depth(PyObject *gen)
-{
-    Frame *f = generator_frame(gen);
-    return f->stacktop - frame_code(f)->co_nlocalsplus;
-}
-
-bool generator_state_phase(int raw_state, GenPhase *phase)
-{
-    if (raw_state == FRAME_CREATED) {
-        *phase = GenPhase::Created;
-        return true;
-    }
-    if (SUSPENDED_STATE(raw_state)) {
-        *phase = GenPhase::Suspended;
-        return true;
-    }
-    return false;
-}
-
-bool suspended_position(const CodeAnalysis &code, int position, int *depth, std::string &why)
-{
-    const int idx = yield_index(code, position);
-    if (idx < 0 || code.at(idx).op != YIELD_VALUE || code.at(idx).depth < 1) {
-        why = "a suspended generator's position is not at a yield";
-        return false;
-    }
-    *depth = code.at(idx).depth - 1; // the yielded value has left the stack
-    return true;
-}
-
-void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const *stack,
-                     int nstack, int position, int raw_state, PyObject *exc)
-{
-    Frame *f = generator_frame(gen);
-    PyCodeObject *co = frame_code(f);
-    const int nl = co->co_nlocalsplus;
-    for (int i = 0; i < f->stacktop; i++) {
-        Py_CLEAR(f->localsplus[i]);
-    }
-    for (int i = 0; i < nl; i++) {
-        f->localsplus[i] = Py_XNewRef(localsplus[i]);
-    }
-    for (int i = 0; i < nstack; i++) {
-        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
-    }
-    f->stacktop = nl + nstack;
-    if (SUSPENDED_STATE(raw_state)) {
-        SET_POSITION(f, co, position);
-        as_gen(gen)->gi_frame_state = static_cast<int8_t>(raw_state);
-    }
-    Py_XSETREF(as_gen(gen)->gi_exc_state.exc_value, Py_XNewRef(exc));
-}
-
-EvalFunc get_eval_func()
-{
-    return _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
-}
-void set_eval_func(EvalFunc fn) { _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), fn); }
-PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
-{
-    return _PyEval_EvalFrameDefault(tstate, f, throwflag);
-}
 // Measured: a replayed level costs nothing beyond the frame's own unit on the shared
 // counter (tests/test_scenarios.py::test_recursion_headroom checks it).
 const int kReplayEntryCost = 0;
@@ -240,5 +145,7 @@ bool check_layout(std::string &why)
     (void)why; // 3.11 publishes no debug offsets: the version check is all we can do
     return true;
 }
+
+#include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

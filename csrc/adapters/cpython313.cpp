@@ -59,8 +59,6 @@ int frame_position(Frame *f)
 {
     return static_cast<int>(f->instr_ptr - _PyCode_CODE(_PyFrame_GetCode(f)));
 }
-PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
-int code_nlocalsplus(PyCodeObject *co) { return co->co_nlocalsplus; }
 
 bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why)
 {
@@ -109,126 +107,35 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
-void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
-                 int restart)
+// ---- version facts used by adapter_common.inl ------------------------------------------
+
+namespace {
+// 3.13 also marks a yield inside `yield from`/`await`.
+bool is_suspended_state(int st)
 {
-    PyCodeObject *co = _PyFrame_GetCode(f);
-    const int nl = co->co_nlocalsplus;
-    for (int i = 0; i < f->stacktop; i++) {
-        Py_CLEAR(f->localsplus[i]);
-    }
-    for (int i = 0; i < nl; i++) {
-        f->localsplus[i] = Py_XNewRef(localsplus[i]);
-    }
-    for (int i = 0; i < nstack; i++) {
-        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
-    }
-    f->stacktop = nl + nstack;
-    f->instr_ptr = _PyCode_CODE(co) + restart;
+    return st == FRAME_SUSPENDED || st == FRAME_SUSPENDED_YIELD_FROM;
 }
 
-// A suspended generator's instr_ptr already points past its YIELD_VALUE (the instruction
-// before `position`); 3.13 also marks a yield inside `yield from`/`await`.
-#define SUSPENDED_STATE(st) ((st) == FRAME_SUSPENDED || (st) == FRAME_SUSPENDED_YIELD_FROM)
-namespace {
-// Index of the YIELD_VALUE that ends exactly at `position`, else -1.
+// A suspended generator's instr_ptr already points past its YIELD_VALUE: the index of the
+// YIELD_VALUE that ends exactly at `position`, else -1.
 int yield_index(const CodeAnalysis &code, int position)
 {
     const int next = code.starting_at(position);
     return (next > 0 && code.at(next - 1).next == position) ? next - 1 : -1;
 }
+
+// A frame starts at instr_ptr.
+void set_next_instruction(Frame *f, PyCodeObject *co, int unit)
+{
+    f->instr_ptr = _PyCode_CODE(co) + unit;
+}
+
+void set_suspended_position(Frame *f, PyCodeObject *co, int position)
+{
+    f->instr_ptr = _PyCode_CODE(co) + position;
+}
 }  // namespace
-#define SET_POSITION(f, co, position) ((f)->instr_ptr = _PyCode_CODE(co) + (position))
 
-// ---- generators ----------------------------------------------------------------------------
-
-namespace {
-PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen); }
-}  // namespace
-
-GenPhase generator_phase(PyObject *gen)
-{
-    const int st = as_gen(gen)->gi_frame_state;
-    if (st == FRAME_CREATED) {
-        return GenPhase::Created;
-    }
-    if (SUSPENDED_STATE(st)) {
-        return GenPhase::Suspended;
-    }
-    return st == FRAME_EXECUTING ? GenPhase::Running : GenPhase::Finished;
-}
-
-int generator_raw_state(PyObject *gen) { return as_gen(gen)->gi_frame_state; }
-
-Frame *generator_frame(PyObject *gen)
-{
-    return reinterpret_cast<Frame *>(as_gen(gen)->gi_iframe);
-}
-
-PyObject *generator_exception(PyObject *gen) { return as_gen(gen)->gi_exc_state.exc_value; }
-
-int generator_saved_depth(PyObject *gen)
-{
-    Frame *f = generator_frame(gen);
-    return f->stacktop - frame_code(f)->co_nlocalsplus;
-}
-
-bool generator_state_phase(int raw_state, GenPhase *phase)
-{
-    if (raw_state == FRAME_CREATED) {
-        *phase = GenPhase::Created;
-        return true;
-    }
-    if (SUSPENDED_STATE(raw_state)) {
-        *phase = GenPhase::Suspended;
-        return true;
-    }
-    return false;
-}
-
-bool suspended_position(const CodeAnalysis &code, int position, int *depth, std::string &why)
-{
-    const int idx = yield_index(code, position);
-    if (idx < 0 || code.at(idx).op != YIELD_VALUE || code.at(idx).depth < 1) {
-        why = "a suspended generator's position is not at a yield";
-        return false;
-    }
-    *depth = code.at(idx).depth - 1; // the yielded value has left the stack
-    return true;
-}
-
-void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const *stack,
-                     int nstack, int position, int raw_state, PyObject *exc)
-{
-    Frame *f = generator_frame(gen);
-    PyCodeObject *co = frame_code(f);
-    const int nl = co->co_nlocalsplus;
-    for (int i = 0; i < f->stacktop; i++) {
-        Py_CLEAR(f->localsplus[i]);
-    }
-    for (int i = 0; i < nl; i++) {
-        f->localsplus[i] = Py_XNewRef(localsplus[i]);
-    }
-    for (int i = 0; i < nstack; i++) {
-        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
-    }
-    f->stacktop = nl + nstack;
-    if (SUSPENDED_STATE(raw_state)) {
-        SET_POSITION(f, co, position);
-        as_gen(gen)->gi_frame_state = static_cast<int8_t>(raw_state);
-    }
-    Py_XSETREF(as_gen(gen)->gi_exc_state.exc_value, Py_XNewRef(exc));
-}
-
-EvalFunc get_eval_func()
-{
-    return _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
-}
-void set_eval_func(EvalFunc fn) { _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), fn); }
-PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
-{
-    return _PyEval_EvalFrameDefault(tstate, f, throwflag);
-}
 // Measured: each replayed level spends 2 units of c_recursion_remaining (the call into
 // the resumer and the evaluator's entry from C) that an inlined call does not spend
 // (tests/test_scenarios.py::test_recursion_headroom checks it).
@@ -259,5 +166,7 @@ bool check_layout(std::string &why)
     }
     return true;
 }
+
+#include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

@@ -12,6 +12,7 @@ import types
 
 from . import _pickling
 from . import _teleporter_impl as _impl
+from ._frames import bound_locals, line_of
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -60,23 +61,8 @@ def _deepest(
     return path, obj, err
 
 
-def _local_names(code: types.CodeType) -> list[str]:
-    n = len(code.co_varnames) + len(code.co_cellvars) + len(code.co_freevars)
-    names = []
-    for i in range(n):
-        try:
-            names.append(code._varname_from_oparg(i))  # type: ignore[attr-defined]
-        except Exception:
-            break
-    return names
-
-
 def _where(code: types.CodeType, at: int) -> str:
-    line = None
-    for start, end, lineno in code.co_lines():
-        if start <= 2 * at < end:
-            line = lineno
-    return f"`{code.co_qualname}` ({code.co_filename}:{line})"
+    return f"`{code.co_qualname}` ({code.co_filename}:{line_of(code, at)})"
 
 
 def _report(what: str, obj: Any, err: BaseException) -> str:
@@ -90,18 +76,9 @@ def culprit(
 ) -> str:
     for code, _func, _g, localsplus, stack, at in reversed(frames):
         where = _where(code, at)
-        names = _local_names(code)
-        for i, value in enumerate(localsplus):
-            if value is _impl.NULL:
-                continue
-            if isinstance(value, types.CellType):
-                try:
-                    value = value.cell_contents
-                except ValueError:
-                    continue
+        for name, value in bound_locals(code, localsplus):
             e = _fails(value)
             if e is not None:
-                name = names[i] if i < len(names) else f"<slot {i}>"
                 return f"cannot teleport: in {where}, local variable " + _report(
                     f"`{name}`", value, e
                 )

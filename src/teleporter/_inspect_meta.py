@@ -7,7 +7,7 @@ from __future__ import annotations
 import linecache
 import types
 
-from . import _teleporter_impl as _impl
+from ._frames import bound_locals, line_of
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -24,33 +24,13 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
 
 
-def _line_of(code: types.CodeType, unit: int) -> int | None:
-    for start, end, line in code.co_lines():
-        if start <= 2 * unit < end:
-            return line
-    return None
-
-
 def describe_frames(frames: list[Any]) -> list[dict[str, Any]]:
     out = []
     for code, _func, _g, localsplus, _stack, at in reversed(frames):  # innermost first
-        line = _line_of(code, at)
-        names = []
-        for i in range(len(localsplus)):
-            try:
-                names.append(code._varname_from_oparg(i))
-            except Exception:
-                names.append(f"<slot {i}>")
+        line = line_of(code, at)
         local_vars = []
         if code.co_flags & 0x1:  # CO_OPTIMIZED: a function's fast locals
-            for name, value in zip(names, localsplus):
-                if value is _impl.NULL:
-                    continue
-                if isinstance(value, types.CellType):
-                    try:
-                        value = value.cell_contents
-                    except ValueError:
-                        continue
+            for name, value in bound_locals(code, localsplus):
                 local_vars.append(
                     {"name": name, "type": _type_name(value), "repr": _short_repr(value)}
                 )

@@ -1,0 +1,124 @@
+// The version-neutral half of every adapter: frame and generator slot writing, generator
+// state, the eval-frame function. Included at the end of each adapters/cpython3XX.cpp,
+// inside namespace tp::adapter, after that file has stated its version's facts:
+//
+//   bool is_suspended_state(int gi_frame_state);
+//   int yield_index(const CodeAnalysis &, int position);  // the YIELD_VALUE at position
+//   void set_next_instruction(Frame *, PyCodeObject *, int unit);  // the frame runs unit
+//   void set_suspended_position(Frame *, PyCodeObject *, int position);  // as captured
+//
+// and frame_code(). The fields used here (localsplus, stacktop, gi_iframe,
+// gi_frame_state, gi_exc_state) have the same names and meaning in 3.11-3.13.
+
+namespace {
+
+// Replaces everything a fresh frame holds (its bound arguments) with saved locals and a
+// saved value stack; new references are taken, NULL slots stay NULL.
+void write_slots(Frame *f, PyCodeObject *co, PyObject *const *localsplus, PyObject *const *stack,
+                 int nstack)
+{
+    const int nl = co->co_nlocalsplus;
+    for (int i = 0; i < f->stacktop; i++) {
+        Py_CLEAR(f->localsplus[i]);
+    }
+    for (int i = 0; i < nl; i++) {
+        f->localsplus[i] = Py_XNewRef(localsplus[i]);
+    }
+    for (int i = 0; i < nstack; i++) {
+        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
+    }
+    f->stacktop = nl + nstack;
+}
+
+PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen); }
+
+}  // namespace
+
+PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
+int code_nlocalsplus(PyCodeObject *co) { return co->co_nlocalsplus; }
+
+void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
+                 int restart)
+{
+    PyCodeObject *co = frame_code(f);
+    write_slots(f, co, localsplus, stack, nstack);
+    set_next_instruction(f, co, restart);
+}
+
+// ---- generators ----------------------------------------------------------------------------
+
+GenPhase generator_phase(PyObject *gen)
+{
+    const int st = as_gen(gen)->gi_frame_state;
+    if (st == FRAME_CREATED) {
+        return GenPhase::Created;
+    }
+    if (is_suspended_state(st)) {
+        return GenPhase::Suspended;
+    }
+    return st == FRAME_EXECUTING ? GenPhase::Running : GenPhase::Finished;
+}
+
+int generator_raw_state(PyObject *gen) { return as_gen(gen)->gi_frame_state; }
+
+Frame *generator_frame(PyObject *gen)
+{
+    return reinterpret_cast<Frame *>(as_gen(gen)->gi_iframe);
+}
+
+PyObject *generator_exception(PyObject *gen) { return as_gen(gen)->gi_exc_state.exc_value; }
+
+int generator_saved_depth(PyObject *gen)
+{
+    Frame *f = generator_frame(gen);
+    return f->stacktop - frame_code(f)->co_nlocalsplus;
+}
+
+bool generator_state_phase(int raw_state, GenPhase *phase)
+{
+    if (raw_state == FRAME_CREATED) {
+        *phase = GenPhase::Created;
+        return true;
+    }
+    if (is_suspended_state(raw_state)) {
+        *phase = GenPhase::Suspended;
+        return true;
+    }
+    return false;
+}
+
+bool suspended_position(const CodeAnalysis &code, int position, int *depth, std::string &why)
+{
+    const int idx = yield_index(code, position);
+    if (idx < 0 || code.at(idx).op != YIELD_VALUE || code.at(idx).depth < 1) {
+        why = "a suspended generator's position is not at a yield";
+        return false;
+    }
+    *depth = code.at(idx).depth - 1; // the yielded value has left the stack
+    return true;
+}
+
+void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const *stack,
+                     int nstack, int position, int raw_state, PyObject *exc)
+{
+    Frame *f = generator_frame(gen);
+    PyCodeObject *co = frame_code(f);
+    write_slots(f, co, localsplus, stack, nstack);
+    if (is_suspended_state(raw_state)) {
+        set_suspended_position(f, co, position);
+        as_gen(gen)->gi_frame_state = static_cast<int8_t>(raw_state);
+    }
+    Py_XSETREF(as_gen(gen)->gi_exc_state.exc_value, Py_XNewRef(exc));
+}
+
+// ---- evaluation ------------------------------------------------------------------------------
+
+EvalFunc get_eval_func()
+{
+    return _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+}
+void set_eval_func(EvalFunc fn) { _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), fn); }
+PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(tstate, f, throwflag);
+}
