@@ -11,7 +11,10 @@ from .errors import TeleportError
 def main(argv: list[str] | None = None) -> int:
     from .cli import inspect, resume
 
-    parser = argparse.ArgumentParser(prog="teleporter", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="teleporter",
+        description="Continue or inspect a program saved by teleporter.checkpoint().",
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     resume.add_parser(sub)
     inspect.add_parser(sub)
