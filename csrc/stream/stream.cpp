@@ -177,18 +177,29 @@ PyObject *read_section(int fd, const Section &s, size_t index)
     return raw;
 }
 
+// False, with the exception set, when the memory file is too short for section `s`.
+bool memory_file_holds(int mfd, const Section &s, size_t index)
+{
+    struct stat st;
+    if (::fstat(mfd, &st) < 0) {
+        os_error(errno);
+        return false;
+    }
+    if (static_cast<uint64_t>(st.st_size) < s.offset + s.length) {
+        refuse("truncated payload: its memory file is shorter than section " +
+               std::to_string(index));
+        return false;
+    }
+    return true;
+}
+
 // Reads a persistent object's section from the memory file into a new bytes or bytearray
 // (these own their memory, so the bytes are copied once, as from a stream).
 PyObject *pread_section(int mfd, const Section &s, size_t index)
 {
     const bool as_bytes = s.flags & codec::kBytesObject;
-    struct stat st;
-    if (::fstat(mfd, &st) < 0) {
-        return os_error(errno);
-    }
-    if (static_cast<uint64_t>(st.st_size) < s.offset + s.length) {
-        return refuse("truncated payload: its memory file is shorter than section " +
-                      std::to_string(index));
+    if (!memory_file_holds(mfd, s, index)) {
+        return nullptr;
     }
     const auto n = static_cast<Py_ssize_t>(s.length);
     Ref obj = Ref::steal(as_bytes ? PyBytes_FromStringAndSize(nullptr, n)
@@ -373,13 +384,8 @@ int fill_memory_file(int mfd, uint64_t size, const Header &h, const Views &views
 // with ordinary memory) and checks its checksum.
 PyObject *map_section(int mfd, const Section &s, size_t index)
 {
-    struct stat st;
-    if (::fstat(mfd, &st) < 0) {
-        return os_error(errno);
-    }
-    if (static_cast<uint64_t>(st.st_size) < s.offset + s.length) {
-        return refuse("truncated payload: its memory file is shorter than section " +
-                      std::to_string(index));
+    if (!memory_file_holds(mfd, s, index)) {
+        return nullptr;
     }
     Ref mmap_mod = Ref::steal(PyImport_ImportModule("mmap"));
     if (!mmap_mod) {
