@@ -35,7 +35,6 @@ PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen)
 }  // namespace
 
 PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
-int code_nlocalsplus(PyCodeObject *co) { return co->co_nlocalsplus; }
 
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)

@@ -45,7 +45,6 @@ PyObject *frame_locals_mapping(Frame *f); // borrowed, may be NULL (f_locals)
 // instruction being executed (possibly on one of its inline caches).
 int frame_position(Frame *f);
 PyObject **frame_localsplus(Frame *f);
-int code_nlocalsplus(PyCodeObject *co);
 
 // ---- calls -----------------------------------------------------------------------------
 
@@ -96,7 +95,7 @@ void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const
 // ---- resume ----------------------------------------------------------------------------
 
 // Overwrites a freshly pushed frame (never evaluated yet) with saved state:
-// `localsplus` holds code_nlocalsplus(code) values, `stack` `nstack` values (NULL allowed,
+// `localsplus` holds co_nlocalsplus values, `stack` `nstack` values (NULL allowed,
 // new references are taken), and the frame will start at code-unit index `restart`.
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart);

@@ -248,7 +248,7 @@ bool fail(const std::string &msg)
     return false;
 }
 
-bool prepare(PyObject *rec, size_t k, size_t nframes, Prepared &p)
+bool prepare(PyObject *rec, size_t k, Prepared &p)
 {
     const std::string where = "frame " + std::to_string(k) + ": ";
     if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 6) {
@@ -314,7 +314,6 @@ bool prepare(PyObject *rec, size_t k, size_t nframes, Prepared &p)
             return false;
         }
     }
-    (void)nframes;
     return true;
 }
 
@@ -443,8 +442,7 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     const size_t n = static_cast<size_t>(PyList_GET_SIZE(records));
     g->frames.resize(n);
     for (size_t k = 0; k < n; k++) {
-        if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, n,
-                     g->frames[k])) {
+        if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, g->frames[k])) {
             return nullptr;
         }
     }

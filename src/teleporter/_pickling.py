@@ -171,7 +171,7 @@ def _make_file(
     return f
 
 
-def _make_closed_file(path: str, mode: str, text: bool) -> Any:
+def _make_closed_file(mode: str, text: bool) -> Any:
     """A closed file of the same kind (it cannot be used, only looked at)."""
     f = open(os.devnull, ("r" if "r" in mode and "+" not in mode else "w") + ("" if text else "b"))
     f.close()
@@ -183,7 +183,7 @@ def _file_reduce(f: Any) -> Any:
     path = getattr(f, "name", None)
     mode = getattr(f, "mode", "rb")
     if f.closed:
-        return _make_closed_file, (path, mode, text)
+        return _make_closed_file, (mode, text)
     if not isinstance(path, str):
         raise TypeError(f"a file opened from file descriptor {path!r} cannot be reopened elsewhere")
     f.flush()  # what the program wrote before the move is on disk, not lost
