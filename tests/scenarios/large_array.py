@@ -1,7 +1,10 @@
 import os
 import zlib
 
-import numpy as np
+# This program forks (below): keep numpy's BLAS single-threaded, or CPython 3.12 may warn
+# about forking a multi-threaded process (it counts OS threads, unreliably).
+os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
+import numpy as np  # noqa: E402
 import teleporter
 
 START = os.getpid()
