@@ -6,6 +6,8 @@ from conftest import run_program
 
 
 def test_missing_file_at_destination_is_named(tmp_path):
+    """A file that cannot be reopened fails the rebuild at the destination: the origin
+    gets a TeleportError naming it, before it lets go, and keeps running."""
     data = tmp_path / "vanishing.txt"
     program = tmp_path / "prog.py"
     program.write_text(
@@ -13,20 +15,26 @@ def test_missing_file_at_destination_is_named(tmp_path):
             f"""
             import os
             import teleporter
+            origin = os.getpid()
             f = open({str(data)!r}, "w")
             f.write("x")
             os.remove({str(data)!r})
-            teleporter.teleport()
-            print("never")
+            try:
+                teleporter.teleport()
+            except teleporter.TeleportError as e:
+                print("refused:", e)
+            print("still at the origin", os.getpid() == origin)
             """
         )
     )
     r = run_program(program)
-    err = r.stderr.decode()
-    assert r.returncode == 2
-    assert r.stdout == b""
-    assert err.count("\n") == 1
-    assert "cannot reopen the program's file" in err and str(data) in err
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == b""
+    refusal, stayed = out.splitlines()
+    assert refusal.startswith("refused: the destination could not rebuild the program: ")
+    assert "cannot reopen the program's file" in refusal and str(data) in refusal
+    assert stayed == "still at the origin True"
 
 
 def test_unpicklable_inside_a_user_module_is_named(tmp_path):

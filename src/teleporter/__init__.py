@@ -7,7 +7,7 @@ teleporter.teleport()   # the rest of the program runs in a new local process
 from __future__ import annotations
 
 from . import _teleporter_impl  # noqa: F401  (refuses an unsupported interpreter at import)
-from ._api import checkpoint, resume, teleport, tp_bash, tp_dummy, tp_shell
+from ._api import checkpoint, fork, fork_shell, resume, teleport, tp_bash, tp_dummy, tp_shell
 from ._version import __version__
 from .errors import PayloadError, TeleportError
 from .policy import register_by_reference, register_by_value
@@ -15,6 +15,8 @@ from .policy import register_by_reference, register_by_value
 __all__ = [
     "__version__",
     "teleport",
+    "fork",
+    "fork_shell",
     "checkpoint",
     "resume",
     "tp_dummy",

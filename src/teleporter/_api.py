@@ -9,6 +9,7 @@ import sys
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 
 def _move(
@@ -17,12 +18,28 @@ def _move(
     python: str | None,
     env: Mapping[str, str] | None,
     cwd: str | None,
+    copies: int | None = None,
 ) -> None:
+    """Starts the destination, captures the caller's stack (`depth` API frames above it)
+    and hands the program over; returns only by raising TeleportError."""
     from . import _state
-    from .transports import subprocess as _subprocess
 
-    snapshot = _state.snapshot(depth + 1, None, cwd=cwd)
-    _subprocess.hand_off(snapshot, command, python or sys.executable, env)
+    if not command and (python is None or python == sys.executable):
+        from .transports.local import LocalMove
+
+        move: Any = LocalMove(sys.executable, env, copies)
+        remote = False
+    else:  # another interpreter, or a launcher: the target says what it has first
+        from .transports.launcher import LauncherMove
+
+        move = LauncherMove(command or ("sh", "-c"), python, env, copies)
+        remote = bool(command)
+    try:
+        snapshot = _state.snapshot(depth + 1, None, cwd=cwd, remote=remote, env=env)
+    except BaseException:
+        move.cancel()
+        raise
+    move.hand_off(snapshot)
 
 
 def teleport(
@@ -62,6 +79,42 @@ def tp_shell(
 
 
 tp_bash = tp_shell
+
+
+def fork(
+    n: int,
+    *command: str,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> int:
+    """Continue the running program in `n` new processes; the caller never returns here.
+
+    Each copy gets its index 0..n-1 as this call's return value. With no ``command`` the
+    copies are local; otherwise they run on the target of ``command`` (as for
+    :func:`teleport`). This process forwards the output of all of them, its stdin to
+    copy 0 (the others read an empty stdin) and its signals to all, and exits with the
+    first non-zero exit code among them (in the order they end), else 0. Raises
+    :class:`TeleportError` (the program keeps running here) when it cannot move.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"fork() needs a positive number of copies, not {n!r}")
+    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, n)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def fork_shell(
+    *shell_args: str,
+    n: int = 1,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> int:
+    """pyteleport's name: ``fork(n, *shell_args, **kwargs)``."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"fork_shell() needs a positive number of copies, not {n!r}")
+    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, n)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def checkpoint(path: str | os.PathLike[str]) -> bool:

@@ -28,22 +28,55 @@ def _report_uncaught(e: BaseException) -> None:
     sys.excepthook(type(e), e, tb)
 
 
-def main(mapped_fd: int = -1) -> None:
-    """Entry point of a teleport's destination: the payload comes on stdin; a local
-    destination also gets the memory file of large buffers as `mapped_fd`."""
-    run(0, mapped_fd)
+def main(mapped_fd: int = -1, control_fd: int = -1) -> None:
+    """Entry point of a local teleport's destination: the payload comes on stdin; the
+    memory file of large buffers as `mapped_fd`; the origin waits on `control_fd` for the
+    word that the program was rebuilt (or why not) before it lets go."""
+    run(0, mapped_fd, control_fd)
 
 
-def run(fd: int, mapped_fd: int = -1) -> None:
-    """Reads one payload from fd, rebuilds the program and runs it to its end; exits the
-    process the way the program would have."""
+def prepare(fd: int, mapped_fd: int = -1) -> _state.Restored:
+    """Reads one payload from fd and rebuilds the program, ready to run. PayloadError
+    when the payload is bad or the state cannot be rebuilt here."""
     try:
-        try:
-            _meta, body, buffers, info = _payload.read(fd, mapped_fd)
-        finally:
-            if mapped_fd >= 0:
-                os.close(mapped_fd)  # the mappings keep what they need
-        _state.restore(body, *_payload.split_buffers(buffers, info))
+        _meta, body, buffers, info = _payload.read(fd, mapped_fd)
+    finally:
+        if mapped_fd >= 0:
+            os.close(mapped_fd)  # the mappings keep what they need
+    return _state.rebuild(body, *_payload.split_buffers(buffers, info))
+
+
+def report(control_fd: int, word: bytes) -> None:
+    """Tells the origin b"A" (accepted: the program is rebuilt) or b"F" + why not."""
+    try:
+        os.write(control_fd, word)
+        os.close(control_fd)
+    except OSError:
+        pass
+
+
+def run(fd: int, mapped_fd: int = -1, control_fd: int = -1) -> None:
+    """Reads one payload from fd, rebuilds the program and runs it to its end; exits the
+    process the way the program would have. With a `control_fd`, a failure to rebuild is
+    reported there (the origin raises it and keeps running) instead of on stderr."""
+    try:
+        restored = prepare(fd, mapped_fd)
+    except PayloadError as e:
+        if control_fd >= 0:
+            report(control_fd, b"F" + str(e).encode(errors="replace"))
+            os._exit(e.exit_code)
+        print(f"teleporter: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    if control_fd >= 0:
+        report(control_fd, b"A")
+    execute(restored)
+
+
+def execute(restored: _state.Restored) -> None:
+    """Runs a rebuilt program to its end; an uncaught exception ends the process as it
+    would have ended the original one."""
+    try:
+        _state.run(restored)
     except PayloadError as e:
         print(f"teleporter: {e}", file=sys.stderr)
         sys.exit(e.exit_code)

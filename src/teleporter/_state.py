@@ -1,7 +1,7 @@
 """What a move carries: the captured stack, the __main__ namespace and interpreter state.
 
-``snapshot()`` runs at the origin and returns the payload bytes; ``restore()`` runs at the
-destination and continues the program. Both are called with no teleporter frame between
+``snapshot()`` runs at the origin and returns the payload; ``rebuild()`` and ``run()``
+continue the program at the destination. Both are called with no teleporter frame between
 them and the user's code other than the documented API frames.
 """
 
@@ -16,6 +16,7 @@ from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 
@@ -24,17 +25,33 @@ resumed_module_code: Any = None
 
 
 class _Environment:
-    """sys.argv, sys.path and the working directory, restored as soon as the stream is
-    read that far (it comes first): modules travelling by reference are then imported
-    from where the program imported them."""
+    """sys.argv, sys.path, the working directory, environment changes and how stdout and
+    stderr are buffered; restored as soon as the stream is read that far (it comes
+    first), so that modules travelling by reference are imported from where the program
+    imported them.
 
-    __slots__ = ("argv", "path", "cwd")
+    A move to another machine (``remote``) keeps the target's own sys.path entries after
+    the program's, applies only the environment variables the program changed, and stays
+    in the launcher's directory when the program's does not exist there and no ``cwd``
+    was asked for (``cwd_required``)."""
 
-    def __init__(self, argv: list[str], path: list[str], cwd: str) -> None:
-        self.argv, self.path, self.cwd = argv, path, cwd
+    __slots__ = ("argv", "path", "cwd", "cwd_required", "remote", "environ", "stdio")
+
+    def __init__(
+        self,
+        argv: list[str],
+        path: list[str],
+        cwd: str,
+        cwd_required: bool,
+        remote: bool,
+        environ: dict[str, str | None],
+        stdio: list[tuple[bool, bool] | None],
+    ) -> None:
+        self.argv, self.path, self.cwd, self.cwd_required = argv, path, cwd, cwd_required
+        self.remote, self.environ, self.stdio = remote, environ, stdio
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _apply_environment, (self.argv, self.path, self.cwd)
+        return _apply_environment, tuple(getattr(self, name) for name in self.__slots__)
 
 
 class _MainGlobal:
@@ -51,15 +68,68 @@ def _set_main_global(name: str, value: Any) -> None:
     sys.modules["__main__"].__dict__[name] = value
 
 
-def _apply_environment(argv: list[str], path: list[str], cwd: str) -> None:
+def _apply_environment(
+    argv: list[str],
+    path: list[str],
+    cwd: str,
+    cwd_required: bool,
+    remote: bool,
+    environ: dict[str, str | None],
+    stdio: list[tuple[bool, bool] | None],
+) -> None:
     sys.argv[:] = argv
+    if remote:
+        seen = set(path)
+        path = path + [p for p in sys.path if p not in seen]
     sys.path[:] = path
+    for name, value in environ.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         os.chdir(cwd)
     except OSError as e:
-        raise PayloadError(
-            f"cannot enter the program's working directory {cwd!r}: {e.strerror}"
-        ) from None
+        if cwd_required:
+            raise PayloadError(
+                f"cannot enter the program's working directory {cwd!r}: {e.strerror}"
+            ) from None
+    for stream, mode in zip((sys.stdout, sys.stderr), stdio):
+        if mode is not None and stream is not None:
+            try:
+                stream.reconfigure(line_buffering=mode[0], write_through=mode[1])
+            except (AttributeError, OSError, ValueError):
+                pass
+
+
+def _stdio_modes() -> list[tuple[bool, bool] | None]:
+    """How the program's stdout and stderr flush: a destination whose streams are pipes
+    (through a launcher) flushes them the same way, line by line at a terminal."""
+    modes: list[tuple[bool, bool] | None] = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            modes.append((bool(stream.line_buffering), bool(stream.write_through)))
+        except AttributeError:
+            modes.append(None)
+    return modes
+
+
+def environment_changes() -> dict[str, str | None]:
+    """The environment variables the program set, changed (name: value) or removed
+    (name: None) since it started, as told by /proc/self/environ."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            initial = dict(
+                entry.partition(b"=")[::2] for entry in f.read().split(b"\0") if b"=" in entry
+            )
+    except OSError:
+        return {}
+    now = os.environb
+    changes: dict[str, str | None] = {
+        os.fsdecode(k): os.fsdecode(v) for k, v in now.items() if initial.get(k) != v
+    }
+    changes.update((os.fsdecode(k), None) for k in initial if k not in now)
+    return changes
 
 
 def _check_threads() -> None:
@@ -81,10 +151,17 @@ def _check_threads() -> None:
 
 
 def snapshot(
-    depth: int, result: Any, cwd: str | None = None, kind: str = "teleport"
+    depth: int,
+    result: Any,
+    cwd: str | None = None,
+    kind: str = "teleport",
+    remote: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[bytes, memoryview, list[Any]]:
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
-    and serializes everything the destination needs."""
+    and serializes everything the destination needs. ``remote``: the destination may be
+    another machine (see _Environment); ``env`` is set there on top of the program's
+    own changes."""
     _check_threads()
     main = sys.modules["__main__"]
     try:
@@ -98,10 +175,16 @@ def snapshot(
         if ref is None:
             ref = refs[id(g)] = _pickling.globals_ref(g)
         records.append((code, func, ref, localsplus, stack, at))
+    cwd_required = cwd is not None or not remote
     cwd = cwd if cwd is not None else os.getcwd()
+    # A local destination starts with the program's whole environment already.
+    environ = {**environment_changes(), **(env or {})} if remote else {}
+    environment = _Environment(
+        list(sys.argv), list(sys.path), cwd, cwd_required, remote, environ, _stdio_modes()
+    )
     state = {
         # First in the stream: applied while it is read, before anything is imported.
-        "environment": _Environment(list(sys.argv), list(sys.path), cwd),
+        "environment": environment,
         "frames": records,
         # Each global is set in __main__ as soon as it is rebuilt, in the program's order:
         # code run while later objects are rebuilt (reducers, __setstate__) finds them.
@@ -159,8 +242,19 @@ def _reserve_stack(nframes: int) -> None:
         pass
 
 
-def restore(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Any:
-    """Rebuilds the state and runs the saved frames; returns when the program finishes."""
+class Restored:
+    """A rebuilt program, ready to run: its frames, the value the move's call returns in
+    it, and the exception it was handling."""
+
+    __slots__ = ("records", "result", "handled")
+
+    def __init__(self, records: list[Any], result: Any, handled: Any) -> None:
+        self.records, self.result, self.handled = records, result, handled
+
+
+def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Restored:
+    """Rebuilds the program's state in this process (its __main__, modules, interpreter
+    state); runs none of its frames yet. Raises PayloadError when it cannot."""
     import types
 
     main = types.ModuleType("__main__")
@@ -181,9 +275,14 @@ def restore(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> A
     records = state["frames"]
     global resumed_module_code
     resumed_module_code = records[0][0] if records and isinstance(records[0], tuple) else None
-    del state["main"], state["frames"]
     _reserve_stack(len(records))
+    return Restored(records, state["result"], state["handled"])
+
+
+def run(restored: Restored) -> Any:
+    """Runs the rebuilt frames; returns when the program finishes."""
+    records, restored.records = restored.records, []
     try:
-        return _impl.resume(records, state["result"], state["handled"])
+        return _impl.resume(records, restored.result, restored.handled)
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

@@ -1,0 +1,377 @@
+"""A move through a launcher: any argv prefix that runs one shell command line on the
+target (``ssh host``, ``bash -c``, ``srun ... bash -c``, ``kubectl exec -i pod -- sh -c``).
+
+The command line only finds a Python (``python=``, else the origin's interpreter path if
+it exists there, else ``python3.X`` of the same minor version) and starts it on a few
+lines that read the rest from stdin: ``teleporter._target``'s source, sent at once, so the
+target's start-up overlaps the capture. The target answers with a hello (its Python,
+platform and teleporter); the origin refuses a target that cannot continue the program,
+ships teleporter itself when the target lacks it (same platform and Python), then streams
+the payload and waits for the word that the program was rebuilt there. Everything up to
+that word raises TeleportError here, and the program keeps running. After it, the origin
+serves the destination until it ends: output frames to its stdout and stderr, its stdin
+and its signals as frames the other way, and exits with the destination's exit code; a
+connection that drops ends it with code 255 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import _payload, _target
+from .._target import Frames, exit_code, frame, write_all
+from .._version import __version__
+from ..errors import TeleportError
+from .local import FORWARDED, HOME, flush_stdio, pending_stdin
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    import signal as _signal
+    from collections.abc import Mapping, Sequence
+    from typing import Any, NoReturn
+else:
+    import _signal
+
+# Reads an 8-digit length, then that much Python source, from stdin and runs it.
+STAGE1 = (
+    'import os;r=lambda n,b=b"":b if len(b)>=n else r(n,b+(os.read(0,n-len(b)) or os._exit(0)))'
+    ";exec(r(int(r(8))))"
+)
+LOST = 255  # exit code of an origin whose destination became unreachable
+
+
+def quote(arg: str) -> str:
+    """POSIX shell quoting (what shlex.quote does, without importing re)."""
+    if arg and all(c.isalnum() or c in "@%+=:,./-_" for c in arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+def command_line(python: str | None, env: Mapping[str, str] | None) -> str:
+    """The one shell command line a launcher runs on the target."""
+    exports = ""
+    for name, value in (env or {}).items():
+        if not name.isidentifier():
+            raise TeleportError(f"cannot set {name!r} at the target: not a variable name")
+        exports += f"export {name}={quote(value)}; "
+    minor = "python%d.%d" % sys.version_info[:2]
+    if python:
+        find, tried = f"P={quote(python)}", python
+    else:
+        exe = sys.executable
+        find, tried = f'P={quote(exe)}; [ -x "$P" ] || P={minor}', f"{exe} or {minor}"
+    missing = quote(f"teleporter: no Python at the target (looked for {tried})")
+    flags = " -O" * sys.flags.optimize
+    return (
+        f'{exports}{find}; command -v "$P" >/dev/null 2>&1 || {{ echo {missing} >&2; exit 127; }}; '
+        f'exec "$P"{flags} -c {quote(STAGE1)}'
+    )
+
+
+def _ext_suffix() -> str:
+    import _frozen_importlib_external as bootstrap
+
+    return str(bootstrap.EXTENSION_SUFFIXES[0])
+
+
+def _shipped_files() -> list[tuple[str, str]]:
+    """(name in the archive, path here) of what a target needs to run teleporter: its
+    Python sources and the extension built for this interpreter."""
+    ext = "_teleporter_impl" + _ext_suffix()
+    files = []
+    for root, dirs, names in os.walk(HOME):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith(".py") or name == ext:
+                path = os.path.join(root, name)
+                files.append(("teleporter/" + os.path.relpath(path, HOME), path))
+    return files
+
+
+def ship_id() -> str:
+    """Names this build of teleporter: version, interpreter tag, and the files' sizes and
+    times (a rebuilt extension gets a new name)."""
+    import zlib
+
+    listing = "".join(
+        f"{name}:{st.st_size}:{st.st_mtime_ns};"
+        for name, path in _shipped_files()
+        for st in [os.stat(path)]
+    )
+    tag = _ext_suffix().strip(".").removesuffix(".so").replace(".", "-")
+    return f"{__version__}-{tag}-{zlib.crc32(listing.encode()):08x}"
+
+
+def archive() -> bytes:
+    parts = []
+    for name, path in _shipped_files():
+        with open(path, "rb") as f:
+            data = f.read()
+        raw = name.encode()
+        parts += [len(raw).to_bytes(2, "big"), raw, len(data).to_bytes(4, "big"), data]
+    return b"".join(parts)
+
+
+def _decide(hello: dict[str, str]) -> bool:
+    """Whether teleporter must be shipped to a target that said `hello`; TeleportError
+    when the target cannot continue the program."""
+    import _frozen_importlib_external as bootstrap
+
+    ours = "%d.%d.%d" % sys.version_info[:3]
+    theirs, impl = hello.get("python", "?"), hello.get("implementation", "?")
+    where = hello.get("executable", "?")
+    if (
+        impl != sys.implementation.name
+        or theirs.split(".")[:2] != ours.split(".")[:2]
+        or hello.get("magic") != bootstrap.MAGIC_NUMBER.hex()
+    ):
+        raise TeleportError(
+            f"the target's Python cannot continue this program: it is {impl} {theirs} "
+            f"({where}), this program runs on {sys.implementation.name} {ours}; a program "
+            "moves only to the same minor version (choose the target's interpreter with python=)"
+        )
+    installed = hello.get("teleporter", "")
+    if installed == __version__:
+        return False
+    same = (
+        hello.get("platform") == sys.platform
+        and hello.get("machine") == os.uname().machine
+        and hello.get("ext") == _ext_suffix()
+    )
+    if not same:
+        have = f"teleporter {installed} is installed" if installed else "teleporter is not installed"
+        raise TeleportError(
+            f"{have} at the target ({where}) and this one ({__version__}) cannot be shipped "
+            f"there: it is {hello.get('platform')} {hello.get('machine')}, here "
+            f"{sys.platform} {os.uname().machine}; install teleporter {__version__} there"
+        )
+    return True
+
+
+class LauncherMove:
+    """A destination behind a launcher, started at once (see the module's docstring)."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        python: str | None,
+        env: Mapping[str, str] | None,
+        copies: int | None,
+    ) -> None:
+        self.copies = copies
+        self.name = " ".join(command)
+        self.id = ship_id()
+        argv = [*command, command_line(python, env)]
+        stdin_r, self.stdin = os.pipe()
+        self.stdout, stdout_w = os.pipe()
+        self.stderr, stderr_w = os.pipe()
+        actions = [
+            (os.POSIX_SPAWN_DUP2, stdin_r, 0),
+            (os.POSIX_SPAWN_DUP2, stdout_w, 1),
+            (os.POSIX_SPAWN_DUP2, stderr_w, 2),
+        ]
+        flush_stdio()
+        try:
+            self.pid = os.posix_spawnp(
+                argv[0], argv, os.environ, file_actions=actions, setpgroup=0
+            )
+        except OSError as e:
+            for fd in (self.stdin, self.stdout, self.stderr):
+                os.close(fd)
+            raise TeleportError(f"cannot start {argv[0]!r}: {e.strerror}") from None
+        finally:
+            for fd in (stdin_r, stdout_w, stderr_w):
+                os.close(fd)
+        self.errors = bytearray()  # what the launcher said on stderr before the hand-off
+        self.frames = Frames()
+        self.early: list[tuple[bytes, bytes]] = []
+        self.seen = bytearray()  # stdout before the target's first frame
+        self.started = False
+        with open(os.path.join(HOME, "_target.py"), "rb") as f:
+            source = f.read() + f"\nmain({{'ship_id': {self.id!r}}})\n".encode()
+        try:
+            write_all(self.stdin, b"%08d" % len(source) + source)
+        except OSError:
+            pass  # the launcher failed already: the hello will say how
+
+    # -- before the hand-off ------------------------------------------------------------
+
+    def _stop(self) -> int:
+        for fd in (self.stdin, self.stdout, self.stderr):
+            if fd >= 0:
+                os.close(fd)
+        self.stdin = self.stdout = self.stderr = -1
+        try:
+            os.kill(self.pid, _signal.SIGTERM)
+        except OSError:
+            pass
+        return exit_code(os.waitpid(self.pid, 0)[1])
+
+    def cancel(self) -> None:
+        self._stop()
+
+    def _failed(self, what: str) -> TeleportError:
+        """The launcher ended before the hand-off: why, in one line."""
+        # Read what it still has to say, then wait for it.
+        os.close(self.stdin)
+        self.stdin = -1
+        while self.stderr >= 0:
+            data = os.read(self.stderr, 65536)
+            if not data:
+                break
+            self.errors += data
+        code = self._stop()
+        said = [line.strip() for line in bytes(self.errors).decode(errors="replace").splitlines()]
+        said = [line for line in said if line]
+        detail = f": {said[-1]}" if said else ""
+        return TeleportError(f"{what} ({self.name} exited with code {code}){detail}")
+
+    def _next_frame(self) -> tuple[bytes, bytes] | None:
+        """The target's next frame; None when the launcher's stdout ends."""
+        import select
+
+        while not self.early:
+            ready = select.select([self.stdout, self.stderr], [], [])[0]
+            if self.stderr in ready:
+                self.errors += os.read(self.stderr, 65536)
+                del self.errors[: max(0, len(self.errors) - 65536)]
+            if self.stdout in ready:
+                data = os.read(self.stdout, 65536)
+                if not data:
+                    return None
+                if not self.started:
+                    self.seen += data
+                    at = self.seen.find(_target.MAGIC)
+                    if at < 0:
+                        continue
+                    self.started = True
+                    data = bytes(self.seen[at + len(_target.MAGIC) :])
+                self.early += self.frames.feed(data)
+        return self.early.pop(0)
+
+    def hand_off(self, snapshot: tuple[bytes, memoryview, list[Any]]) -> NoReturn:
+        got = self._next_frame()
+        if got is None or got[0] != b"H":
+            raise self._failed("the target did not start teleporter")
+        hello = dict(
+            line.partition("=")[::2] for line in got[1].decode(errors="replace").splitlines()
+        )
+        try:
+            ship = _decide(hello)
+        except TeleportError:
+            self._stop()
+            raise
+        try:
+            if ship:
+                write_all(self.stdin, frame(b"S", b"" if hello.get("cached") else archive()))
+            write_all(self.stdin, frame(b"R", b"" if self.copies is None else b"%d" % self.copies))
+            _payload.write(self.stdin, *snapshot)
+        except OSError:
+            raise self._failed("the target stopped taking the program") from None
+        output: list[tuple[bytes, bytes]] = []
+        while True:
+            got = self._next_frame()
+            if got is None:
+                raise self._failed("the target ended before the program was rebuilt")
+            if got[0] == b"F":
+                self._stop()
+                raise TeleportError(f"the target could not take the program: {got[1].decode()}")
+            if got[0] == b"A":
+                break
+            output.append(got)
+        self._serve(output)
+
+    # -- after the hand-off -------------------------------------------------------------
+
+    def _serve(self, output: list[tuple[bytes, bytes]]) -> NoReturn:
+        """Forwards between the origin's stdio and the target until the program ends."""
+        import select
+
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        _signal.set_wakeup_fd(wake_w)
+        for sig in FORWARDED:
+            _signal.signal(sig, lambda _s, _f: None)  # seen through the wakeup fd
+        outgoing = bytearray()
+        pending = pending_stdin()
+        if pending:
+            outgoing += frame(b"D", pending)
+        os.set_blocking(self.stdin, False)
+        os.write(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
+        code: int | None = None
+        stdin_open = True
+        poller = select.poll()
+        for fd in (self.stdout, self.stderr, wake_r, 0):
+            poller.register(fd, select.POLLIN)
+        readers = 2
+        for kind, data in output + self.early:
+            code = self._deliver(kind, data, code)
+        while readers:
+            if self.stdin >= 0:
+                poller.register(self.stdin, select.POLLOUT if outgoing else 0)
+            if stdin_open and len(outgoing) > 1 << 20:  # the target is slow to take stdin
+                poller.unregister(0)
+                stdin_open = False
+            for fd, ev in poller.poll():
+                if fd == wake_r:
+                    for sig in os.read(wake_r, 64):
+                        outgoing += frame(b"K", b"%d" % sig)
+                elif fd == 0:
+                    try:
+                        data = os.read(0, 65536)
+                    except OSError:
+                        data = b""
+                    outgoing += frame(b"D", data) if data else frame(b"E")
+                    if not data:
+                        poller.unregister(0)
+                        stdin_open = False
+                elif fd == self.stdin:
+                    try:
+                        if ev & (select.POLLERR | select.POLLHUP):
+                            raise BrokenPipeError
+                        del outgoing[: os.write(self.stdin, outgoing)]
+                    except BlockingIOError:
+                        pass
+                    except OSError:  # the target is gone; its end is read below
+                        outgoing.clear()
+                        poller.unregister(self.stdin)
+                        os.close(self.stdin)
+                        self.stdin = -1
+                else:
+                    data = os.read(fd, 65536)
+                    if not data:
+                        poller.unregister(fd)
+                        readers -= 1
+                    elif fd == self.stderr:
+                        _write_out(2, data)
+                    else:
+                        for kind, body in self.frames.feed(data):
+                            code = self._deliver(kind, body, code)
+        _, status = os.waitpid(self.pid, 0)
+        if code is None:
+            flush_stdio()
+            os.write(
+                2,
+                f"teleporter: lost the connection to the program ({self.name} exited with "
+                f"code {exit_code(status)})\n".encode(),
+            )
+            os._exit(LOST)
+        os._exit(code)
+
+    @staticmethod
+    def _deliver(kind: bytes, data: bytes, code: int | None) -> int | None:
+        if kind == b"1":
+            _write_out(1, data)
+        elif kind == b"2":
+            _write_out(2, data)
+        elif kind == b"X" and data.isdigit():
+            return int(data)
+        return code
+
+
+def _write_out(fd: int, data: bytes) -> None:
+    try:
+        write_all(fd, data)
+    except OSError:  # the origin's own stdout is gone (a closed pipe): drop the output
+        pass
