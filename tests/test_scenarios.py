@@ -3,6 +3,8 @@ a stand-in whose teleport() is os.fork() (the child simply carries on, which is 
 move must look like). Output, tracebacks and exit code must be identical, and each
 scenario's own expectations must hold, so both cannot be wrong together."""
 
+import shutil
+
 import pytest
 from conftest import SCENARIOS, run_program
 
@@ -202,20 +204,46 @@ def test_every_scenario_has_expectations():
     assert sorted(p.stem for p in SCENARIOS.glob("*.py")) == sorted(EXPECT)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECT))
-def test_scenario(name):
+def _check(name, path, env=None):
     args, code, lines = EXPECT[name]
-    path = SCENARIOS / f"{name}.py"
     stdin_file = path.with_suffix(".stdin")
     stdin = stdin_file.read_bytes() if stdin_file.exists() else b""
-    moved = run_program(path, *args, stdin=stdin)
-    ref = run_program(path, *args, stdin=stdin, reference=True)
+    moved = run_program(path, *args, stdin=stdin, env=env)
+    ref = run_program(path, *args, stdin=stdin, reference=True, env=env)
     out = moved.stdout.decode()
     assert moved.stderr.decode() == ref.stderr.decode()
     assert out == ref.stdout.decode()
     assert moved.returncode == ref.returncode == code, moved.stderr.decode()
     for line in lines:
         assert line in out.splitlines(), (line, out)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_scenario(name):
+    _check(name, SCENARIOS / f"{name}.py")
+
+
+# The same programs, each teleport() going through ssh to a real sshd on loopback. A
+# remote destination keeps its own environment: the variable naming the way goes along.
+_WAY = '__import__("os").environ["TELEPORTER_TEST_VIA"]'
+VIA = f"teleporter.teleport(*{_WAY}.split(), env={{'TELEPORTER_TEST_VIA': {_WAY}}})"
+
+
+@pytest.fixture(scope="module")
+def ssh_scenarios(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("ssh_scenarios")
+    shutil.copytree(
+        SCENARIOS, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for path in dest.glob("*.py"):
+        text = path.read_text()
+        path.write_text(text.replace("teleporter.teleport()", VIA))
+    return dest
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_scenario_over_ssh(name, sshd, ssh_scenarios):
+    _check(name, ssh_scenarios / f"{name}.py", env={"TELEPORTER_TEST_VIA": " ".join(sshd.command())})
 
 
 def test_uncaught_traceback_is_the_programs_own():

@@ -78,9 +78,9 @@ def _apply_environment(
     stdio: list[tuple[bool, bool] | None],
 ) -> None:
     sys.argv[:] = argv
-    if remote:
+    if remote:  # the target's own entries (its site-packages...) after the program's
         seen = set(path)
-        path = path + [p for p in sys.path if p not in seen]
+        path = path + [p for p in sys.path if p and p not in seen]
     sys.path[:] = path
     for name, value in environ.items():
         if value is None:

@@ -178,16 +178,21 @@ def main(params: dict[str, str]) -> None:
     }
     os.write(1, MAGIC)
     _send(b"H", "".join(f"{k}={v}\n" for k, v in hello.items()).encode())
+    shipped = ""
     try:
         while True:
             kind, data = _read_frame()
             if kind == b"S":
-                sys.path.insert(0, _ship(data, params["ship_id"]))
+                shipped = _ship(data, params["ship_id"])
+                sys.path.insert(0, shipped)
             elif kind == b"R":
                 break
             else:
                 os._exit(0)
         from teleporter import _supervisor
+
+        if shipped:  # imported now: the program's sys.path does not need to show it
+            sys.path.remove(shipped)
     except BaseException as e:
         _send(b"F", f"cannot start teleporter at the target: {type(e).__name__}: {e}".encode())
         os._exit(1)
