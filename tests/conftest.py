@@ -27,7 +27,11 @@ def run_python(*args, stdin=b"", reference=False, timeout=120, env=None, cwd=Non
     e = dict(os.environ)
     if reference:
         e["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FORKSHIM), e.get("PYTHONPATH")]))
-    e.update(env or {})
+    for name, value in (env or {}).items():  # None removes a variable
+        if value is None:
+            e.pop(name, None)
+        else:
+            e[name] = value
     return subprocess.run(
         [sys.executable, *args],
         input=stdin,

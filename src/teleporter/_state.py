@@ -45,7 +45,7 @@ class _Environment:
         cwd_required: bool,
         remote: bool,
         environ: dict[str, str | None],
-        stdio: list[tuple[bool, bool] | None],
+        stdio: list[tuple[bool, bool, bool, str, str] | None],
     ) -> None:
         self.argv, self.path, self.cwd, self.cwd_required = argv, path, cwd, cwd_required
         self.remote, self.environ, self.stdio = remote, environ, stdio
@@ -75,7 +75,7 @@ def _apply_environment(
     cwd_required: bool,
     remote: bool,
     environ: dict[str, str | None],
-    stdio: list[tuple[bool, bool] | None],
+    stdio: list[tuple[bool, bool, bool, str, str] | None],
 ) -> None:
     sys.argv[:] = argv
     if remote:  # the target's own entries (its site-packages...) after the program's
@@ -94,21 +94,53 @@ def _apply_environment(
             raise PayloadError(
                 f"cannot enter the program's working directory {cwd!r}: {e.strerror}"
             ) from None
-    for stream, mode in zip((sys.stdout, sys.stderr), stdio):
-        if mode is not None and stream is not None:
-            try:
-                stream.reconfigure(line_buffering=mode[0], write_through=mode[1])
-            except (AttributeError, OSError, ValueError):
-                pass
+    for name, mode in zip(("stdout", "stderr"), stdio):
+        if mode is not None:
+            _set_stream_mode(name, *mode)
 
 
-def _stdio_modes() -> list[tuple[bool, bool] | None]:
-    """How the program's stdout and stderr flush: a destination whose streams are pipes
-    (through a launcher) flushes them the same way, line by line at a terminal."""
-    modes: list[tuple[bool, bool] | None] = []
+def _set_stream_mode(
+    name: str, line_buffering: bool, write_through: bool, unbuffered: bool, encoding: str, errors: str
+) -> None:
+    """Makes sys.stdout or sys.stderr flush (and encode) as the program's did."""
+    import io
+
+    stream = getattr(sys, name)
+    try:
+        if unbuffered and isinstance(stream.buffer, io.BufferedWriter):  # python -u
+            stream.flush()
+            raw = io.FileIO(stream.fileno(), "w", closefd=False)
+            new = io.TextIOWrapper(raw, encoding, errors, None, line_buffering, write_through)
+            setattr(sys, name, new)
+            setattr(sys, f"__{name}__", new)
+        else:
+            stream.reconfigure(
+                encoding=encoding,
+                errors=errors,
+                line_buffering=line_buffering,
+                write_through=write_through,
+            )
+    except (AttributeError, OSError, ValueError, LookupError):
+        pass
+
+
+def _stdio_modes() -> list[tuple[bool, bool, bool, str, str] | None]:
+    """How the program's stdout and stderr flush and encode: a destination whose streams
+    are pipes (through a launcher) does the same, e.g. line by line at a terminal."""
+    import io
+
+    modes: list[tuple[bool, bool, bool, str, str] | None] = []
     for stream in (sys.stdout, sys.stderr):
         try:
-            modes.append((bool(stream.line_buffering), bool(stream.write_through)))
+            modes.append(
+                (
+                    bool(stream.line_buffering),
+                    bool(stream.write_through),
+                    not isinstance(stream.buffer, io.BufferedWriter),
+                    str(stream.encoding),
+                    str(stream.errors),
+                )
+            )
         except AttributeError:
             modes.append(None)
     return modes

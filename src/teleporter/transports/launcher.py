@@ -90,17 +90,17 @@ def _shipped_files() -> list[tuple[str, str]]:
 
 
 def ship_id() -> str:
-    """Names this build of teleporter: version, interpreter tag, and the files' sizes and
-    times (a rebuilt extension gets a new name)."""
+    """Names this build of teleporter: version, interpreter tag and a checksum of the
+    files (a rebuilt extension, or a shipped copy shipped on, keeps or changes its name
+    with its content)."""
     import zlib
 
-    listing = "".join(
-        f"{name}:{st.st_size}:{st.st_mtime_ns};"
-        for name, path in _shipped_files()
-        for st in [os.stat(path)]
-    )
+    crc = 0
+    for name, path in _shipped_files():
+        with open(path, "rb") as f:
+            crc = zlib.crc32(f.read(), zlib.crc32(name.encode(), crc))
     tag = _ext_suffix().strip(".").removesuffix(".so").replace(".", "-")
-    return f"{__version__}-{tag}-{zlib.crc32(listing.encode()):08x}"
+    return f"{__version__}-{tag}-{crc:08x}"
 
 
 def archive() -> bytes:
@@ -270,8 +270,13 @@ class LauncherMove:
         except OSError:
             raise self._failed("the target stopped taking the program") from None
         output: list[tuple[bytes, bytes]] = []
+        # A signal that comes while the target decides waits for the decision: then it
+        # goes to whichever process has the program.
+        blocked = _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
         while True:
             got = self._next_frame()
+            if got is None or got[0] == b"F":
+                _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
             if got is None:
                 raise self._failed("the target ended before the program was rebuilt")
             if got[0] == b"F":
@@ -280,11 +285,11 @@ class LauncherMove:
             if got[0] == b"A":
                 break
             output.append(got)
-        self._serve(output)
+        self._serve(output, blocked)
 
     # -- after the hand-off -------------------------------------------------------------
 
-    def _serve(self, output: list[tuple[bytes, bytes]]) -> NoReturn:
+    def _serve(self, output: list[tuple[bytes, bytes]], blocked: Any) -> NoReturn:
         """Forwards between the origin's stdio and the target until the program ends."""
         import select
 
@@ -293,6 +298,7 @@ class LauncherMove:
         _signal.set_wakeup_fd(wake_w)
         for sig in FORWARDED:
             _signal.signal(sig, lambda _s, _f: None)  # seen through the wakeup fd
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
         outgoing = bytearray()
         pending = pending_stdin()
         if pending:

@@ -155,9 +155,13 @@ class LocalMove:
             ) from None
         os.close(self.mapped)
         self.mapped = -1
+        # A signal that comes while the destination decides waits for the decision: then
+        # it goes to whichever process has the program.
+        blocked = _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
         word = read_to_end(self.control_r)
         self.control_r = -1
         if word != b"A":
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
             code = self._stop()
             if word[:1] == b"F":
                 raise TeleportError(
@@ -168,6 +172,7 @@ class LocalMove:
         pid, w = self.pid, self.stdin_w
         for sig in FORWARDED:
             _signal.signal(sig, lambda s, _f: os.kill(pid, s))
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
         try:
             write_all(w, pending_stdin())
         except OSError:
