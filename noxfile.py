@@ -54,6 +54,8 @@ def find_python(minor: str) -> str:
 def _tests(session: nox.Session) -> None:
     # Dev build of the wheel: Debug, -Wall -Wextra -Wconversion -Werror, asserts on.
     session.env["TELEPORTER_DEV"] = "1"
+    # The other interpreters, for refusals of a target of another version.
+    session.env["TELEPORTER_TEST_PYTHONS"] = os.pathsep.join(find_python(m) for m in VERSIONS)
     session.install("pytest", "numpy")
     session.install(".", "--no-cache-dir")
     session.chdir("tests")

@@ -48,12 +48,13 @@ def run():
 
 
 class SSHServer:
-    """A real OpenSSH server on a loopback port, with throwaway host and user keys, and
-    the client configuration that reaches it as host ``teleporter-test``."""
+    """A real OpenSSH server with throwaway host and user keys, and the client
+    configuration that reaches it as host ``teleporter-test``: on a loopback port, or on
+    `address` with its command run under `prefix` (e.g. in a network namespace)."""
 
     HOST = "teleporter-test"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, address: str = "127.0.0.1", prefix: tuple[str, ...] = ()):
         self.root = root
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         if not os.path.exists(sshd):
@@ -65,10 +66,10 @@ class SSHServer:
             )
         (root / "authorized_keys").write_bytes((root / "user_key.pub").read_bytes())
         os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
-        self.port = _free_port()
+        self.port = _free_port() if address == "127.0.0.1" else 22
         (root / "sshd_config").write_text(
             f"Port {self.port}\n"
-            "ListenAddress 127.0.0.1\n"
+            f"ListenAddress {address}\n"
             f"HostKey {root / 'host_key'}\n"
             f"AuthorizedKeysFile {root / 'authorized_keys'}\n"
             f"PidFile {root / 'sshd.pid'}\n"
@@ -82,7 +83,7 @@ class SSHServer:
         self.config = root / "ssh_config"
         self.config.write_text(
             f"Host {self.HOST} wrong-key\n"
-            "  HostName 127.0.0.1\n"
+            f"  HostName {address}\n"
             f"  Port {self.port}\n"
             "  IdentitiesOnly yes\n"
             "  UserKnownHostsFile /dev/null\n"
@@ -96,7 +97,9 @@ class SSHServer:
         )
         self.log = open(root / "sshd.log", "wb")
         self.proc = subprocess.Popen(
-            [sshd, "-D", "-e", "-f", str(root / "sshd_config")],
+            [*prefix, sshd, "-D", "-e", "-f", str(root / "sshd_config")],
+            # the server is not under test: no sanitizer runtime preloaded into it
+            env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"},
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,
@@ -110,9 +113,7 @@ class SSHServer:
                 break
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(
-                    "sshd did not start: " + (root / "sshd.log").read_text()[-2000:]
-                )
+                raise RuntimeError("sshd did not start: " + (root / "sshd.log").read_text()[-2000:])
             time.sleep(0.1)
 
     def command(self, host: str = HOST) -> tuple[str, ...]:
@@ -142,3 +143,38 @@ def sshd(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def netns_sshd(tmp_path_factory):
+    """sshd inside a network namespace of its own, joined to this one by a veth pair:
+    another host as far as the network goes."""
+    if os.geteuid() != 0:
+        pytest.fail("a network namespace needs root (the test command runs as root)")
+    tag = f"tp{os.getpid() % 100000}"
+    net = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+    here, there = f"{tag}a", f"{tag}b"
+    steps = [
+        ["ip", "netns", "add", tag],
+        ["ip", "link", "add", here, "type", "veth", "peer", "name", there],
+        ["ip", "link", "set", there, "netns", tag],
+        ["ip", "addr", "add", f"{net}.1/30", "dev", here],
+        ["ip", "link", "set", here, "up"],
+        ["ip", "netns", "exec", tag, "ip", "addr", "add", f"{net}.2/30", "dev", there],
+        ["ip", "netns", "exec", tag, "ip", "link", "set", there, "up"],
+        ["ip", "netns", "exec", tag, "ip", "link", "set", "lo", "up"],
+    ]
+    server = None
+    try:
+        for step in steps:
+            subprocess.run(step, check=True, capture_output=True)
+        server = SSHServer(
+            tmp_path_factory.mktemp("netns_sshd"), f"{net}.2", ("ip", "netns", "exec", tag)
+        )
+        server.interface = there
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        subprocess.run(["ip", "link", "del", here], capture_output=True)
+        subprocess.run(["ip", "netns", "del", tag], capture_output=True)

@@ -243,7 +243,9 @@ def ssh_scenarios(tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
 def test_scenario_over_ssh(name, sshd, ssh_scenarios):
-    _check(name, ssh_scenarios / f"{name}.py", env={"TELEPORTER_TEST_VIA": " ".join(sshd.command())})
+    _check(
+        name, ssh_scenarios / f"{name}.py", env={"TELEPORTER_TEST_VIA": " ".join(sshd.command())}
+    )
 
 
 def test_uncaught_traceback_is_the_programs_own():

@@ -194,6 +194,65 @@ def test_signals_at_the_origin_reach_the_program(tmp_path, remote, sig, request)
         assert code == 128 + signal.SIGTERM
 
 
+def _read_until(fd, marker, timeout=60):
+    """What a pseudo-terminal's master reads until `marker` has come (or it ends)."""
+    import select
+
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker not in data:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise AssertionError(f"{marker!r} did not come: {data!r}")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            chunk = b""
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["local", "ssh"])
+def test_ctrl_c_at_a_terminal(tmp_path, remote, request):
+    """At a terminal, output is line-buffered and comes as it is printed, and Ctrl-C
+    reaches the moved program once (the launcher does not get it as well)."""
+    import pty
+
+    env = via(request.getfixturevalue("sshd")) if remote else {}
+    prog = write(
+        tmp_path,
+        PID_AND_WAY
+        + """
+    import time
+    teleporter.teleport(*way)
+    try:
+        print("moved", os.getpid() != origin, "- press Ctrl-C")  # no flush: a terminal
+        time.sleep(60)
+    finally:
+        print("cleanup ran")
+    """,
+    )
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, str(prog)], {**os.environ, **env})
+    try:
+        seen = _read_until(fd, b"press Ctrl-C\r\n")
+        os.write(fd, b"\x03")
+        seen += _read_until(fd, b"KeyboardInterrupt\r\n")
+        seen += _read_until(fd, b"\0")  # until it ends
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = seen.decode().replace("\r\n", "\n")
+    assert text.startswith("moved True - press Ctrl-C\n"), text
+    assert "cleanup ran\nTraceback (most recent call last):\n" in text
+    assert text.endswith("KeyboardInterrupt\n")
+    assert text.count("KeyboardInterrupt") == 1
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGINT
+
+
 def test_exit_codes_and_tracebacks_over_ssh(tmp_path, sshd):
     prog = write(
         tmp_path,
@@ -330,7 +389,9 @@ def test_unreachable_host_failed_login_and_missing_pieces_are_refused(tmp_path, 
     closed = ("ssh", "-F", str(sshd.config), "-p", "1", sshd.HOST)
     why = refused(tmp_path, closed)
     assert why.startswith("the target did not start teleporter (ssh -F ")
-    assert why.endswith("exited with code 255): ssh: connect to host 127.0.0.1 port 1: Connection refused")
+    assert why.endswith(
+        "exited with code 255): ssh: connect to host 127.0.0.1 port 1: Connection refused"
+    )
 
     why = refused(tmp_path, sshd.command("wrong-key"))
     assert "exited with code 255)" in why and "Permission denied" in why
@@ -341,7 +402,8 @@ def test_unreachable_host_failed_login_and_missing_pieces_are_refused(tmp_path, 
     why = refused(tmp_path, sshd.command(), python="/nowhere/bin/python3")
     assert why.startswith("the target did not start teleporter (ssh -F ")
     assert why.endswith(
-        "exited with code 127): teleporter: no Python at the target (looked for /nowhere/bin/python3)"
+        "exited with code 127): teleporter: no Python at the target"
+        " (looked for /nowhere/bin/python3)"
     )
 
     why = refused(tmp_path, ["bash", "-c", "exit 3"])
@@ -371,6 +433,28 @@ def test_large_state_over_ssh(tmp_path, sshd):
     r = run_program(prog, env=via(sshd), timeout=600)
     assert r.stdout.decode().splitlines() == ["moved True intact True", "identity True True True"]
     assert r.returncode == 0, r.stderr
+
+
+def test_into_another_network_namespace(tmp_path, netns_sshd):
+    """The target is another host as far as the network goes: its own interfaces,
+    reached over a veth link."""
+    prog = write(
+        tmp_path,
+        PID_AND_WAY
+        + """
+    def interfaces():
+        with open("/proc/self/net/dev") as f:
+            return sorted(line.split(":")[0].strip() for line in f.readlines()[2:])
+    before = interfaces()
+    teleporter.teleport(*way)
+    print("moved", os.getpid() != origin, "interfaces", interfaces(), "before", before)
+    """,
+    )
+    r = run_program(prog, env={"VIA": " ".join(netns_sshd.command())})
+    assert r.returncode == 0, r.stderr
+    moved, before = r.stdout.decode().rstrip("\n").split(" before ")
+    assert moved == f"moved True interfaces ['lo', '{netns_sshd.interface}']"
+    assert netns_sshd.interface not in before
 
 
 def test_teleporter_is_shipped_to_a_target_without_it(tmp_path, sshd):
@@ -436,7 +520,14 @@ def test_interpreter_found_by_minor_version_when_its_path_is_missing(tmp_path):
         os.symlink(real, d / minor)
     here = os.path.dirname(os.path.dirname(os.path.abspath(launcher.__file__)))
     site = [p for p in sys.path if p.endswith("-packages")]
-    hide = ("unshare", "-m", "sh", "-c", 'mount -t tmpfs tmpfs "$0" && exec sh -c "$1"', str(origin_bin))
+    hide = (
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        'mount -t tmpfs tmpfs "$0" && exec sh -c "$1"',
+        str(origin_bin),
+    )
     prog = write(
         tmp_path,
         PID_AND_WAY

@@ -100,7 +100,12 @@ def _apply_environment(
 
 
 def _set_stream_mode(
-    name: str, line_buffering: bool, write_through: bool, unbuffered: bool, encoding: str, errors: str
+    name: str,
+    line_buffering: bool,
+    write_through: bool,
+    unbuffered: bool,
+    encoding: str,
+    errors: str,
 ) -> None:
     """Makes sys.stdout or sys.stderr flush (and encode) as the program's did."""
     import io
@@ -130,7 +135,8 @@ def _stdio_modes() -> list[tuple[bool, bool, bool, str, str] | None]:
     import io
 
     modes: list[tuple[bool, bool, bool, str, str] | None] = []
-    for stream in (sys.stdout, sys.stderr):
+    streams: tuple[Any, ...] = (sys.stdout, sys.stderr)
+    for stream in streams:
         try:
             modes.append(
                 (

@@ -21,7 +21,6 @@ connection to the origin drops, the copies get SIGHUP.
 from __future__ import annotations
 
 import os
-import sys
 
 from . import _boot, _payload, _state
 from ._target import Frames, exit_code, frame, read_to_end, write_all
@@ -29,11 +28,13 @@ from .errors import PayloadError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
+    import signal as _signal
     from collections.abc import Callable
     from typing import Any, NoReturn
+else:
+    import _signal  # the C module behind signal, without its enum wrappers
 
-_FORWARDED = (2, 15, 1, 3)  # SIGINT, SIGTERM, SIGHUP, SIGQUIT
-SIGCHLD = 17
+_FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
 
 
 class _Copy:
@@ -87,7 +88,11 @@ def _fork_copies(
         mine = {"ready": ready_r, "go": go_w, "stdin": -1, "stdout": -1, "stderr": -1}
         theirs = {"ready": ready_w, "go": go_r}
         if framed:
-            for name, (r, w) in (("stdin", os.pipe()), ("stdout", os.pipe()), ("stderr", os.pipe())):
+            for name, (r, w) in (
+                ("stdin", os.pipe()),
+                ("stdout", os.pipe()),
+                ("stderr", os.pipe()),
+            ):
                 mine[name], theirs[name] = (w, r) if name == "stdin" else (r, w)
         pid = os.fork()
         if pid == 0:
@@ -116,13 +121,15 @@ def _start(copies: list[_Copy], report: Callable[[bytes], None]) -> None:
     for c in copies:
         word = read_to_end(c.ready)
         if word != b"R" and not failure:
-            failure = word[1:] if word[:1] == b"F" else (
-                f"copy {c.index} of the program died while it was being rebuilt".encode()
+            failure = (
+                word[1:]
+                if word[:1] == b"F"
+                else (f"copy {c.index} of the program died while it was being rebuilt".encode())
             )
     if failure:
         for c in copies:
             try:
-                os.kill(c.pid, 9)
+                os.kill(c.pid, _signal.SIGKILL)
             except OSError:
                 pass
             os.waitpid(c.pid, 0)
@@ -146,8 +153,6 @@ def _kill(live: dict[int, _Copy], sig: int) -> None:
 
 
 def _serve_local(copies: list[_Copy]) -> NoReturn:
-    import _signal
-
     live = {c.pid: c for c in copies}
     for sig in _FORWARDED:
         _signal.signal(sig, lambda s, _f: _kill(live, s))
@@ -164,13 +169,12 @@ def _serve_local(copies: list[_Copy]) -> NoReturn:
 
 def _serve_framed(copies: list[_Copy]) -> NoReturn:
     """Relays between the origin (fd 0 and 1, framed) and the copies' pipes."""
-    import _signal
     import select
 
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     _signal.set_wakeup_fd(wake_w)
-    for sig in (*_FORWARDED, SIGCHLD):
+    for sig in (*_FORWARDED, _signal.SIGCHLD):
         _signal.signal(sig, lambda _s, _f: None)  # seen through the wakeup fd
 
     live = {c.pid: c for c in copies}
@@ -194,7 +198,7 @@ def _serve_framed(copies: list[_Copy]) -> NoReturn:
         if connected:
             connected = False
             poller.unregister(0)
-            _kill(live, 1)
+            _kill(live, _signal.SIGHUP)
 
     def reap() -> None:
         nonlocal code
@@ -219,11 +223,11 @@ def _serve_framed(copies: list[_Copy]) -> NoReturn:
             break
         for fd, ev in events:
             if fd == wake_r:
-                for sig in os.read(wake_r, 64):
-                    if sig == SIGCHLD:
+                for signum in os.read(wake_r, 64):
+                    if signum == _signal.SIGCHLD:
                         reap()
                     else:
-                        _kill(live, sig)
+                        _kill(live, signum)
             elif fd == 0:
                 try:
                     data = os.read(0, 65536)
@@ -281,7 +285,10 @@ def _serve_framed(copies: list[_Copy]) -> NoReturn:
 
 def local(n: int, mapped_fd: int, control_fd: int) -> None:
     """Entry point of a local fork's supervisor (see the module's docstring)."""
-    report = lambda word: _boot.report(control_fd, word)  # noqa: E731
+
+    def report(word: bytes) -> None:
+        _boot.report(control_fd, word)
+
     try:
         payload = _read_payload(mapped_fd)
     except PayloadError as e:

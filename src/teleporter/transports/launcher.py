@@ -140,7 +140,9 @@ def _decide(hello: dict[str, str]) -> bool:
         and hello.get("ext") == _ext_suffix()
     )
     if not same:
-        have = f"teleporter {installed} is installed" if installed else "teleporter is not installed"
+        have = (
+            f"teleporter {installed} is installed" if installed else "teleporter is not installed"
+        )
         raise TeleportError(
             f"{have} at the target ({where}) and this one ({__version__}) cannot be shipped "
             f"there: it is {hello.get('platform')} {hello.get('machine')}, here "
@@ -173,9 +175,7 @@ class LauncherMove:
         ]
         flush_stdio()
         try:
-            self.pid = os.posix_spawnp(
-                argv[0], argv, os.environ, file_actions=actions, setpgroup=0
-            )
+            self.pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions, setpgroup=0)
         except OSError as e:
             for fd in (self.stdin, self.stdout, self.stderr):
                 os.close(fd)
@@ -321,8 +321,8 @@ class LauncherMove:
                 stdin_open = False
             for fd, ev in poller.poll():
                 if fd == wake_r:
-                    for sig in os.read(wake_r, 64):
-                        outgoing += frame(b"K", b"%d" % sig)
+                    for signum in os.read(wake_r, 64):
+                        outgoing += frame(b"K", b"%d" % signum)
                 elif fd == 0:
                     try:
                         data = os.read(0, 65536)

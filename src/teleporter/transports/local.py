@@ -167,7 +167,9 @@ class LocalMove:
                 raise TeleportError(
                     f"the destination could not rebuild the program: {word[1:].decode()}"
                 )
-            raise TeleportError(f"the destination exited with code {code} before taking the program")
+            raise TeleportError(
+                f"the destination exited with code {code} before taking the program"
+            )
         # The program is handed over: from here on the origin only serves it.
         pid, w = self.pid, self.stdin_w
         for sig in FORWARDED:
