@@ -305,12 +305,19 @@ def _children(pid):
 
 
 def test_dropped_connection_ends_the_origin_with_one_line(tmp_path, sshd):
+    """The connection drops (the ssh client dies): the origin says so and exits 255;
+    the program at the target gets SIGHUP."""
+    hung_up = tmp_path / "hung-up"
     prog = write(
         tmp_path,
         PID_AND_WAY
-        + """
-    import time
+        + f"""
+    import signal, time
     teleporter.teleport(*way)
+    def on_hangup(signum, frame):
+        open({str(hung_up)!r}, "w").close()
+        os._exit(0)
+    signal.signal(signal.SIGHUP, on_hangup)
     print("moved", flush=True)
     time.sleep(60)
     """,
@@ -324,6 +331,10 @@ def test_dropped_connection_ends_the_origin_with_one_line(tmp_path, sshd):
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith("teleporter: lost the connection to the program (ssh ")
+    deadline = time.monotonic() + 30
+    while not hung_up.exists():
+        assert time.monotonic() < deadline, "the program was not told"
+        time.sleep(0.05)
 
 
 # -- before the hand-off: refusals, and the origin keeps running ----------------------
@@ -482,6 +493,39 @@ def test_teleporter_is_shipped_to_a_target_without_it(tmp_path, sshd):
     assert r.stdout.decode().splitlines() == [f"{python} True True"] * 2
     (shipped,) = os.listdir(cache / "teleporter")
     assert shipped.startswith(launcher.ship_id().rsplit("-", 1)[0])
+
+
+def test_a_module_missing_at_the_target_is_refused_before_the_hand_off(tmp_path):
+    """numpy is not installed at the target (a mount namespace hides the directory it
+    is installed in): rebuilding the program fails there, so the origin is told and
+    keeps the program."""
+    if os.geteuid() != 0:
+        pytest.fail("needs root for a mount namespace (the test command runs as root)")
+    import numpy
+
+    site = os.path.dirname(os.path.dirname(numpy.__file__))
+    hide = ("unshare", "-m", "sh", "-c", 'mount -t tmpfs tmpfs "$0" && exec sh -c "$1"', site)
+    prog = write(
+        tmp_path,
+        PID_AND_WAY
+        + f"""
+    import numpy as np
+    data = np.arange(5)
+    try:
+        teleporter.teleport(*{hide!r})
+    except teleporter.TeleportError as e:
+        print("refused:", e)
+    print("still here", os.getpid() == origin, data.sum())
+    """,
+    )
+    r = run_program(prog, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+    refusal, stayed = r.stdout.decode().splitlines()
+    assert refusal == (
+        "refused: the target could not take the program: cannot rebuild the program's "
+        "state: ModuleNotFoundError: No module named 'numpy'"
+    )
+    assert stayed == "still here True 10"
 
 
 def test_environment_and_directory_at_the_target(tmp_path, sshd):
