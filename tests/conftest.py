@@ -79,6 +79,14 @@ class SSHServer:
             "UsePAM no\n"
             "StrictModes no\n"
             "PrintMotd no\n"
+            "AcceptEnv LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS\n"
+        )
+        # Under the sanitizer session the target's interpreter loads the instrumented
+        # extension too: its sessions get the same preloaded runtimes (ssh passes no
+        # environment otherwise).
+        names = [k for k in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS") if k in os.environ]
+        sanitizer = (
+            "  SetEnv " + " ".join(f"{k}={os.environ[k]}" for k in names) + "\n" if names else ""
         )
         self.config = root / "ssh_config"
         self.config.write_text(
@@ -90,6 +98,7 @@ class SSHServer:
             "  StrictHostKeyChecking no\n"
             "  BatchMode yes\n"
             "  LogLevel ERROR\n"
+            f"{sanitizer}"
             f"Host {self.HOST}\n"
             f"  IdentityFile {root / 'user_key'}\n"
             "Host wrong-key\n"
