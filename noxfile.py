@@ -131,6 +131,7 @@ def bench(session: nox.Session) -> None:
         "bench_large_array.py",
         "bench_payload.py",
         "bench_checkpoint.py",
+        "bench_ssh.py",
     ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
 
