@@ -21,9 +21,9 @@ def _move(
     copies: int | None = None,
 ) -> None:
     """Starts the destination, captures the caller's stack (`depth` API frames above it)
-    and hands the program over; returns only by raising TeleportError."""
-    from . import _state
-
+    and hands the program over; returns only by raising TeleportError. The destination
+    is started first: its interpreter starts while this one imports the serializer and
+    captures the program."""
     if not command and (python is None or python == sys.executable):
         from .transports.local import LocalMove
 
@@ -35,6 +35,8 @@ def _move(
         move = LauncherMove(command or ("sh", "-c"), python, env, copies)
         remote = bool(command)
     try:
+        from . import _state
+
         snapshot = _state.snapshot(depth + 1, None, cwd=cwd, remote=remote, env=env)
     except BaseException:
         move.cancel()
