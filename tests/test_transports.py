@@ -52,6 +52,7 @@ class Live:
     def finish(self):
         out, err = self.proc.communicate()
         self.watchdog.cancel()
+        self.watchdog.join()  # no thread left behind (a later fork() would warn about it)
         return self.proc.returncode, out.decode(), err.decode()
 
 

@@ -170,15 +170,34 @@ class LocalMove:
             raise TeleportError(
                 f"the destination exited with code {code} before taking the program"
             )
-        # The program is handed over: from here on the origin only serves it.
+        # The program is handed over: from here on the origin only serves it. Signals are
+        # taken through the wakeup fd: whichever thread of this process receives one
+        # (a daemon thread of the program, the stdin pump), the main loop sees it.
+        import select
+
         pid, w = self.pid, self.stdin_w
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        _signal.set_wakeup_fd(wake_w)
         for sig in FORWARDED:
-            _signal.signal(sig, lambda s, _f: os.kill(pid, s))
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
+            _signal.signal(sig, lambda _s, _f: None)
         try:
             write_all(w, pending_stdin())
         except OSError:
             pass
         _thread.start_new_thread(_pump, (w,))
-        _, status = os.waitpid(pid, 0)
-        os._exit(exit_code(status))
+        ended = os.pidfd_open(pid)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
+        poller = select.poll()
+        poller.register(ended, select.POLLIN)
+        poller.register(wake_r, select.POLLIN)
+        while True:
+            for fd, _ev in poller.poll():
+                if fd == ended:
+                    _, status = os.waitpid(pid, 0)
+                    os._exit(exit_code(status))
+                for signum in os.read(wake_r, 64):
+                    try:
+                        os.kill(pid, signum)
+                    except OSError:
+                        pass
