@@ -36,6 +36,13 @@ EXPECT = {
         r"cannot teleport from inside the generator or coroutine `gen` \(.*in_generator\.py",
         "[1]",
     ),
+    "async_generator_awaited": (
+        r"cannot teleport: global variable `agen` is a builtins\.async_generator that cannot "
+        r"be moved \(TypeError: cannot move <async_generator object ticks at 0x[0-9a-f]+>: the "
+        r"async generator is being awaited \(an __anext__, asend or athrow of it is in "
+        r"progress\)\)",
+        "still running",
+    ),
     "class_body": (r"cannot teleport from inside a class body: `Holder`", "still running"),
     "c_callback": (
         r"cannot teleport from code called by native code: `compare` \(.*c_callback\.py:11\) "

@@ -126,6 +126,22 @@ EXPECT = {
             "view writes through: b'aXcdef' True",
         ],
     ),
+    "async_generators": (
+        (),
+        0,
+        [
+            "first: (10, 10) (11, 121)",
+            "guarded first: a",
+            "done exhausted",
+            "moved: True",
+            "fresh: [(0, 0), (1, 1), (2, 3)]",
+            "started: [(12, 133), (13, 146)]",
+            "identity: True",
+            "guarded next: b",
+            "guarded closed",
+            "done: []",
+        ],
+    ),
     "generators": (
         (),
         0,

@@ -67,6 +67,8 @@ Frame *generator_frame(PyObject *gen)
 
 PyObject *generator_exception(PyObject *gen) { return as_gen(gen)->gi_exc_state.exc_value; }
 
+bool generator_running_async(PyObject *gen) { return as_gen(gen)->gi_running_async != 0; }
+
 int generator_saved_depth(PyObject *gen)
 {
     Frame *f = generator_frame(gen);

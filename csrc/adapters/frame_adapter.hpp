@@ -80,6 +80,7 @@ GenPhase generator_phase(PyObject *gen);
 int generator_raw_state(PyObject *gen);      // gi_frame_state, as the version numbers it
 Frame *generator_frame(PyObject *gen);       // its frame (meaningless once Finished)
 PyObject *generator_exception(PyObject *gen); // borrowed gi_exc_state value, may be NULL
+bool generator_running_async(PyObject *gen);   // an async generator inside asend/athrow
 // Stack items of a suspended generator's frame (its stacktop is valid while suspended).
 int generator_saved_depth(PyObject *gen);
 // Validates a travelling generator state: the phase it denotes, or false.

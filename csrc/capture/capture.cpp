@@ -185,8 +185,10 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
 
 PyObject *capture_generator(PyObject *gen)
 {
-    if (!PyGen_CheckExact(gen) && !PyCoro_CheckExact(gen)) {
-        PyErr_SetString(PyExc_TypeError, "capture_generator() expects a generator or coroutine");
+    const bool async_gen = PyAsyncGen_CheckExact(gen);
+    if (!PyGen_CheckExact(gen) && !PyCoro_CheckExact(gen) && !async_gen) {
+        PyErr_SetString(PyExc_TypeError,
+                        "capture_generator() expects a generator, coroutine or async generator");
         return nullptr;
     }
     adapter::Frame *f = adapter::generator_frame(gen);
@@ -195,8 +197,13 @@ PyObject *capture_generator(PyObject *gen)
         return refuse("the generator or coroutine is running (it is on the stack being moved "
                       "or on another thread's)");
     }
+    if (async_gen && adapter::generator_running_async(gen)) {
+        return refuse("the async generator is being awaited (an __anext__, asend or athrow of "
+                      "it is in progress)");
+    }
     // A finished generator's frame is cleared; its code stays reachable from the object.
-    Ref code = Ref::steal(PyObject_GetAttrString(gen, PyGen_CheckExact(gen) ? "gi_code" : "cr_code"));
+    const char *code_attr = PyGen_CheckExact(gen) ? "gi_code" : async_gen ? "ag_code" : "cr_code";
+    Ref code = Ref::steal(PyObject_GetAttrString(gen, code_attr));
     if (!code) {
         return nullptr;
     }

@@ -322,7 +322,8 @@ bool prepare(PyObject *rec, size_t k, Prepared &p)
 PyObject *new_generator(PyObject *func, PyObject *code, PyObject *globals)
 {
     if (!PyCode_Check(code) || !PyDict_Check(globals) ||
-        !(reinterpret_cast<PyCodeObject *>(code)->co_flags & (CO_GENERATOR | CO_COROUTINE))) {
+        !(reinterpret_cast<PyCodeObject *>(code)->co_flags &
+          (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))) {
         PyErr_SetString(ResumeError, "malformed generator record");
         return nullptr;
     }
@@ -337,7 +338,8 @@ PyObject *new_generator(PyObject *func, PyObject *code, PyObject *globals)
     if (!gen) {
         return nullptr;
     }
-    if ((!PyGen_CheckExact(gen.get()) && !PyCoro_CheckExact(gen.get())) ||
+    if ((!PyGen_CheckExact(gen.get()) && !PyCoro_CheckExact(gen.get()) &&
+         !PyAsyncGen_CheckExact(gen.get())) ||
         adapter::generator_phase(gen.get()) != adapter::GenPhase::Created ||
         reinterpret_cast<PyObject *>(adapter::frame_code(adapter::generator_frame(gen.get()))) !=
             code) {
@@ -352,7 +354,8 @@ PyObject *restore_generator(PyObject *gen, PyObject *state)
     const char *phase_name;
     int raw_state, position;
     PyObject *locals, *stack, *exc;
-    if ((!PyGen_CheckExact(gen) && !PyCoro_CheckExact(gen)) || !PyTuple_Check(state) ||
+    if ((!PyGen_CheckExact(gen) && !PyCoro_CheckExact(gen) && !PyAsyncGen_CheckExact(gen)) ||
+        !PyTuple_Check(state) ||
         !PyArg_ParseTuple(state, "siiOOO:generator state", &phase_name, &raw_state, &position,
                           &locals, &stack, &exc)) {
         PyErr_Clear();
@@ -369,8 +372,22 @@ PyObject *restore_generator(PyObject *gen, PyObject *state)
     }
     const std::string phase = phase_name;
     if (phase == "finished") {
-        Ref r = Ref::steal(PyObject_CallMethod(gen, "close", nullptr));
-        return r ? Py_NewRef(Py_None) : nullptr;
+        if (!PyAsyncGen_CheckExact(gen)) {
+            Ref r = Ref::steal(PyObject_CallMethod(gen, "close", nullptr));
+            return r ? Py_NewRef(Py_None) : nullptr;
+        }
+        // An async generator closes through an awaitable: closing one that never ran
+        // completes at its first step without running any of its code.
+        Ref closing = Ref::steal(PyObject_CallMethod(gen, "aclose", nullptr));
+        Ref r = closing ? Ref::steal(PyObject_CallMethod(closing.get(), "send", "O", Py_None))
+                        : Ref();
+        if (r || !PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            PyErr_Clear();
+            PyErr_SetString(ResumeError, "cannot finish the async generator");
+            return nullptr;
+        }
+        PyErr_Clear();
+        Py_RETURN_NONE;
     }
     adapter::GenPhase expect;
     if (!PyTuple_Check(locals) || !PyTuple_Check(stack) ||

@@ -481,7 +481,7 @@ class Pickler(_pickle.Pickler):
             return _import, (obj.__name__,)
         if t in _FILE_TYPES:
             return _file_reduce(obj)
-        if t is types.GeneratorType or t is types.CoroutineType:
+        if t is types.GeneratorType or t is types.CoroutineType or t is types.AsyncGeneratorType:
             return _generator_reduce(obj)
         if self._logger_type is not None and isinstance(obj, self._logger_type):
             return _logger_reduce(obj)
