@@ -9,6 +9,7 @@ and teleporter by value). Target: no slower than cloudpickle.
 from __future__ import annotations
 
 import argparse
+import gc
 import pickle
 import statistics
 import time
@@ -28,13 +29,11 @@ def state(n: int) -> dict[str, object]:
     }
 
 
-def measure(dumps, loads, obj, runs: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        loads(dumps(obj))
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def once(dumps, loads, obj) -> float:  # type: ignore[no-untyped-def]
+    gc.collect()
+    t = time.perf_counter()
+    loads(dumps(obj))
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -61,11 +60,20 @@ def main() -> None:
             print(f"{name:12s} not installed")
             continue
         rows.append((name, mod.dumps, mod.loads))
-    results = {name: measure(d, lo, obj, args.runs) for name, d, lo in rows}
-    base = results.get("cloudpickle")
-    for name, t in results.items():
-        ratio = f"  {t / base:5.2f}x cloudpickle" if base else ""
-        print(f"{name:12s} {t * 1e3:8.1f} ms{ratio}")
+    # Rounds of one run each, side by side: this machine's speed drifts over seconds, so
+    # each serializer is compared with cloudpickle within the same round, and the median
+    # of those per-round ratios is reported beside the median times.
+    times: dict[str, list[float]] = {name: [] for name, _d, _l in rows}
+    for _ in range(args.runs):
+        for name, d, lo in rows:
+            times[name].append(once(d, lo, obj))
+    base = times.get("cloudpickle")
+    for name, ts in times.items():
+        ratio = ""
+        if base:
+            r = statistics.median(t / b for t, b in zip(ts, base))
+            ratio = f"  {r:5.2f}x cloudpickle (median of {args.runs} rounds)"
+        print(f"{name:12s} {statistics.median(ts) * 1e3:8.1f} ms{ratio}")
 
 
 if __name__ == "__main__":

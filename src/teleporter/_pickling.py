@@ -453,12 +453,17 @@ class Pickler(_pickle.Pickler):
         self._handler_type: type | None = logging.Handler if logging is not None else None
         enum = sys.modules.get("enum")  # no enum class can exist unless enum was imported
         self._enum_type: type | None = enum.EnumType if enum is not None else None
+        # Types whose instances all take pickle's own way (everything below depends on the
+        # type only): one set lookup for each of the many plain objects of a program.
+        self._plain: set[type] = set()
 
     def reducer_override(self, obj: Any) -> Any:
         ref = self._singletons.get(id(obj))
         if ref is not None:
             return _singleton, ref
         t = type(obj)
+        if t in self._plain:
+            return NotImplemented
         if t is types.FunctionType:
             if policy.defined_by_value(obj):
                 return _function_reduce(obj)
@@ -506,10 +511,13 @@ class Pickler(_pickle.Pickler):
                 obj.shape,
                 obj.readonly,
             )
-        if isinstance(obj, type) and policy.defined_by_value(obj):
-            if self._enum_type is not None and isinstance(obj, self._enum_type):
-                return _enum_reduce(obj)
-            return _class_reduce(obj)
+        if isinstance(obj, type):
+            if policy.defined_by_value(obj):
+                if self._enum_type is not None and isinstance(obj, self._enum_type):
+                    return _enum_reduce(obj)
+                return _class_reduce(obj)
+            return NotImplemented
+        self._plain.add(t)
         return NotImplemented
 
 
