@@ -35,23 +35,13 @@ class _Environment:
     in the launcher's directory when the program's does not exist there and no ``cwd``
     was asked for (``cwd_required``)."""
 
-    __slots__ = ("argv", "path", "cwd", "cwd_required", "remote", "environ", "stdio")
+    __slots__ = ("args",)
 
-    def __init__(
-        self,
-        argv: list[str],
-        path: list[str],
-        cwd: str,
-        cwd_required: bool,
-        remote: bool,
-        environ: dict[str, str | None],
-        stdio: list[tuple[bool, bool, bool, str, str] | None],
-    ) -> None:
-        self.argv, self.path, self.cwd, self.cwd_required = argv, path, cwd, cwd_required
-        self.remote, self.environ, self.stdio = remote, environ, stdio
+    def __init__(self, *args: Any) -> None:  # _apply_environment's arguments
+        self.args = args
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _apply_environment, tuple(getattr(self, name) for name in self.__slots__)
+        return _apply_environment, self.args
 
 
 class _MainGlobal:
