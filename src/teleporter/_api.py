@@ -83,6 +83,12 @@ def tp_shell(
 tp_bash = tp_shell
 
 
+def _copies(n: int, name: str) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{name}() needs a positive number of copies, not {n!r}")
+    return n
+
+
 def fork(
     n: int,
     *command: str,
@@ -99,9 +105,7 @@ def fork(
     first non-zero exit code among them (in the order they end), else 0. Raises
     :class:`TeleportError` (the program keeps running here) when it cannot move.
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"fork() needs a positive number of copies, not {n!r}")
-    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, n)
+    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, _copies(n, "fork"))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -113,9 +117,8 @@ def fork_shell(
     cwd: str | os.PathLike[str] | None = None,
 ) -> int:
     """pyteleport's name: ``fork(n, *shell_args, **kwargs)``."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"fork_shell() needs a positive number of copies, not {n!r}")
-    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, n)
+    copies = _copies(n, "fork_shell")
+    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, copies)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -14,6 +14,10 @@ import sys
 from . import _payload, _state
 from .errors import PayloadError
 
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def _report_uncaught(e: BaseException) -> None:
     tb = e.__traceback__
@@ -35,15 +39,21 @@ def main(mapped_fd: int = -1, control_fd: int = -1) -> None:
     run(0, mapped_fd, control_fd)
 
 
-def prepare(fd: int, mapped_fd: int = -1) -> _state.Restored:
-    """Reads one payload from fd and rebuilds the program, ready to run. PayloadError
-    when the payload is bad or the state cannot be rebuilt here."""
+def read(fd: int, mapped_fd: int = -1) -> tuple[Any, ...]:
+    """Reads one payload from fd: the arguments of _state.rebuild (the pickle stream, its
+    out-of-band buffers, the lifted bytes objects). PayloadError when it is bad."""
     try:
         _meta, body, buffers, info = _payload.read(fd, mapped_fd)
     finally:
         if mapped_fd >= 0:
             os.close(mapped_fd)  # the mappings keep what they need
-    return _state.rebuild(body, *_payload.split_buffers(buffers, info))
+    return (body, *_payload.split_buffers(buffers, info))
+
+
+def prepare(fd: int, mapped_fd: int = -1) -> _state.Restored:
+    """Reads one payload from fd and rebuilds the program, ready to run. PayloadError
+    when the payload is bad or the state cannot be rebuilt here."""
+    return _state.rebuild(*read(fd, mapped_fd))
 
 
 def report(control_fd: int, word: bytes) -> None:

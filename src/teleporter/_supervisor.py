@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-from . import _boot, _payload, _state
+from . import _boot, _state
 from ._target import Frames, exit_code, frame, read_to_end, write_all
 from .errors import PayloadError
 
@@ -44,15 +44,6 @@ class _Copy:
         self.index, self.pid = index, pid
         self.ready, self.go = fds["ready"], fds["go"]
         self.stdin, self.stdout, self.stderr = fds["stdin"], fds["stdout"], fds["stderr"]
-
-
-def _read_payload(mapped_fd: int) -> tuple[Any, ...]:
-    try:
-        _meta, body, buffers, info = _payload.read(0, mapped_fd)
-    finally:
-        if mapped_fd >= 0:
-            os.close(mapped_fd)
-    return (body, *_payload.split_buffers(buffers, info))
 
 
 def _become_copy(index: int, fork: bool, payload: tuple[Any, ...], fds: dict[str, int]) -> Any:
@@ -290,7 +281,7 @@ def local(n: int, mapped_fd: int, control_fd: int) -> None:
         _boot.report(control_fd, word)
 
     try:
-        payload = _read_payload(mapped_fd)
+        payload = _boot.read(0, mapped_fd)
     except PayloadError as e:
         report(b"F" + str(e).encode(errors="replace"))
         os._exit(e.exit_code)
@@ -310,7 +301,7 @@ def remote(n: int | None) -> None:
         write_all(1, frame(word[:1], word[1:]))
 
     try:
-        payload = _read_payload(-1)
+        payload = _boot.read(0)
     except PayloadError as e:
         report(b"F" + str(e).encode(errors="replace"))
         os._exit(e.exit_code)
