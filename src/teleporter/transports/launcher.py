@@ -163,7 +163,6 @@ class LauncherMove:
     ) -> None:
         self.copies = copies
         self.name = " ".join(command)
-        self.id = ship_id()
         argv = [*command, command_line(python, env)]
         stdin_r, self.stdin = os.pipe()
         self.stdout, stdout_w = os.pipe()
@@ -188,6 +187,8 @@ class LauncherMove:
         self.early: list[tuple[bytes, bytes]] = []
         self.seen = bytearray()  # stdout before the target's first frame
         self.started = False
+        # Named only now (it reads teleporter's files), while the launcher connects.
+        self.id = ship_id()
         with open(os.path.join(HOME, "_target.py"), "rb") as f:
             source = f.read() + f"\nmain({{'ship_id': {self.id!r}}})\n".encode()
         try:
