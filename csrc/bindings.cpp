@@ -12,6 +12,7 @@
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
+#include "stdlib/lru_cache.hpp"
 #include "stream/stream.hpp"
 #include "codec/format.hpp"
 
@@ -85,6 +86,19 @@ PyObject *py_stack_depths(PyObject *, PyObject *arg)
         }
     }
     return out.release();
+}
+
+PyObject *py_lru_cache_state(PyObject *, PyObject *arg) { return tp::lru_cache_state(arg); }
+
+PyObject *py_lru_cache_fill(PyObject *, PyObject *args)
+{
+    PyObject *wrapper, *entries;
+    Py_ssize_t hits, misses;
+    if (!PyArg_ParseTuple(args, "OO!nn:lru_cache_fill", &wrapper, &PyList_Type, &entries, &hits,
+                          &misses)) {
+        return nullptr;
+    }
+    return tp::lru_cache_fill(wrapper, entries, hits, misses);
 }
 
 PyObject *py_write_payload(PyObject *, PyObject *args) { return tp::write_payload(args); }
@@ -307,6 +321,11 @@ PyMethodDef methods[] = {
      "new_generator(func, code, globals) -> a fresh generator running code"},
     {"restore_generator", py_restore_generator, METH_VARARGS,
      "restore_generator(gen, (phase, raw_state, position, localsplus, stack, exception))"},
+    {"lru_cache_state", py_lru_cache_state, METH_O,
+     "lru_cache_state(wrapper) -> ([(key, result), ...] least recent first, hits, misses, "
+     "kwd_mark)"},
+    {"lru_cache_fill", py_lru_cache_fill, METH_VARARGS,
+     "lru_cache_fill(fresh_wrapper, entries, hits, misses)"},
     {"view_offset", py_view_offset, METH_O,
      "view_offset(memoryview) -> offset of its data in its base object's buffer, or -1"},
     {"write_payload", py_write_payload, METH_VARARGS,

@@ -145,6 +145,8 @@ def test_malformed_frames_are_refused_before_running():
     state = {
         "frames": [("not code", None, {}, (), (), 0)],
         "main": {},
+        "main_order": [],
+        "patches": [],
         "handled": None,
         "result": None,
         "recursionlimit": 1000,

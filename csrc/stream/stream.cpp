@@ -397,9 +397,17 @@ PyObject *map_section(int mfd, const Section &s, size_t index)
     if (!mmap_mod) {
         return nullptr;
     }
-    Ref mm = Ref::steal(PyObject_CallMethod(
-        mmap_mod.get(), "mmap", "iKiiK", mfd, static_cast<unsigned long long>(s.length),
-        MAP_PRIVATE, PROT_READ | PROT_WRITE, static_cast<unsigned long long>(s.offset)));
+    // mmap.mmap(fileno, length, flags, prot, access, offset): the offset is a keyword
+    // (its fifth positional parameter is `access`).
+    Ref mmap_type = Ref::steal(PyObject_GetAttrString(mmap_mod.get(), "mmap"));
+    Ref args = Ref::steal(Py_BuildValue("(iKii)", mfd, static_cast<unsigned long long>(s.length),
+                                        MAP_PRIVATE, PROT_READ | PROT_WRITE));
+    Ref kwargs = Ref::steal(Py_BuildValue("{s:K}", "offset",
+                                          static_cast<unsigned long long>(s.offset)));
+    if (!mmap_type || !args || !kwargs) {
+        return nullptr;
+    }
+    Ref mm = Ref::steal(PyObject_Call(mmap_type.get(), args.get(), kwargs.get()));
     if (!mm) {
         return nullptr;
     }

@@ -56,6 +56,13 @@ def prepare(fd: int, mapped_fd: int = -1) -> _state.Restored:
     return _state.rebuild(*read(fd, mapped_fd))
 
 
+def failure(e: BaseException) -> tuple[str, int]:
+    """The one-line reason and the exit code for a failure to rebuild the program."""
+    if isinstance(e, PayloadError):
+        return str(e), e.exit_code
+    return f"{type(e).__name__}: {e}", PayloadError.exit_code
+
+
 def report(control_fd: int, word: bytes) -> None:
     """Tells the origin b"A" (accepted: the program is rebuilt) or b"F" + why not."""
     try:
@@ -71,12 +78,13 @@ def run(fd: int, mapped_fd: int = -1, control_fd: int = -1) -> None:
     reported there (the origin raises it and keeps running) instead of on stderr."""
     try:
         restored = prepare(fd, mapped_fd)
-    except PayloadError as e:
+    except BaseException as e:  # whatever went wrong is reported in one line, never a traceback
+        reason, code = failure(e)
         if control_fd >= 0:
-            report(control_fd, b"F" + str(e).encode(errors="replace"))
-            os._exit(e.exit_code)
-        print(f"teleporter: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+            report(control_fd, b"F" + reason.encode(errors="replace"))
+            os._exit(code)
+        print(f"teleporter: {reason}", file=sys.stderr)
+        sys.exit(code)
     if control_fd >= 0:
         report(control_fd, b"A")
     execute(restored)

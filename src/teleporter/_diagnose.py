@@ -7,7 +7,6 @@ on its own, then names the frame, the variable and the path to that object.
 
 from __future__ import annotations
 
-import io
 import types
 
 from . import _pickling
@@ -21,9 +20,11 @@ if TYPE_CHECKING:
 
 def _fails(obj: Any) -> BaseException | None:
     try:
-        _pickling.Pickler(io.BytesIO(), _pickling.PROTOCOL).dump(obj)
+        _pickling.dumps(obj)
     except Exception as e:
-        return e
+        # Kept without its traceback: its frames would hold the walk's frames (f_back), and
+        # so, in a cycle, everything the walk looked at.
+        return e.with_traceback(None)
     return None
 
 
@@ -48,17 +49,31 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
                     yield f".{name}", getattr(obj, name)
 
 
-def _deepest(
-    obj: Any, path: str, err: BaseException, seen: set[int]
-) -> tuple[str, Any, BaseException]:
-    seen.add(id(obj))
-    for step, child in _children(obj):
-        if id(child) in seen:
-            continue
-        e = _fails(child)
-        if e is not None:
-            return _deepest(child, path + step, e, seen)
-    return path, obj, err
+# The walk down to the culprit stops after this many steps: each step pickles what is
+# below it again, and the message names a path a person can read.
+_MAX_STEPS = 64
+_PATH_SHOWN = 12
+
+
+def _deepest(obj: Any, path: str, err: BaseException) -> tuple[str, Any, BaseException]:
+    steps: list[str] = []
+    seen = {id(obj)}
+    while len(steps) < _MAX_STEPS:
+        for step, child in _children(obj):
+            if id(child) in seen:
+                continue
+            e = _fails(child)
+            if e is not None:
+                seen.add(id(child))
+                steps.append(step)
+                obj, err = child, e
+                break
+        else:
+            break
+    if len(steps) > _PATH_SHOWN:
+        hidden = len(steps) - _PATH_SHOWN + 4
+        steps = steps[: _PATH_SHOWN - 4] + [f"...({hidden} steps)..."] + steps[-4:]
+    return path + "".join(steps), obj, err
 
 
 def _where(code: types.CodeType, at: int) -> str:
@@ -66,7 +81,7 @@ def _where(code: types.CodeType, at: int) -> str:
 
 
 def _report(what: str, obj: Any, err: BaseException) -> str:
-    path, bad, e = _deepest(obj, what, err, set())
+    path, bad, e = _deepest(obj, what, err)
     kind = f"{type(bad).__module__}.{type(bad).__qualname__}"
     return f"{path} is a {kind} that cannot be moved ({type(e).__name__}: {e})"
 

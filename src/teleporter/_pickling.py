@@ -18,8 +18,8 @@ import os
 import sys
 import types
 
+from . import _reducers, policy
 from . import _teleporter_impl as _impl
-from . import policy
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -327,6 +327,7 @@ def _module_reduce(mod: types.ModuleType) -> Any:
     return _make_module, (mod.__name__, mod.__doc__), state, None, None, _module_setstate
 
 
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made at run time, not a static C type
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
 # Objects that are singletons of their module: they travel by reference, so that
 # `field.default is dataclasses.MISSING` or `sys.stdout` mean the same after the move.
@@ -444,7 +445,11 @@ def _class_reduce(cls: type) -> Any:
     )
 
 
-class Pickler(_pickle.Pickler):
+class _Reducing:
+    """What teleporter adds to a pickler: mixed into the C pickler (``Pickler``) and, for
+    data nested deeper than the C pickler's recursion allows, into pickle's own Python
+    one."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._singletons = _singleton_table()
@@ -456,6 +461,8 @@ class Pickler(_pickle.Pickler):
         # Types whose instances all take pickle's own way (everything below depends on the
         # type only): one set lookup for each of the many plain objects of a program.
         self._plain: set[type] = set()
+        self._by_type = _reducers.table()  # library types that need their own way
+        self._plain_build: set[type] = set()  # classes with __getattr__ (see _reducers)
 
     def reducer_override(self, obj: Any) -> Any:
         ref = self._singletons.get(id(obj))
@@ -464,6 +471,11 @@ class Pickler(_pickle.Pickler):
         t = type(obj)
         if t in self._plain:
             return NotImplemented
+        if t in self._plain_build:
+            return _reducers.plain_build_reduce(obj)
+        special = self._by_type.get(t)
+        if special is not None:
+            return special(obj)
         if t is types.FunctionType:
             if policy.defined_by_value(obj):
                 return _function_reduce(obj)
@@ -512,13 +524,41 @@ class Pickler(_pickle.Pickler):
                 obj.readonly,
             )
         if isinstance(obj, type):
+            if not obj.__flags__ & _HEAPTYPE:
+                return NotImplemented  # a static type (NoneType...): pickle names it
             if policy.defined_by_value(obj):
                 if self._enum_type is not None and isinstance(obj, self._enum_type):
                     return _enum_reduce(obj)
                 return _class_reduce(obj)
             return NotImplemented
+        if _reducers.needs_plain_build(t):
+            self._plain_build.add(t)
+            return _reducers.plain_build_reduce(obj)
         self._plain.add(t)
         return NotImplemented
+
+
+class Pickler(_Reducing, _pickle.Pickler):
+    pass
+
+
+_python_pickler: type | None = None
+
+
+def _deep_pickler() -> type:
+    """The Python pickler with teleporter's reductions: its recursion is Python calls only,
+    which the recursion limit bounds (the C pickler's is capped by the C stack)."""
+    global _python_pickler
+    if _python_pickler is None:
+        import pickle
+
+        _python_pickler = type("DeepPickler", (_Reducing, pickle._Pickler), {})
+    return _python_pickler
+
+
+# Recursion allowed while deeply nested data is pickled by the Python pickler (about
+# three Python frames per level of nesting; they cost no C stack).
+DEEP_RECURSION_LIMIT = 200_000
 
 
 # bytes and bytearray objects at least this large leave the stream (persistent ids) and
@@ -529,12 +569,32 @@ LIFT_THRESHOLD = 1 << 20
 def dumps(obj: Any) -> tuple[memoryview, list[Any]]:
     """The pickle stream of obj, and the objects that travel beside it: its out-of-band
     buffers (views, not copies) then the large bytes/bytearray objects it refers to."""
+    try:
+        return _dumps(Pickler, obj)
+    except RecursionError:
+        pass  # nested deeper than the C pickler goes
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
+    try:
+        return _dumps(_deep_pickler(), obj)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _dumps(cls: type, obj: Any) -> tuple[memoryview, list[Any]]:
     buf = io.BytesIO()
     buffers: list[Any] = []
-    pickler = Pickler(buf, PROTOCOL, buffer_callback=buffers.append)
+    pickler = cls(buf, PROTOCOL, buffer_callback=buffers.append)
     sieve = _impl.BytesSieve(LIFT_THRESHOLD)
-    pickler.persistent_id = sieve  # type: ignore[method-assign]
-    pickler.dump(obj)
+    pickler.persistent_id = sieve
+    try:
+        pickler.dump(obj)
+    except BaseException as e:
+        # A refusal leaves the program as it was: nothing it owns stays referenced from
+        # the failed pickler's memo through this exception's frames.
+        pickler.clear_memo()
+        del pickler, buffers, sieve, buf
+        raise e.with_traceback(None) from None
     return buf.getbuffer(), buffers + sieve.found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 from . import _payload, _pickling
 from . import _teleporter_impl as _impl
@@ -56,6 +57,91 @@ class _MainGlobal:
 
 def _set_main_global(name: str, value: Any) -> None:
     sys.modules["__main__"].__dict__[name] = value
+
+
+def _order_main(names: list[str]) -> None:
+    """Puts __main__'s globals back in the program's order (definitions were rebuilt
+    first); names the rebuild added stay after them."""
+    d = sys.modules["__main__"].__dict__
+    items = [(k, d[k]) for k in names if k in d]
+    rest = [(k, v) for k, v in d.items() if k not in set(names)]
+    d.clear()
+    d.update(items)
+    d.update(rest)
+
+
+# Globals rebuilt before the others: what code run during the rebuild (a __setstate__,
+# a reducer of the program's own) may look up, and which needs nothing else to exist.
+_DEFINITIONS = (
+    types.FunctionType,
+    types.ModuleType,
+    type,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    bool,
+    type(None),
+)
+
+
+def _main_globals(d: dict[str, Any]) -> list[Any]:
+    first = [_MainGlobal(k, v) for k, v in d.items() if isinstance(v, _DEFINITIONS)]
+    rest = [_MainGlobal(k, v) for k, v in d.items() if not isinstance(v, _DEFINITIONS)]
+    return first + rest
+
+
+class _Patch:
+    """An attribute of a module that travels by reference, which the program set to one
+    of its own functions or classes (``re.compile = my_wrapper``)."""
+
+    __slots__ = ("module", "name", "value")
+
+    def __init__(self, module: str, name: str, value: Any) -> None:
+        self.module, self.name, self.value = module, name, value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _apply_patch, (self.module, self.name, self.value)
+
+
+def _apply_patch(module: str, name: str, value: Any) -> None:
+    import importlib
+
+    setattr(importlib.import_module(module), name, value)
+
+
+
+
+def _patches() -> list[_Patch]:
+    """Attributes of by-reference modules bound to the program's own functions and
+    classes (defined in __main__ or in a module that travels by value)."""
+    from . import policy
+
+    found = []
+    own: dict[str, bool] = {}  # module name -> travels by value
+    functools = sys.modules.get("functools")
+    patchable: tuple[type, ...] = (types.FunctionType, type)
+    if functools is not None:
+        patchable += (functools._lru_cache_wrapper,)
+    for modname, mod in list(sys.modules.items()):
+        d = getattr(mod, "__dict__", None)
+        if not isinstance(d, dict) or modname == "__main__":
+            continue
+        for name, value in list(d.items()):
+            if not isinstance(value, patchable):
+                continue
+            origin = getattr(value, "__module__", None)
+            if not isinstance(origin, str) or origin == modname:
+                continue
+            by_value = own.get(origin)
+            if by_value is None:
+                by_value = own[origin] = origin == "__main__" or (
+                    origin in sys.modules and policy.module_by_value(origin)
+                )
+            if by_value and not policy.module_by_value(modname):
+                found.append(_Patch(modname, name, value))
+    return found
 
 
 def _apply_environment(
@@ -213,10 +299,14 @@ def snapshot(
     state = {
         # First in the stream: applied while it is read, before anything is imported.
         "environment": environment,
+        # Each global is set in __main__ as soon as it is rebuilt, definitions (functions,
+        # classes, modules, numbers and strings) first: code run while later objects are
+        # rebuilt (reducers, __setstate__) finds them. Then the frames, whose objects may
+        # need any of them.
+        "main": _main_globals(main.__dict__),
+        "main_order": list(main.__dict__),
+        "patches": _patches(),
         "frames": records,
-        # Each global is set in __main__ as soon as it is rebuilt, in the program's order:
-        # code run while later objects are rebuilt (reducers, __setstate__) finds them.
-        "main": [_MainGlobal(k, v) for k, v in main.__dict__.items()],
         "logging": _pickling.logging_state(),  # loggers, their levels and handlers
         "handled": sys.exception(),
         "result": result,
@@ -228,7 +318,14 @@ def snapshot(
     except Exception as e:
         from ._diagnose import culprit
 
-        raise TeleportError(culprit(frames, main.__dict__, sys.exception(), e)) from None
+        refusal: str | None = culprit(frames, main.__dict__, state["handled"], e)
+    else:
+        refusal = None
+    if refusal is not None:
+        # Raised outside the handler, with nothing of the attempt referenced from it: a
+        # refusal leaves every object of the program as it was (no memo, no frames of ours).
+        del state, frames, records, refs
+        raise TeleportError(refusal)
     if kind == "checkpoint":
         from . import _inspect_meta
 
@@ -270,6 +367,10 @@ def _reserve_stack(nframes: int) -> None:
         pass
 
 
+# What rebuild() reads from the state record (see snapshot()).
+_STATE_KEYS = ("frames", "main_order", "handled", "result", "recursionlimit", "random")
+
+
 class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
@@ -295,6 +396,12 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
         raise PayloadError(f"cannot rebuild the program's state: {type(e).__name__}: {e}") from None
     if not isinstance(state, dict) or "frames" not in state:
         raise PayloadError("malformed payload: no frames")
+    missing = [k for k in _STATE_KEYS if k not in state]
+    if missing:
+        raise PayloadError(f"malformed payload: no {missing[0]!r} in its state")
+    if not isinstance(state["main_order"], list):
+        raise PayloadError("malformed payload: 'main_order' is not a list")
+    _order_main(state["main_order"])
     sys.setrecursionlimit(state["recursionlimit"])
     if state["random"] is not None:
         import random

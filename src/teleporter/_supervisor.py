@@ -24,7 +24,6 @@ import os
 
 from . import _boot, _state
 from ._target import Frames, exit_code, frame, read_to_end, write_all
-from .errors import PayloadError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -53,9 +52,9 @@ def _become_copy(index: int, fork: bool, payload: tuple[Any, ...], fds: dict[str
         if fork:
             restored.result = index
     except BaseException as e:
-        why = str(e) if isinstance(e, PayloadError) else f"{type(e).__name__}: {e}"
+        why, code = _boot.failure(e)
         write_all(fds["ready"], b"F" + why.encode(errors="replace"))
-        os._exit(2)
+        os._exit(code)
     del payload
     write_all(fds["ready"], b"R")
     os.close(fds["ready"])
@@ -282,9 +281,10 @@ def local(n: int, mapped_fd: int, control_fd: int) -> None:
 
     try:
         payload = _boot.read(0, mapped_fd)
-    except PayloadError as e:
-        report(b"F" + str(e).encode(errors="replace"))
-        os._exit(e.exit_code)
+    except BaseException as e:
+        why, code = _boot.failure(e)
+        report(b"F" + why.encode(errors="replace"))
+        os._exit(code)
     copies, restored = _fork_copies(n, True, False, payload, [control_fd])
     del payload  # each copy keeps what its objects use, and no more
     if restored is None:
@@ -302,9 +302,10 @@ def remote(n: int | None) -> None:
 
     try:
         payload = _boot.read(0)
-    except PayloadError as e:
-        report(b"F" + str(e).encode(errors="replace"))
-        os._exit(e.exit_code)
+    except BaseException as e:
+        why, code = _boot.failure(e)
+        report(b"F" + why.encode(errors="replace"))
+        os._exit(code)
     copies, restored = _fork_copies(n or 1, n is not None, True, payload, [])
     del payload  # each copy keeps what its objects use, and no more
     if restored is None:

@@ -1,0 +1,352 @@
+"""Defects found by moving real programs, each as the smallest program that showed it.
+
+Every program runs as a real subprocess three ways: with the fork-based reference (the
+program as it would run unmoved), moved by ``teleport()``, and checkpointed then resumed
+(``teleport()`` replaced by a checkpoint that exits, then ``python -m teleporter resume``).
+Output, stderr and exit code must be the reference's, and its expected lines must appear.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import run_program
+
+# The move, as a checkpoint: flush, write it, and end this run; the resumed run goes on.
+CHECKPOINT = (
+    "(teleporter.checkpoint(__import__('os').environ['TELEPORTER_CKPT']) or "
+    "[s.flush() for s in (__import__('sys').stdout, __import__('sys').stderr)] and "
+    "__import__('os')._exit(0))"
+)
+
+PROGRAMS = {
+    # Two buffers of 1 MiB or more: every section after the first was mapped at offset 0.
+    "two_large_buffers": (
+        """
+        import numpy as np
+        import teleporter
+
+        X = np.arange(512 * 512, dtype=np.float64).reshape(512, 512)
+        y = np.arange(300_000, dtype=np.int64) * 3
+        blob = bytes(range(256)) * 8192
+        teleporter.teleport()
+        print(X.sum(), y.sum(), X[17, 300], y[-1], len(blob), blob[1000:1004])
+        """,
+        ["34359607296.0 134999550000 9004.0 899997 2097152 b'\\xe8\\xe9\\xea\\xeb'"],
+    ),
+    # An instance whose class has __getattr__ (tqdm's stream wrapper, any proxy).
+    "getattr_proxy": (
+        """
+        import teleporter
+
+        class Proxy:
+            def __init__(self, wrapped):
+                self._wrapped = wrapped
+
+            def __getattr__(self, name):
+                return getattr(self._wrapped, name)
+
+        class Slotted:
+            __slots__ = ("inner",)
+
+            def __getattr__(self, name):
+                return getattr(self.inner, name)
+
+        p = Proxy([3, 1, 2])
+        s = Slotted()
+        s.inner = "text"
+        teleporter.teleport()
+        print(p.count(1), p._wrapped, s.upper())
+        """,
+        ["1 [3, 1, 2] TEXT"],
+    ),
+    # Module-level lru_cache/cache functions travel by value, with their caches.
+    "lru_cache_functions": (
+        """
+        import functools
+        import teleporter
+
+        @functools.lru_cache(maxsize=4)
+        def square(n):
+            print("computing", n)
+            return n * n
+
+        @functools.cache
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+        @functools.lru_cache(maxsize=None, typed=True)
+        def kw(a, *, b=1):
+            print("kw", a, b)
+            return a + b
+
+        for n in (1, 2, 3, 1, 4, 5):
+            square(n)
+        fib(40)
+        kw(1, b=2)
+        kw(1.0, b=2)
+        print(square.cache_info(), fib.cache_info(), kw.cache_info())
+        teleporter.teleport()
+        print(square(5), square(2), square(4))
+        print(fib(41), kw(1, b=2), kw(1.0, b=2))
+        print(square.cache_info(), fib.cache_info(), kw.cache_info())
+        print(type(square).__name__, square.__wrapped__.__name__, square.cache_parameters())
+        """,
+        ["computing 2", "25 4 16", "165580141 3 3.0"],
+    ),
+    # type(None) and other singleton types (any `X | None` annotation holds one).
+    "none_type": (
+        """
+        import types
+        from typing import Optional
+        import teleporter
+
+        def scale(x: int | None = None, y: Optional[float] = None) -> float | None:
+            return None if x is None else x * (y or 1.0)
+
+        kinds = [type(None), type(NotImplemented), type(...), types.NoneType]
+        teleporter.teleport()
+        print(scale(3, 2.0), scale.__annotations__["x"], kinds[0] is type(None), kinds)
+        """,
+        [
+            "6.0 int | None True [<class 'NoneType'>, <class 'NotImplementedType'>, "
+            "<class 'ellipsis'>, <class 'NoneType'>]"
+        ],
+    ),
+    # A by-value class whose __setstate__ uses a global of __main__ defined after it.
+    "setstate_uses_globals": (
+        """
+        import teleporter
+
+        SCALE = 10
+
+        class Reading:
+            def __init__(self, raw):
+                self.raw = raw
+                self.scaled = raw * SCALE
+
+            def __getstate__(self):
+                return {"raw": self.raw}
+
+            def __setstate__(self, state):
+                self.raw = state["raw"]
+                self.scaled = self.raw * SCALE + helper()
+
+        first = Reading(2)
+
+        def helper():
+            return OFFSET
+
+        OFFSET = 0  # the rebuilt object must equal the original
+
+        def main():
+            local = Reading(3)
+            teleporter.teleport()
+            print(first.scaled, local.scaled)
+
+        main()
+        """,
+        ["20 30"],
+    ),
+    # Attributes of by-reference modules that the program replaced with its own.
+    "monkeypatched_module": (
+        """
+        import json
+        import re
+        import teleporter
+
+        calls = []
+        original = re.compile
+
+        def recording(pattern, flags=0):
+            calls.append(pattern)
+            return original(pattern, flags)
+
+        re.compile = recording
+        json.dumps_sorted = lambda obj: json.dumps(obj, sort_keys=True)
+        re.compile("a+")
+        teleporter.teleport()
+        re.compile("b+")
+        print(calls, re.compile is recording, json.dumps_sorted({"b": 1, "a": 2}))
+        """,
+        ["['a+', 'b+'] True {\"a\": 2, \"b\": 1}"],
+    ),
+    # Deeply nested data.
+    "deep_data": (
+        """
+        import sys
+        import teleporter
+
+        def nest(depth):
+            root = node = []
+            for i in range(depth):
+                child = [i]
+                node.append(child)
+                node = child
+            return root
+
+        def depth_of(x):
+            n = 0
+            while len(x) > 1 or (x and isinstance(x[-1], list)):
+                x = x[-1]
+                n += 1
+            return n
+
+        deep = nest(3000)
+        limit = sys.getrecursionlimit()
+        teleporter.teleport()
+        print(depth_of(deep), limit == sys.getrecursionlimit())
+        """,
+        ["3000 True"],
+    ),
+    # struct.Struct objects and their bound methods.
+    "struct_objects": (
+        """
+        import struct
+        import teleporter
+
+        HEADER = struct.Struct("<IHh")
+        pack = HEADER.pack
+        teleporter.teleport()
+        print(pack(1, 2, -3), HEADER.size, HEADER.format, HEADER.unpack(pack(7, 8, 9)))
+        """,
+        ["b'\\x01\\x00\\x00\\x00\\x02\\x00\\xfd\\xff' 8 <IHh (7, 8, 9)"],
+    ),
+    # numpy views keep sharing memory with their base.
+    "numpy_views": (
+        """
+        import numpy as np
+        import teleporter
+
+        data = np.arange(1000.0)
+        train, test = data[:800], data[800:]
+        grid = np.arange(24.0).reshape(4, 6)
+        column, every_other = grid[:, 2], grid[::2, ::3]
+        big = np.zeros(300_000)
+        window = big[1000:2000]
+        flat = grid.flat
+        next(flat); next(flat)
+        teleporter.teleport()
+        data += 1
+        grid[:, 2] = -1
+        big[1500] = 7
+        print(train[:3], test[-1], train.base is data, column, every_other.tolist())
+        print(window[500], window.base is big, np.shares_memory(window, big))
+        print(next(flat), flat.base is grid)
+        """,
+        [
+            "[1. 2. 3.] 1000.0 True [-1. -1. -1. -1.] [[0.0, 3.0], [12.0, 15.0]]",
+            "7.0 True True",
+            "-1.0 True",
+        ],
+    ),
+}
+
+
+def _source(name):
+    return textwrap.dedent(PROGRAMS[name][0]).lstrip()
+
+
+def _run(tmp_path, name, mode):
+    path = tmp_path / f"{name}.py"
+    text = _source(name)
+    env = {"TELEPORTER_CKPT": str(tmp_path / "run.ckpt")}
+    if mode == "checkpoint":
+        text = text.replace("teleporter.teleport()", CHECKPOINT)
+    path.write_text(text)
+    first = run_program(path, reference=mode == "reference", env=env, cwd=tmp_path)
+    if mode != "checkpoint":
+        return first
+    assert first.returncode == 0 and first.stderr == b"", first.stderr.decode()
+    second = subprocess.run(
+        [sys.executable, "-m", "teleporter", "resume", env["TELEPORTER_CKPT"]],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    return subprocess.CompletedProcess(
+        second.args, second.returncode, first.stdout + second.stdout, second.stderr
+    )
+
+
+@pytest.mark.parametrize("mode", ["teleport", "checkpoint"])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_moves_like_the_reference(tmp_path, name, mode):
+    ref = _run(tmp_path, name, "reference")
+    assert ref.returncode == 0 and ref.stderr == b"", ref.stderr.decode()
+    moved = _run(tmp_path, name, mode)
+    assert moved.stderr.decode() == ref.stderr.decode()
+    assert moved.stdout.decode() == ref.stdout.decode()
+    assert moved.returncode == ref.returncode
+    for line in PROGRAMS[name][1]:
+        assert line in moved.stdout.decode().splitlines(), (line, moved.stdout.decode())
+
+
+REFUSAL_LEAVES_NOTHING = """
+import gc, weakref, zlib
+import teleporter
+
+gc.disable()  # what is freed must be freed by reference counting alone
+
+class Big:
+    pass
+
+big = Big()
+ref = weakref.ref(big)
+cache = weakref.WeakValueDictionary(entry=big)
+bad = zlib.compressobj()
+
+def attempt():
+    local = [big]
+    try:
+        teleporter.teleport()
+    except teleporter.TeleportError as e:
+        print("refused:", e)
+
+attempt()
+del big
+print("freed:", ref() is None, len(cache))
+"""
+
+
+def test_a_refusal_leaves_no_reference_behind(tmp_path):
+    path = tmp_path / "refused.py"
+    path.write_text(REFUSAL_LEAVES_NOTHING)
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    out = r.stdout.decode().splitlines()
+    assert out[0].startswith("refused: cannot teleport: global variable `bad` is a zlib.Compress")
+    assert out[1] == "freed: True 0"
+
+
+REBUILD_FAILS = """
+import sys
+import teleporter
+
+class Fragile:
+    def __setstate__(self, state):
+        raise ValueError("cannot rebuild a Fragile here")
+
+keep = Fragile()
+keep.part = 1
+try:
+    teleporter.teleport()
+except teleporter.TeleportError as e:
+    print("refused:", e)
+print("still running")
+"""
+
+
+def test_a_failure_at_the_destination_comes_back_as_one_line(tmp_path):
+    path = tmp_path / "fragile.py"
+    path.write_text(REBUILD_FAILS)
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    assert r.stdout.decode().splitlines() == [
+        "refused: the destination could not rebuild the program: cannot rebuild the "
+        "program's state: ValueError: cannot rebuild a Fragile here",
+        "still running",
+    ]
