@@ -150,7 +150,7 @@ def test_malformed_frames_are_refused_before_running():
         "handled": None,
         "result": None,
         "recursionlimit": 1000,
-        "random": None,
+        "process": {},
     }
     r = boot(encode(state=pickle.dumps(state)))
     assert r.returncode == 2

@@ -11,7 +11,7 @@ import os
 import sys
 import types
 
-from . import _payload, _pickling
+from . import _payload, _pickling, _process_state
 from . import _teleporter_impl as _impl
 from .errors import PayloadError, TeleportError
 
@@ -311,7 +311,8 @@ def snapshot(
         "handled": sys.exception(),
         "result": result,
         "recursionlimit": sys.getrecursionlimit(),
-        "random": sys.modules["random"].getstate() if "random" in sys.modules else None,
+        # Interpreter and library settings (_process_state), restored after the objects.
+        "process": _process_state.capture(),
     }
     try:
         body, buffers = _pickling.dumps(state)
@@ -368,7 +369,7 @@ def _reserve_stack(nframes: int) -> None:
 
 
 # What rebuild() reads from the state record (see snapshot()).
-_STATE_KEYS = ("frames", "main_order", "handled", "result", "recursionlimit", "random")
+_STATE_KEYS = ("frames", "main_order", "handled", "result", "recursionlimit", "process")
 
 
 class Restored:
@@ -403,10 +404,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
         raise PayloadError("malformed payload: 'main_order' is not a list")
     _order_main(state["main_order"])
     sys.setrecursionlimit(state["recursionlimit"])
-    if state["random"] is not None:
-        import random
-
-        random.setstate(state["random"])
+    _process_state.restore(state["process"])
     records = state["frames"]
     global resumed_module_code
     resumed_module_code = records[0][0] if records and isinstance(records[0], tuple) else None
