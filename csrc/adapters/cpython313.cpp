@@ -10,7 +10,9 @@
 //  - CALL n's stack is [callable, self-or-NULL, args x n]; CALL_KW n adds the tuple of
 //    keyword names on top;
 //  - CALL_FUNCTION_EX's stack is [func, NULL, callargs, kwargs if oparg & 1];
-//  - C recursion is charged to c_recursion_remaining, Python frames to their own counter.
+//  - C recursion is charged to c_recursion_remaining, Python frames to their own counter;
+//  - CALL_ALLOC_AND_ENTER_INIT links an _Py_InitCleanup frame (EXIT_INIT_CHECK) between a
+//    class call and its __init__ frame, and shrinks the caller's stack.
 #define Py_BUILD_CORE 1
 #include <Python.h>
 
@@ -44,9 +46,22 @@ Frame *current_frame(PyThreadState *tstate)
     return skip_incomplete(tstate->current_frame);
 }
 
+namespace {
+// The frame CALL_ALLOC_AND_ENTER_INIT (a specialised `Cls(...)` whose class has a Python
+// __init__) links between the caller and __init__: it runs EXIT_INIT_CHECK when __init__
+// returns, and the caller's stack no longer holds the call. For the caller, __init__ was
+// entered by the class call, as an unspecialised call enters it through type.__call__.
+bool is_init_trampoline(Frame *f)
+{
+    return f->owner == FRAME_OWNED_BY_THREAD &&
+           _PyCode_CODE(_PyFrame_GetCode(f))[0].op.code == EXIT_INIT_CHECK;
+}
+}  // namespace
+
 Frame *outer_frame(Frame *f, bool *entered_from_native)
 {
-    *entered_from_native = f->previous && is_shim(f->previous);
+    *entered_from_native =
+        f->previous && (is_shim(f->previous) || is_init_trampoline(f->previous));
     return skip_incomplete(f->previous);
 }
 
