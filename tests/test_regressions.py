@@ -214,6 +214,55 @@ PROGRAMS = {
         """,
         ["b'\\x01\\x00\\x00\\x00\\x02\\x00\\xfd\\xff' 8 <IHh (7, 8, 9)"],
     ),
+    # itertools.tee over a generator: CPython 3.12 crashed at exit after the move.
+    "itertools_tee": (
+        """
+        import itertools
+        import teleporter
+
+        def numbers():
+            n = 0
+            while True:
+                yield n
+                n += 1
+
+        a, b = itertools.tee(numbers())
+        c, d = itertools.tee(iter(range(100_000)), 2)
+        for _ in range(50):
+            next(a), next(c)
+        teleporter.teleport()
+        print(next(a), next(b), next(c), next(d))
+        """,
+        ["50 0 50 0"],
+    ),
+    # np.memmap reopens its file and keeps writing to it.
+    "numpy_memmap": (
+        """
+        import os
+        import numpy as np
+        import teleporter
+
+        path = os.path.abspath("data.f32")
+        out = np.memmap(path, dtype=np.float32, mode="w+", shape=(4, 256))
+        out[0] = 1.5
+        tail = out[2:]
+        reader = np.memmap(path, dtype=np.float32, mode="r", offset=1024, shape=(256,))
+        teleporter.teleport()
+        out[1] = 2.5
+        tail[1, :3] = 7
+        out.flush()
+        print(type(out).__name__, type(tail).__name__, out.filename == path, out.mode,
+              tail.base is out, tail.filename == path)
+        print(np.fromfile(path, dtype=np.float32).reshape(4, 256)[:, :2].tolist())
+        print(float(reader[0]), reader.flags.writeable)
+        os.remove(path)
+        """,
+        [
+            "memmap memmap True w+ True True",
+            "[[1.5, 1.5], [2.5, 2.5], [0.0, 0.0], [7.0, 7.0]]",
+            "2.5 False",
+        ],
+    ),
     # numpy views keep sharing memory with their base.
     "numpy_views": (
         """

@@ -91,10 +91,22 @@ def _numpy() -> Any:
 
 
 def _make_view(
-    base: Any, offset: int, shape: tuple[int, ...], strides: tuple[int, ...], dtype: Any, ro: bool
+    base: Any,
+    offset: int,
+    shape: tuple[int, ...],
+    strides: tuple[int, ...],
+    dtype: Any,
+    ro: bool,
+    cls: type | None = None,
+    attrs: dict[str, Any] | None = None,
 ) -> Any:
     numpy = _numpy()
     view = numpy.ndarray(shape, dtype, buffer=base, offset=offset, strides=strides)
+    if cls is not None:  # a view of a subclass (a slice of a memmap is a memmap)
+        view = view.view(cls)
+        view.__dict__.update(attrs or {})
+        if "_mmap" in getattr(base, "__dict__", {}):
+            view._mmap = base._mmap
     if ro:
         view.flags.writeable = False
     return view
@@ -121,9 +133,11 @@ def _make_memmap(
     # A file created at the origin ("w+") is continued, never truncated.
     reopen = "r+" if mode == "w+" else mode
     try:
-        return numpy.memmap(path, dtype, reopen, offset, shape, order)
+        arr = numpy.memmap(path, dtype, reopen, offset, shape, order)
     except OSError as e:
         raise OSError(e.errno, f"cannot reopen the program's memmap {path!r} ({e.strerror})")
+    arr.mode = mode
+    return arr
 
 
 def _memmap_set(arr: Any, data: Any) -> None:
@@ -168,6 +182,7 @@ def _array_reduce(arr: Any) -> Any:
     if arr.dtype.hasobject:
         return NotImplemented
     start = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    subclass = type(arr) is not numpy.ndarray
     return _make_view, (
         root,
         start,
@@ -175,6 +190,8 @@ def _array_reduce(arr: Any) -> Any:
         arr.strides,
         arr.dtype,
         not arr.flags.writeable,
+        type(arr) if subclass else None,
+        {k: v for k, v in arr.__dict__.items() if k != "_mmap"} if subclass else None,
     )
 
 

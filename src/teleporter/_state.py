@@ -372,6 +372,21 @@ def _reserve_stack(nframes: int) -> None:
 _STATE_KEYS = ("frames", "main_order", "handled", "result", "recursionlimit", "process")
 
 
+def _clear_module(module: types.ModuleType) -> None:
+    """Clears the program's __main__ at exit as the interpreter clears its own __main__
+    while every module is still alive (names starting with an underscore first, then the
+    rest). Left to the interpreter's final garbage collection, a replacement __main__ is
+    cleared after the modules it uses: CPython 3.12 then crashes in some of their objects'
+    deallocators (itertools.tee's)."""
+    d = module.__dict__
+    for key in list(d):
+        if key.startswith("_") and key != "__builtins__":
+            d[key] = None
+    for key in list(d):
+        if key != "__builtins__":
+            d[key] = None
+
+
 class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
@@ -385,10 +400,12 @@ class Restored:
 def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Restored:
     """Rebuilds the program's state in this process (its __main__, modules, interpreter
     state); runs none of its frames yet. Raises PayloadError when it cannot."""
-    import types
+    import atexit
 
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
+    # Registered before anything of the program: runs after all of its exit handlers.
+    atexit.register(_clear_module, main)
     try:
         state = _pickling.loads(body, buffers, lifted)
     except PayloadError:
