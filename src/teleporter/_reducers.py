@@ -218,7 +218,7 @@ def _make_keyed_ref(target: Any, callback: Any, key: Any) -> Any:
         class Gone:
             pass
 
-        return weakref.KeyedRef(Gone(), None, key)  # dead once the call returns
+        return weakref.KeyedRef(Gone(), None, key)  # type: ignore[arg-type]  # dead at once
     return weakref.KeyedRef(target, callback, key)
 
 
