@@ -436,3 +436,21 @@ def test_a_move_from_init_does_not_depend_on_specialisation(tmp_path):
     refused = [ln for ln in out if ln.startswith("refused: ")]
     assert len(refused) == 2 and refused[0] == refused[1], out
     assert "`Node.__init__`" in refused[0] and "called by" in refused[0], refused[0]
+
+
+def test_a_checkpoint_that_cannot_be_resumed_fails_at_checkpoint(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    path = tmp_path / "fragile.py"
+    path.write_text(
+        REBUILD_FAILS.replace("teleporter.teleport()", f"teleporter.checkpoint({str(ckpt)!r})")
+        + "import os\nprint('written:', os.path.exists(" + repr(str(ckpt)) + "))\n"
+    )
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    assert r.stdout.decode().splitlines() == [
+        "refused: cannot checkpoint: the program cannot be rebuilt from it: cannot rebuild the "
+        "program's state: ValueError: cannot rebuild a Fragile here",
+        "still running",
+        "written: False",
+    ]
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left either

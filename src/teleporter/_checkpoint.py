@@ -10,12 +10,64 @@ from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
+
+
+def _start_trial(body: Any, buffers: list[Any]) -> tuple[int, int]:
+    """Forks a copy of this process that rebuilds the program from the state just taken,
+    as `resume` will, while the checkpoint is written: what would fail at resume (a
+    reducer that needs something missing) fails now, where the program can still run.
+    Returns (pid, the read end of the pipe its verdict comes on)."""
+    import warnings
+
+    lifted = [b for b in buffers if isinstance(b, (bytes, bytearray))]
+    oob = [b for b in buffers if not isinstance(b, (bytes, bytearray))]
+    r, w = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    with warnings.catch_warnings():  # 3.12+ warns about fork() beside native threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid:
+        os.close(w)
+        return pid, r
+    try:  # the trial copy: nothing it does may be seen, and it never returns
+        os.close(r)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        try:
+            _state.rebuild(body, oob, lifted)
+            word = b"A"
+        except BaseException as e:
+            from ._boot import failure
+
+            word = b"F" + failure(e)[0].encode(errors="replace")
+        os.write(w, word)
+    finally:
+        os._exit(0)
+
+
+def _trial_verdict(pid: int, r: int) -> str | None:
+    """None when the trial copy rebuilt the program, else why it could not."""
+    from ._target import read_to_end
+
+    try:
+        word = read_to_end(r)
+    finally:
+        os.waitpid(pid, 0)
+    if word == b"A":
+        return None
+    return word[1:].decode(errors="replace") if word[:1] == b"F" else "the trial rebuild died"
 
 
 def write(path: str, depth: int) -> bool:
     """Saves the caller's program (`depth` teleporter frames above it) to `path`."""
     meta, body, buffers = _state.snapshot(depth + 1, True, kind="checkpoint")
+    trial = _start_trial(body, buffers)
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     tmp = os.path.join(directory, f".{os.path.basename(target)}.{os.getpid()}.tmp")
@@ -26,6 +78,11 @@ def write(path: str, depth: int) -> bool:
             os.fsync(fd)
         finally:
             os.close(fd)
+        why = _trial_verdict(*trial)
+        trial = None
+        if why is not None:
+            os.unlink(tmp)
+            raise TeleportError(f"cannot checkpoint: the program cannot be rebuilt from it: {why}")
         os.replace(tmp, target)  # atomic: readers see the old file or the new one
         dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         try:
@@ -38,6 +95,9 @@ def write(path: str, depth: int) -> bool:
         except OSError:
             pass
         raise TeleportError(f"cannot write the checkpoint {path!r}: {e.strerror or e}") from None
+    finally:
+        if trial is not None:  # the write failed first: the verdict no longer matters
+            _trial_verdict(*trial)
     return False
 
 
