@@ -67,7 +67,7 @@ def _trial_verdict(pid: int, r: int) -> str | None:
 def write(path: str, depth: int) -> bool:
     """Saves the caller's program (`depth` teleporter frames above it) to `path`."""
     meta, body, buffers = _state.snapshot(depth + 1, True, kind="checkpoint")
-    trial = _start_trial(body, buffers)
+    trial: tuple[int, int] | None = _start_trial(body, buffers)
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     tmp = os.path.join(directory, f".{os.path.basename(target)}.{os.getpid()}.tmp")
