@@ -78,8 +78,9 @@ def write(path: str, depth: int) -> bool:
             os.fsync(fd)
         finally:
             os.close(fd)
-        why = _trial_verdict(*trial)
+        pid, verdict = trial
         trial = None
+        why = _trial_verdict(pid, verdict)
         if why is not None:
             os.unlink(tmp)
             raise TeleportError(f"cannot checkpoint: the program cannot be rebuilt from it: {why}")
