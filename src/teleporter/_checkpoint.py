@@ -67,7 +67,8 @@ def _trial_verdict(pid: int, r: int) -> str | None:
 def write(path: str, depth: int) -> bool:
     """Saves the caller's program (`depth` teleporter frames above it) to `path`."""
     meta, body, buffers = _state.snapshot(depth + 1, True, kind="checkpoint")
-    trial: tuple[int, int] | None = _start_trial(body, buffers)
+    pid, verdict = _start_trial(body, buffers)
+    pending = True
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     tmp = os.path.join(directory, f".{os.path.basename(target)}.{os.getpid()}.tmp")
@@ -78,8 +79,7 @@ def write(path: str, depth: int) -> bool:
             os.fsync(fd)
         finally:
             os.close(fd)
-        pid, verdict = trial
-        trial = None
+        pending = False
         why = _trial_verdict(pid, verdict)
         if why is not None:
             os.unlink(tmp)
@@ -97,8 +97,8 @@ def write(path: str, depth: int) -> bool:
             pass
         raise TeleportError(f"cannot write the checkpoint {path!r}: {e.strerror or e}") from None
     finally:
-        if trial is not None:  # the write failed first: the verdict no longer matters
-            _trial_verdict(*trial)
+        if pending:  # the write failed first: the verdict no longer matters
+            _trial_verdict(pid, verdict)
     return False
 
 
