@@ -454,3 +454,27 @@ def test_a_checkpoint_that_cannot_be_resumed_fails_at_checkpoint(tmp_path):
         "written: False",
     ]
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left either
+
+
+def test_checkpoint_metadata_uses_bounded_reprs(tmp_path):
+    # The reprs `inspect` shows are bounded as they are made: a 2-million-item list is
+    # never turned into a 15 MB string to be cut afterwards.
+    import json
+
+    ckpt = tmp_path / "run.ckpt"
+    path = tmp_path / "big.py"
+    path.write_text(
+        "import teleporter\n"
+        "numbers = list(range(2_000_000))\n"
+        "nested = {'a': [numbers, 'y' * 1_000_000]}\n"
+        f"teleporter.checkpoint({str(ckpt)!r})\n"
+    )
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    shown = subprocess.run(
+        [sys.executable, "-m", "teleporter", "inspect", "--json", str(ckpt)], capture_output=True
+    )
+    meta = json.loads(shown.stdout)
+    reprs = {g["name"]: g["repr"] for g in meta["meta"]["globals"]}
+    assert reprs["numbers"] == "[0, 1, 2, 3, 4, 5, 6, 7, ...]"
+    assert len(reprs["nested"]) <= 120 and reprs["nested"].startswith("{'a': [[0, 1, 2")

@@ -16,9 +16,29 @@ if TYPE_CHECKING:
 _REPR_LIMIT = 120
 
 
+_reprs: Any = None
+
+
+def _bounded_repr(value: Any) -> str:
+    """A repr that never builds the whole text of a large container or string (a list of
+    ten million numbers costs what its first few items cost)."""
+    global _reprs
+    if _reprs is None:
+        import reprlib
+
+        _reprs = reprlib.Repr()
+        _reprs.maxlevel = 3
+        _reprs.maxstring = _reprs.maxother = _reprs.maxlong = _REPR_LIMIT
+        for name in ("maxtuple", "maxlist", "maxarray", "maxdict", "maxset", "maxfrozenset"):
+            setattr(_reprs, name, 8)
+        _reprs.maxdeque = 8
+    text: str = _reprs.repr(value)
+    return text
+
+
 def _short_repr(value: Any) -> str:
     try:
-        text = repr(value)
+        text = _bounded_repr(value)
     except Exception as e:  # a user's __repr__ may fail: say so, do not stop the checkpoint
         text = f"<repr failed: {type(e).__name__}>"
     return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
