@@ -263,6 +263,81 @@ PROGRAMS = {
             "2.5 False",
         ],
     ),
+    # Locks, conditions, queues, thread-locals, a finished executor, csv writers, sqlite3.
+    "threading_objects": (
+        """
+        import csv
+        import queue
+        import sqlite3
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+        import teleporter
+
+        LOCK = threading.Lock()
+        HELD = threading.Lock()
+        HELD.acquire()
+        CACHE_LOCK = threading.RLock()
+        CACHE_LOCK.acquire()
+        CACHE_LOCK.acquire()
+        cond = threading.Condition()
+        sem = threading.BoundedSemaphore(3)
+        sem.acquire()
+        ev = threading.Event()
+        ev.set()
+        barrier = threading.Barrier(1)
+        q = queue.Queue()
+        q.put(1)
+        q.put(2)
+        pq = queue.PriorityQueue()
+        pq.put((2, "b"))
+        pq.put((1, "a"))
+        sq = queue.SimpleQueue()
+        sq.put("x")
+        sq.put("y")
+        tl = threading.local()
+        tl.value = 42
+
+        class Context(threading.local):
+            def __init__(self, n):
+                self.n = n
+
+        ctx = Context(7)
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(abs, [-1, -2]))
+        f = open("out.csv", "w", newline="")
+        w = csv.writer(f, delimiter=";")
+        w.writerow(["a", "b"])
+        dw = csv.DictWriter(f, fieldnames=["x", "y"])
+        mem = sqlite3.connect(":memory:")
+        mem.execute("create table t(x)")
+        mem.execute("insert into t values (5)")
+        mem.commit()
+        disk = sqlite3.connect("f.db")
+        disk.row_factory = sqlite3.Row
+        disk.execute("create table t(x)")
+        disk.execute("insert into t values (6)")
+        disk.commit()
+        teleporter.teleport()
+        print(LOCK.locked(), HELD.locked(), CACHE_LOCK._is_owned(), cond.acquire(), sem._value,
+              ev.is_set(), barrier.parties)
+        CACHE_LOCK.release()
+        CACHE_LOCK.release()
+        print(CACHE_LOCK._is_owned(), HELD.acquire(blocking=False))
+        print(q.get(), q.qsize(), pq.get(), sq.get(), sq.qsize(), tl.value, ctx.n, results)
+        w.writerow([1, 2])
+        dw.writerow({"x": 3, "y": 4})
+        f.close()
+        print(open("out.csv").read().split())
+        print(mem.execute("select x from t").fetchall(), dict(disk.execute("select x from t").fetchone()))
+        """,
+        [
+            "False True True True 2 True 1",
+            "False False",
+            "1 1 (1, 'a') x 1 42 7 [1, 2]",
+            "['a;b', '1;2', '3,4']",
+            "[(5,)] {'x': 6}",
+        ],
+    ),
     # numpy views keep sharing memory with their base.
     "numpy_views": (
         """
@@ -299,6 +374,8 @@ def _source(name):
 
 
 def _run(tmp_path, name, mode):
+    tmp_path = tmp_path / mode  # each run in a directory of its own
+    tmp_path.mkdir()
     path = tmp_path / f"{name}.py"
     text = _source(name)
     env = {"TELEPORTER_CKPT": str(tmp_path / "run.ckpt")}

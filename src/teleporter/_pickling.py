@@ -462,6 +462,7 @@ class _Reducing:
         # type only): one set lookup for each of the many plain objects of a program.
         self._plain: set[type] = set()
         self._by_type = _reducers.table()  # library types that need their own way
+        self._by_base = _reducers.table(_reducers.BASES)  # ... and their subclasses
         self._plain_build: set[type] = set()  # classes with __getattr__ (see _reducers)
 
     def reducer_override(self, obj: Any) -> Any:
@@ -531,6 +532,10 @@ class _Reducing:
                     return _enum_reduce(obj)
                 return _class_reduce(obj)
             return NotImplemented
+        for base, reducer in self._by_base.items():
+            if issubclass(t, base):
+                self._by_type[t] = reducer
+                return reducer(obj)
         if _reducers.needs_plain_build(t):
             self._plain_build.add(t)
             return _reducers.plain_build_reduce(obj)

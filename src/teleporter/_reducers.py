@@ -226,6 +226,167 @@ def _keyed_ref_reduce(r: Any) -> Any:
     return _make_keyed_ref, (r(), r.__callback__, r.key)
 
 
+# ---- threading primitives: locks travel with their state ------------------------------------
+# A lock held at the origin is held at the destination by the same (moving) thread; a
+# lock held by another thread cannot exist here (other live threads are refused).
+
+
+def _make_lock(locked: bool) -> Any:
+    import _thread
+
+    lock = _thread.allocate_lock()
+    if locked:
+        lock.acquire()
+    return lock
+
+
+def _lock_reduce(lock: Any) -> Any:
+    return _make_lock, (lock.locked(),)
+
+
+def _make_rlock(count: int) -> Any:
+    import _thread
+
+    lock = _thread.RLock()
+    for _ in range(count):
+        lock.acquire()
+    return lock
+
+
+def _rlock_reduce(lock: Any) -> Any:
+    if not lock._is_owned():
+        if repr(lock).startswith("<locked"):
+            raise TypeError("an RLock held by another thread cannot move")
+        return _make_rlock, (0,)
+    count, owner = lock._release_save()  # how many times this thread holds it
+    lock._acquire_restore((count, owner))
+    return _make_rlock, (count,)
+
+
+def _make_local(cls: type) -> Any:
+    return cls.__new__(cls)
+
+
+def _local_setstate(obj: Any, state: dict[str, Any]) -> None:
+    obj.__dict__.update(state)
+
+
+def _local_reduce(obj: Any) -> Any:
+    """threading.local: the values of the moving thread (the only thread that moves)."""
+    return _make_local, (type(obj),), dict(obj.__dict__), None, None, _local_setstate
+
+
+def _make_simple_queue(items: list[Any]) -> Any:
+    import queue
+
+    q = queue.SimpleQueue()
+    for item in items:
+        q.put(item)
+    return q
+
+
+def _simple_queue_reduce(q: Any) -> Any:
+    items = []
+    while True:  # its items can only be read by taking them: taken, then put back
+        try:
+            items.append(q.get_nowait())
+        except Exception:
+            break
+    for item in items:
+        q.put(item)
+    return _make_simple_queue, (items,)
+
+
+def _make_thread_handle(done: bool) -> Any:
+    """3.13+: the handle of a thread that never started, or of one that has ended (a
+    trivial thread is run to its end for it)."""
+    import _thread
+
+    if not done:
+        return _thread._ThreadHandle()
+    handle = _thread.start_joinable_thread(lambda: None)
+    handle.join()
+    return handle
+
+
+def _thread_handle_reduce(handle: Any) -> Any:
+    if handle.ident and not handle.is_done():
+        raise TypeError("a running thread cannot move yet")
+    return _make_thread_handle, (bool(handle.ident),)
+
+
+# ---- csv writers: their file travels ---------------------------------------------------------
+
+_DIALECT_FIELDS = (
+    "delimiter",
+    "quotechar",
+    "escapechar",
+    "doublequote",
+    "skipinitialspace",
+    "lineterminator",
+    "quoting",
+    "strict",
+)
+
+
+def _make_csv_writer(write: Any, params: dict[str, Any]) -> Any:
+    import csv
+
+    class _Sink:  # csv.writer wants an object with a write method: the program's own
+        __slots__ = ("write",)
+
+    sink = _Sink()
+    sink.write = write
+    return csv.writer(sink, **params)
+
+
+def _csv_writer_reduce(w: Any) -> Any:
+    import gc
+
+    writes = [r for r in gc.get_referents(w) if callable(r) and getattr(r, "__self__", None)]
+    writes = [r for r in writes if getattr(r, "__name__", None) == "write"]
+    if len(writes) != 1:
+        raise TypeError("cannot find the file this csv writer writes to")
+    params = {k: getattr(w.dialect, k) for k in _DIALECT_FIELDS}
+    return _make_csv_writer, (writes[0], params)
+
+
+# ---- sqlite3: connections reopen their database --------------------------------------------
+
+
+def _make_sqlite(
+    path: str, content: bytes | None, attrs: dict[str, Any]
+) -> Any:
+    import sqlite3
+
+    conn = sqlite3.connect(path if content is None else ":memory:")
+    if content is not None:
+        conn.deserialize(content)
+    for name, value in attrs.items():
+        setattr(conn, name, value)
+    return conn
+
+
+def _sqlite_reduce(conn: Any) -> Any:
+    if conn.in_transaction:
+        raise TypeError(
+            "an sqlite3 connection inside an open transaction cannot move (commit or roll "
+            "back before the move)"
+        )
+    rows = conn.execute("PRAGMA database_list").fetchall()
+    main = [r for r in rows if r[1] == "main"]
+    if len(rows) != 1 or not main:
+        raise TypeError("an sqlite3 connection with attached databases cannot move")
+    path = main[0][2]
+    content = conn.serialize() if not path else None  # in memory: its content travels
+    attrs = {
+        "isolation_level": conn.isolation_level,
+        "row_factory": conn.row_factory,
+        "text_factory": conn.text_factory,
+    }
+    return _make_sqlite, (path, content, attrs)
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -233,16 +394,29 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("functools", "_lru_cache_wrapper", _lru_cache_reduce),
     ("_struct", "Struct", _struct_reduce),
     ("weakref", "KeyedRef", _keyed_ref_reduce),
+    ("_thread", "LockType", _lock_reduce),
+    ("_thread", "RLock", _rlock_reduce),
+    ("_queue", "SimpleQueue", _simple_queue_reduce),
+    ("_thread", "_ThreadHandle", _thread_handle_reduce),
+    ("_csv", "writer", _csv_writer_reduce),
+    ("_csv", "Writer", _csv_writer_reduce),
+    ("sqlite3", "Connection", _sqlite_reduce),
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
 ]
 
 
-def table() -> dict[type, Callable[[Any], Any]]:
+# Types whose subclasses are reduced the same way.
+BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("_thread", "_local", _local_reduce),
+]
+
+
+def table(entries: list[tuple[str, str, Callable[[Any], Any]]] = TYPES) -> dict[type, Any]:
     """The reducers of the types whose modules are imported now."""
     found: dict[type, Callable[[Any], Any]] = {}
-    for module, qualname, reducer in TYPES:
+    for module, qualname, reducer in entries:
         obj: Any = sys.modules.get(module)
         for part in qualname.split("."):
             obj = getattr(obj, part, None)
