@@ -328,7 +328,8 @@ PROGRAMS = {
         dw.writerow({"x": 3, "y": 4})
         f.close()
         print(open("out.csv").read().split())
-        print(mem.execute("select x from t").fetchall(), dict(disk.execute("select x from t").fetchone()))
+        print(mem.execute("select x from t").fetchall(),
+              dict(disk.execute("select x from t").fetchone()))
         """,
         [
             "False True True True 2 True 1",

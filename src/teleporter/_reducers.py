@@ -263,7 +263,7 @@ def _rlock_reduce(lock: Any) -> Any:
     return _make_rlock, (count,)
 
 
-def _make_local(cls: type) -> Any:
+def _make_local(cls: Any) -> Any:
     return cls.__new__(cls)
 
 
@@ -279,7 +279,7 @@ def _local_reduce(obj: Any) -> Any:
 def _make_simple_queue(items: list[Any]) -> Any:
     import queue
 
-    q = queue.SimpleQueue()
+    q: Any = queue.SimpleQueue()
     for item in items:
         q.put(item)
     return q
@@ -302,9 +302,10 @@ def _make_thread_handle(done: bool) -> Any:
     trivial thread is run to its end for it)."""
     import _thread
 
+    thread: Any = _thread  # these names are 3.13's
     if not done:
-        return _thread._ThreadHandle()
-    handle = _thread.start_joinable_thread(lambda: None)
+        return thread._ThreadHandle()
+    handle = thread.start_joinable_thread(lambda: None)
     handle.join()
     return handle
 
@@ -335,7 +336,7 @@ def _make_csv_writer(write: Any, params: dict[str, Any]) -> Any:
     class _Sink:  # csv.writer wants an object with a write method: the program's own
         __slots__ = ("write",)
 
-    sink = _Sink()
+    sink: Any = _Sink()
     sink.write = write
     return csv.writer(sink, **params)
 
