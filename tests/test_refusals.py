@@ -38,7 +38,7 @@ EXPECT = {
     ),
     "async_generator_awaited": (
         r"cannot teleport: global variable `agen` is a builtins\.async_generator that cannot "
-        r"be moved \(TypeError: cannot move <async_generator object ticks at 0x[0-9a-f]+>: the "
+        r"be moved \(TypeError: cannot move the async generator `ticks`: the "
         r"async generator is being awaited \(an __anext__, asend or athrow of it is in "
         r"progress\)\)",
         "still running",

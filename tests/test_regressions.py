@@ -556,3 +556,48 @@ def test_checkpoint_metadata_uses_bounded_reprs(tmp_path):
     reprs = {g["name"]: g["repr"] for g in meta["meta"]["globals"]}
     assert reprs["numbers"] == "[0, 1, 2, 3, 4, 5, 6, 7, ...]"
     assert len(reprs["nested"]) <= 120 and reprs["nested"].startswith("{'a': [[0, 1, 2")
+
+
+NAMED_REFUSALS = """
+import subprocess, sys
+from concurrent.futures import ProcessPoolExecutor
+import teleporter
+
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+try:
+    teleporter.teleport()
+except teleporter.TeleportError as e:
+    print("refused:", e)
+child.kill()
+child.wait()
+pool = ProcessPoolExecutor(2)
+pool.submit(abs, 1).result()
+try:
+    teleporter.teleport()
+except teleporter.TeleportError as e:
+    print("refused:", e)
+pool.shutdown()
+finished = subprocess.Popen([sys.executable, "-c", "pass"])
+finished.wait()
+print("moves with a finished child")
+teleporter.teleport()
+print("moved", finished.returncode)
+"""
+
+
+def test_what_cannot_move_is_named_by_what_the_program_made(tmp_path):
+    path = tmp_path / "named.py"
+    path.write_text(NAMED_REFUSALS)
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    out = r.stdout.decode().splitlines()
+    assert out[0].startswith(
+        "refused: cannot teleport: global variable `child` is a subprocess.Popen that cannot be "
+        "moved (TypeError: a running child process (pid "
+    ), out[0]
+    assert out[1] == (
+        "refused: cannot teleport while other threads are running (their state cannot move): "
+        "'Thread-1' (concurrent.futures.process._ExecutorManagerThread)"
+    )
+    assert out[2:] == ["moves with a finished child", "moved 0"]
+    assert "0x" not in r.stdout.decode()

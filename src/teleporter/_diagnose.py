@@ -100,9 +100,12 @@ def culprit(
         for i, value in enumerate(stack):
             e = _fails(value) if value is not _impl.NULL else None
             if e is not None:
-                return f"cannot teleport: in {where}, " + _report(
-                    f"the value stack item {i}", value, e
+                what = (
+                    "the iterator of a `for` loop"
+                    if hasattr(type(value), "__next__")
+                    else f"the value stack item {i}"
                 )
+                return f"cannot teleport: in {where}, " + _report(what, value, e)
     for name, value in main_globals.items():
         e = _fails(value)
         if e is not None:

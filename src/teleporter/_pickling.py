@@ -129,7 +129,8 @@ def _generator_reduce(gen: Any) -> Any:
     try:
         code, func, g, *state = _impl.capture_generator(gen)
     except _impl.CaptureError as e:
-        raise TypeError(f"cannot move {gen!r}: {e}") from None
+        kind = type(gen).__name__.replace("_", " ")
+        raise TypeError(f"cannot move the {kind} `{gen.__qualname__}`: {e}") from None
     if g is None:  # finished: any function running the code will do
         g = {"__builtins__": __builtins__}
     return (

@@ -388,6 +388,16 @@ def _sqlite_reduce(conn: Any) -> Any:
     return _make_sqlite, (path, content, attrs)
 
 
+# ---- what cannot move, named by what the program made -------------------------------------
+
+
+def _popen_reduce(p: Any) -> Any:
+    if p.returncode is None and p.poll() is None:
+        args = p.args if isinstance(p.args, str) else " ".join(map(str, p.args))
+        raise TypeError(f"a running child process (pid {p.pid}: {args}) cannot move")
+    return NotImplemented  # it has ended: what is left of it is plain data
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -402,6 +412,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("_csv", "writer", _csv_writer_reduce),
     ("_csv", "Writer", _csv_writer_reduce),
     ("sqlite3", "Connection", _sqlite_reduce),
+    ("subprocess", "Popen", _popen_reduce),
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),

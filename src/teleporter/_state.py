@@ -253,15 +253,28 @@ def _check_threads() -> None:
     if threading.current_thread() is not threading.main_thread():
         raise TeleportError("teleport() must be called from the main thread")
     others = [
-        t.name
+        _describe_thread(t, threading.Thread)
         for t in threading.enumerate()
         if t is not threading.current_thread() and not t.daemon and t.is_alive()
     ]
     if others:
         raise TeleportError(
             "cannot teleport while other threads are running (their state cannot move): "
-            + ", ".join(repr(n) for n in others)
+            + ", ".join(others)
         )
+
+
+def _describe_thread(t: Any, plain: type) -> str:
+    """A thread by its name and by what the program made it for: the function it runs,
+    or its class (a process pool's manager thread, an executor's worker)."""
+    target = getattr(t, "_target", None)
+    if target is not None:
+        name = getattr(target, "__qualname__", None) or type(target).__qualname__
+        module = getattr(target, "__module__", None)
+        return f"{t.name!r} (running {module + '.' if module else ''}{name})"
+    if type(t) is not plain:
+        return f"{t.name!r} ({type(t).__module__}.{type(t).__qualname__})"
+    return repr(t.name)
 
 
 def snapshot(
