@@ -267,14 +267,16 @@ def _check_threads() -> None:
 def _describe_thread(t: Any, plain: type) -> str:
     """A thread by its name and by what the program made it for: the function it runs,
     or its class (a process pool's manager thread, an executor's worker)."""
+    label = repr(t.name)
     target = getattr(t, "_target", None)
     if target is not None:
         name = getattr(target, "__qualname__", None) or type(target).__qualname__
         module = getattr(target, "__module__", None)
-        return f"{t.name!r} (running {module + '.' if module else ''}{name})"
-    if type(t) is not plain:
-        return f"{t.name!r} ({type(t).__module__}.{type(t).__qualname__})"
-    return repr(t.name)
+        return f"{label} (running {module + '.' if module else ''}{name})"
+    cls = type(t)
+    if cls is not plain:
+        return f"{label} ({cls.__module__}.{cls.__qualname__})"
+    return label
 
 
 def snapshot(
