@@ -601,3 +601,32 @@ def test_what_cannot_move_is_named_by_what_the_program_made(tmp_path):
     )
     assert out[2:] == ["moves with a finished child", "moved 0"]
     assert "0x" not in r.stdout.decode()
+
+
+CALLBACK_FROM_A_LIBRARY = """
+import json
+import teleporter
+
+def hook(obj):
+    try:
+        teleporter.teleport()
+    except teleporter.TeleportError as e:
+        print("refused:", e)
+    return obj
+
+def load(text):
+    return json.loads(text, object_hook=hook)
+
+print(load('{"a": 1}'))
+"""
+
+
+def test_a_native_callers_refusal_names_the_programs_own_call_site(tmp_path):
+    path = tmp_path / "callback.py"
+    path.write_text(CALLBACK_FROM_A_LIBRARY)
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    refused, result = r.stdout.decode().splitlines()
+    assert refused.startswith("refused: cannot teleport from code called by native code: `hook`")
+    assert refused.endswith(f", inside `load` ({path}:13)"), refused
+    assert result == "{'a': 1}"

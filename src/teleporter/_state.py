@@ -264,6 +264,29 @@ def _check_threads() -> None:
         )
 
 
+def _users_call_site(frame: Any) -> str:
+    """Where the program's own code called into a library that leads to the caller of the
+    move (`run` calling scipy's quad, which calls back the program's `f`): the first frame
+    of the program's own code outside the library frames around the caller. Empty when
+    there is no library frame in between."""
+    from . import policy
+
+    def own(f: Any) -> bool:
+        name = f.f_globals.get("__name__")
+        return isinstance(name, str) and (name == "__main__" or policy.module_by_value(name))
+
+    seen_library = False
+    f = frame.f_back
+    while f is not None:
+        if not own(f):
+            seen_library = True
+        elif seen_library:
+            code = f.f_code
+            return f", inside `{code.co_qualname}` ({code.co_filename}:{f.f_lineno})"
+        f = f.f_back
+    return ""
+
+
 def _describe_thread(t: Any, plain: type) -> str:
     """A thread by its name and by what the program made it for: the function it runs,
     or its class (a process pool's manager thread, an executor's worker)."""
@@ -296,7 +319,11 @@ def snapshot(
     try:
         frames = _impl.capture(depth + 1, main.__dict__)
     except _impl.CaptureError as e:
-        raise TeleportError(str(e)) from None
+        why = str(e)
+    else:
+        why = None
+    if why is not None:
+        raise TeleportError(why + _users_call_site(sys._getframe(depth)))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
     for code, func, g, localsplus, stack, at in frames:
