@@ -319,7 +319,7 @@ def snapshot(
     try:
         frames = _impl.capture(depth + 1, main.__dict__)
     except _impl.CaptureError as e:
-        why = str(e)
+        why: str | None = str(e)
     else:
         why = None
     if why is not None:
