@@ -93,6 +93,10 @@ PROGRAMS = {
         print(fib(41), kw(1, b=2), kw(1.0, b=2))
         print(square.cache_info(), fib.cache_info(), kw.cache_info())
         print(type(square).__name__, square.__wrapped__.__name__, square.cache_parameters())
+        square.cache_clear()  # drops the rebuilt links (each owned by the list and the dict)
+        for n in range(10):
+            square(n % 6)
+        print(square.cache_info())
         """,
         ["computing 2", "25 4 16", "165580141 3 3.0"],
     ),

@@ -22,6 +22,7 @@ using LruCall = PyObject *(*)(PyObject *, PyObject *, PyObject *);
 
 struct LruCache {
     LruElem root;  // includes PyObject_HEAD; the list of entries, least recent first
+                   // (each link: one reference owned by the list, one by the cache dict)
     LruCall wrapper;
     int typed;
     PyObject *cache;  // key -> result (unbounded) or key -> LruElem (bounded)
@@ -152,7 +153,8 @@ PyObject *lru_cache_fill(PyObject *wrapper, PyObject *entries, Py_ssize_t hits,
             Py_DECREF(link);
             return nullptr;
         }
-        Py_DECREF(link);  // the cache dict holds it; the list borrows it
+        // The cache dict holds one reference and the list owns the one made here: the
+        // wrapper's clear drops both (Modules/_functoolsmodule.c, lru_cache_clear_list).
         LruElem *last = c->root.prev;
         last->next = c->root.prev = link;
         link->prev = last;

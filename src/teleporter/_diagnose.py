@@ -7,6 +7,8 @@ on its own, then names the frame, the variable and the path to that object.
 
 from __future__ import annotations
 
+import io
+import sys
 import types
 
 from . import _pickling
@@ -55,10 +57,54 @@ _MAX_STEPS = 64
 _PATH_SHOWN = 12
 
 
-def _deepest(obj: Any, path: str, err: BaseException) -> tuple[str, Any, BaseException]:
+def _trail(obj: Any) -> list[Any]:
+    """The objects being saved, outermost first, when pickling `obj` failed: one pass of
+    pickle's Python pickler, which keeps its nesting on the Python stack."""
+    base = _pickling._deep_pickler()
+    trail: list[Any] = []
+
+    class Tracing(base):  # type: ignore[misc, valid-type]
+        def save(self, o: Any, save_persistent_id: bool = True) -> None:
+            trail.append(o)
+            super().save(o, save_persistent_id)
+            trail.pop()
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _pickling.DEEP_RECURSION_LIMIT))
+    try:
+        Tracing(io.BytesIO(), _pickling.PROTOCOL, buffer_callback=lambda b: None).dump(obj)
+    except Exception:
+        return trail
+    finally:
+        sys.setrecursionlimit(limit)
+    return []
+
+
+def _follow(obj: Any, trail: list[Any]) -> tuple[list[str], Any]:
+    """The path from `obj` along the trail, through the objects that are its items or
+    attributes (what a reducer made on the way, e.g. argument tuples, is skipped)."""
     steps: list[str] = []
+    for item in trail[1:]:
+        for step, child in _children(obj):
+            if child is item:
+                steps.append(step)
+                obj = item
+                break
+    return steps, obj
+
+
+def _deepest(obj: Any, path: str, err: BaseException) -> tuple[str, Any, BaseException]:
+    steps, found = _follow(obj, _trail(obj))
+    if found is not obj:
+        e = _fails(found)
+        if e is not None:
+            obj, err = found, e
+        else:
+            steps = []
     seen = {id(obj)}
-    while len(steps) < _MAX_STEPS:
+    walked = 0
+    while walked < _MAX_STEPS:  # down from there, item by item
+        walked += 1
         for step, child in _children(obj):
             if id(child) in seen:
                 continue
