@@ -100,7 +100,7 @@ def test_fork_all_succeed_and_seed_name(tmp_path):
     import sys
     import teleporter
     i = teleporter.fork_shell("bash", "-c", n=3)
-    sys.stdout.write(f"copy {i}\n")  # one write: copies print at once (unbuffered under nox)
+    sys.stdout.write(f"copy {i}\\n")  # one write: copies print at once (unbuffered under nox)
     """,
     )
     r = run_program(prog)
