@@ -343,6 +343,50 @@ PROGRAMS = {
             "[(5,)] {'x': 6}",
         ],
     ),
+    # ABCs with registered virtual subclasses, itertools.pairwise, datetime64 arrays, an
+    # in-memory sqlite3 database that SQLAlchemy inspected (a `temp` schema appears).
+    "abc_pairwise_datetime": (
+        """
+        import abc
+        import itertools
+        import sqlite3
+        import numpy as np
+        import teleporter
+
+        class Shape(abc.ABC):
+            @abc.abstractmethod
+            def area(self): ...
+
+        class Square(Shape):
+            def area(self):
+                return 4
+
+        class Other:
+            pass
+
+        Shape.register(Other)
+        pairs = itertools.pairwise(iter(range(6)))
+        next(pairs)
+        done = itertools.pairwise(iter([]))
+        list(done)
+        days = np.array(["2024-01-01", "2024-02-01"], dtype="M8[D]")
+        later = days[1:]
+        db = sqlite3.connect(":memory:")
+        db.execute("PRAGMA temp.table_info(x)").fetchall()
+        teleporter.teleport()
+        print(Square().area(), isinstance(Other(), Shape), list(pairs), list(done))
+        print(days + 1, later.base is days, db.execute("select 1").fetchone())
+        try:
+            Shape()
+        except TypeError:
+            print("still abstract")
+        """,
+        [
+            "4 True [(1, 2), (2, 3), (3, 4), (4, 5)] []",
+            "['2024-01-02' '2024-02-02'] True (1,)",
+            "still abstract",
+        ],
+    ),
     # numpy views keep sharing memory with their base.
     "numpy_views": (
         """

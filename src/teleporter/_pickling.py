@@ -75,9 +75,16 @@ def _make_class(meta: type, name: str, bases: tuple[type, ...], ns: dict[str, An
     return types.new_class(name, bases, {"metaclass": meta}, lambda body: body.update(ns))
 
 
+_ABC_REGISTERED = "teleporter: registered virtual subclasses"
+
+
 def _class_setstate(cls: type, state: dict[str, Any]) -> None:
     for key, value in state.items():
-        setattr(cls, key, value)
+        if key == _ABC_REGISTERED:
+            for sub in value:
+                cls.register(sub)  # type: ignore[attr-defined]
+        else:
+            setattr(cls, key, value)
 
 
 def _make_enum(
@@ -424,6 +431,14 @@ def _enum_reduce(cls: type) -> Any:
     )
 
 
+def _abc_registry(cls: type) -> list[type]:
+    """The virtual subclasses registered with an ABC (``Base.register(Other)``)."""
+    import _abc
+
+    refs = _abc._get_dump(cls)[0]  # type: ignore[attr-defined]
+    return [t for t in (r() for r in refs) if t is not None]
+
+
 def _class_reduce(cls: type) -> Any:
     slots = cls.__dict__.get("__slots__", ())
     if isinstance(slots, str):
@@ -436,6 +451,11 @@ def _class_reduce(cls: type) -> Any:
         for k, v in cls.__dict__.items()
         if k not in _CLASS_SKIP and k not in ns and k not in slots
     }
+    if "_abc_impl" in state:  # made by ABCMeta itself; its registry travels by value
+        del state["_abc_impl"]
+        registered = _abc_registry(cls)
+        if registered:
+            state[_ABC_REGISTERED] = registered
     return (
         _make_class,
         (type(cls), cls.__name__, cls.__bases__, ns),

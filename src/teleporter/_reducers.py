@@ -172,8 +172,12 @@ def _array_reduce(arr: Any) -> Any:
         # Its memory travels out of band and the array is rebuilt straight on it, so that
         # views of it keep it as their `.base` (numpy's own way adds a reshaped view).
         order = "C" if arr.flags.c_contiguous else "F"
+        try:
+            buf = pickle_buffer(arr)
+        except (ValueError, TypeError):  # no buffer format for its dtype (datetime64...)
+            buf = pickle_buffer(arr.ravel(order="K").view(numpy.uint8))
         return _make_array, (
-            pickle_buffer(arr),
+            buf,
             arr.dtype,
             arr.shape,
             order,
@@ -361,7 +365,7 @@ def _make_sqlite(
     import sqlite3
 
     conn = sqlite3.connect(path if content is None else ":memory:")
-    if content is not None:
+    if content:
         conn.deserialize(content)
     for name, value in attrs.items():
         setattr(conn, name, value)
@@ -376,16 +380,44 @@ def _sqlite_reduce(conn: Any) -> Any:
         )
     rows = conn.execute("PRAGMA database_list").fetchall()
     main = [r for r in rows if r[1] == "main"]
-    if len(rows) != 1 or not main:
-        raise TypeError("an sqlite3 connection with attached databases cannot move")
+    attached = [r[1] for r in rows if r[1] not in ("main", "temp")]
+    if attached or not main:
+        raise TypeError(
+            f"an sqlite3 connection with attached databases ({', '.join(attached)}) cannot move"
+        )
     path = main[0][2]
-    content = conn.serialize() if not path else None  # in memory: its content travels
+    content = None
+    if not path:  # in memory: its content travels (an empty database has no pages)
+        empty = conn.execute("PRAGMA page_count").fetchone()[0] == 0
+        content = b"" if empty else conn.serialize()
     attrs = {
         "isolation_level": conn.isolation_level,
         "row_factory": conn.row_factory,
         "text_factory": conn.text_factory,
     }
     return _make_sqlite, (path, content, attrs)
+
+
+# ---- itertools objects that pickle no longer handles (3.12+) ---------------------------------
+
+
+def _make_pairwise(rest: Any, pending: tuple[Any, ...]) -> Any:
+    import itertools
+
+    return itertools.pairwise(itertools.chain(pending, rest) if pending else rest)
+
+
+def _pairwise_reduce(p: Any) -> Any:
+    """pairwise holds its source iterator and the last item it read: what it sees first
+    after the move is that item, then the rest of the source."""
+    import gc
+
+    # Visited in this order: the source (gone once exhausted), the item read last (none
+    # before the first step), the result tuple it reuses (3.12+).
+    held = [r for r in gc.get_referents(p) if r is not type(p)]
+    if not held or not hasattr(type(held[0]), "__next__"):  # exhausted
+        return _make_pairwise, (iter(()), ())
+    return _make_pairwise, (held[0], tuple(held[1:2]))
 
 
 # ---- what cannot move, named by what the program made -------------------------------------
@@ -413,6 +445,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("_csv", "Writer", _csv_writer_reduce),
     ("sqlite3", "Connection", _sqlite_reduce),
     ("subprocess", "Popen", _popen_reduce),
+    ("itertools", "pairwise", _pairwise_reduce),
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
