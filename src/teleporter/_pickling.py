@@ -433,9 +433,8 @@ def _enum_reduce(cls: type) -> Any:
 
 def _abc_registry(cls: type) -> list[type]:
     """The virtual subclasses registered with an ABC (``Base.register(Other)``)."""
-    import _abc
-
-    refs = _abc._get_dump(cls)[0]  # type: ignore[attr-defined]
+    abc_impl: Any = importlib.import_module("_abc")  # ABCMeta's C side (no stubs)
+    refs = abc_impl._get_dump(cls)[0]
     return [t for t in (r() for r in refs) if t is not None]
 
 
