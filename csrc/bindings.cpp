@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "adapters/frame_adapter.hpp"
 #include "adapters/layout_check.hpp"
 #include "capture/capture.hpp"
 #include "pyutil/refs.hpp"
@@ -87,6 +88,8 @@ PyObject *py_stack_depths(PyObject *, PyObject *arg)
     }
     return out.release();
 }
+
+PyObject *py_atexit_callbacks(PyObject *, PyObject *) { return tp_atexit_callbacks(); }
 
 PyObject *py_lru_cache_state(PyObject *, PyObject *arg) { return tp::lru_cache_state(arg); }
 
@@ -321,6 +324,8 @@ PyMethodDef methods[] = {
      "new_generator(func, code, globals) -> a fresh generator running code"},
     {"restore_generator", py_restore_generator, METH_VARARGS,
      "restore_generator(gen, (phase, raw_state, position, localsplus, stack, exception))"},
+    {"atexit_callbacks", py_atexit_callbacks, METH_NOARGS,
+     "atexit_callbacks() -> [(func, args, kwargs or None), ...] in registration order"},
     {"lru_cache_state", py_lru_cache_state, METH_O,
      "lru_cache_state(wrapper) -> ([(key, result), ...] least recent first, hits, misses, "
      "kwd_mark)"},

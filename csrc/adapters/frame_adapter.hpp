@@ -117,3 +117,9 @@ int python_recursion_limit(PyThreadState *tstate);
 extern const int kReplayEntryCost;
 
 }  // namespace tp::adapter
+
+// The Python-level atexit callbacks of this interpreter, in registration order: a new
+// list of (func, args tuple, kwargs dict or None). The atexit module has no way to list
+// them; interp->atexit holds them. In C (adapters/interp_state.c): 3.11's internal
+// headers use C11 atomics that C++ cannot include.
+extern "C" PyObject *tp_atexit_callbacks(void);

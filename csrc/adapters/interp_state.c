@@ -1,0 +1,40 @@
+/* Interpreter state that the atexit module keeps to itself: its Python-level callbacks.
+ *
+ * interp->atexit (struct atexit_state) holds `callbacks`, an array of `ncallbacks`
+ * pointers to {func, args, kwargs} in registration order (NULL where one was
+ * unregistered): Include/internal/pycore_interp.h in 3.11, pycore_atexit.h in 3.12 and
+ * 3.13, with the same field names. Written in C because 3.11's internal headers use C11
+ * atomics that C++ cannot include. */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+
+#include "internal/pycore_interp.h"
+
+PyObject *tp_atexit_callbacks(void)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    PyObject *out = PyList_New(0);
+    if (!out) {
+        return NULL;
+    }
+    for (int i = 0; i < interp->atexit.ncallbacks; i++) {
+        PyObject *func = NULL, *args = NULL, *kwargs = NULL;
+        if (interp->atexit.callbacks[i]) {
+            func = interp->atexit.callbacks[i]->func;
+            args = interp->atexit.callbacks[i]->args;
+            kwargs = interp->atexit.callbacks[i]->kwargs;
+        }
+        if (!func) {
+            continue; /* unregistered */
+        }
+        PyObject *entry = args ? PyTuple_Pack(3, func, args, kwargs ? kwargs : Py_None)
+                               : Py_BuildValue("(O()O)", func, kwargs ? kwargs : Py_None);
+        if (!entry || PyList_Append(out, entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(entry);
+    }
+    return out;
+}
