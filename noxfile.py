@@ -56,10 +56,17 @@ def _tests(session: nox.Session) -> None:
     session.env["TELEPORTER_DEV"] = "1"
     # The other interpreters, for refusals of a target of another version.
     session.env["TELEPORTER_TEST_PYTHONS"] = os.pathsep.join(find_python(m) for m in VERSIONS)
-    session.install("pytest", "numpy")
+    # The corpus's libraries (real programs use them), pinned: tests/corpus/requirements.txt.
+    session.install("pytest", "-r", "tests/corpus/requirements.txt")
     session.install(".", "--no-cache-dir")
     session.chdir("tests")
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+    pytest = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    if session.posargs:
+        session.run(*pytest, *session.posargs)
+        return
+    session.run(*pytest, "--ignore=test_corpus.py")
+    # The corpus: about 100 real-program runs, two at a time on the two cores.
+    session.run(*pytest, "-n", "2", "test_corpus.py")
 
 
 for _minor in VERSIONS:
@@ -86,7 +93,11 @@ def sanitize(session: nox.Session) -> None:
     session.env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
     session.env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
     session.chdir("tests")
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+    # The core's tests; the corpus (real libraries, unsanitized) runs in the test sessions.
+    session.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ignore=test_corpus.py",
+        *session.posargs,
+    )
 
 
 @nox.session(name="fuzz-smoke", python=find_python("3.12"))
