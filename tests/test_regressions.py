@@ -676,5 +676,5 @@ def test_a_native_callers_refusal_names_the_programs_own_call_site(tmp_path):
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     refused, result = r.stdout.decode().splitlines()
     assert refused.startswith("refused: cannot teleport from code called by native code: `hook`")
-    assert refused.endswith(f", inside `load` ({path}:13)"), refused
+    assert refused.endswith(f", in `load` ({path}:13)"), refused
     assert result == "{'a': 1}"

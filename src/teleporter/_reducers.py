@@ -430,6 +430,14 @@ def _popen_reduce(p: Any) -> Any:
     return NotImplemented  # it has ended: what is left of it is plain data
 
 
+def _thread_reduce(t: Any) -> Any:
+    import threading
+
+    if t.is_alive() and t is not threading.current_thread():
+        raise TypeError(f"the running thread {t.name!r} cannot move yet")
+    return NotImplemented  # not started, or ended: its attributes are plain data
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -455,6 +463,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
 # Types whose subclasses are reduced the same way.
 BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("_thread", "_local", _local_reduce),
+    ("threading", "Thread", _thread_reduce),
 ]
 
 

@@ -282,7 +282,7 @@ def _users_call_site(frame: Any) -> str:
             seen_library = True
         elif seen_library:
             code = f.f_code
-            return f", inside `{code.co_qualname}` ({code.co_filename}:{f.f_lineno})"
+            return f", in `{code.co_qualname}` ({code.co_filename}:{f.f_lineno})"
         f = f.f_back
     return ""
 
@@ -323,7 +323,8 @@ def snapshot(
     else:
         why = None
     if why is not None:
-        raise TeleportError(why + _users_call_site(sys._getframe(depth)))
+        site = _users_call_site(sys._getframe(depth))
+        raise TeleportError(why + (site if site[2:] not in why else ""))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
     for code, func, g, localsplus, stack, at in frames:
