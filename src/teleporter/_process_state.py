@@ -4,17 +4,179 @@ the program, restored at the destination once the program's objects are rebuilt.
 
 Each carrier is a pair of functions: ``capture() -> state or None`` (None: nothing to
 carry, e.g. the module was never imported) and ``restore(state)``. A state that cannot
-travel is refused by name (TeleportError), never dropped.
+travel is refused by name (TeleportError), never dropped. A carrier looks its module up
+in ``sys.modules`` and costs nothing when the program never imported it; a restore
+imports only modules its capture found imported. The states travel in the program's own
+pickle stream: the functions and objects of the program they refer to (a signal handler,
+a warning category, a context variable's value) keep their identity.
+
+What is carried, and what was judged and left, with why:
+
+=================================  =====================================================
+State                              How
+=================================  =====================================================
+random                             ``random.getstate()``
+numpy                              legacy global RandomState (``np.random.get_state``,
+                                   only once numpy.random is imported); ``seterr``,
+                                   ``seterrcall``, ``setbufsize``; print options
+decimal                            the current context (the object itself: a program's
+                                   reference to it stays the current context); the
+                                   DefaultContext/BasicContext/ExtendedContext templates
+warnings                           ``warnings.filters`` (the list object: an active
+                                   ``catch_warnings`` restores the program's own list),
+                                   ``defaultaction``, a replaced ``showwarning``/
+                                   ``formatwarning``/``_showwarnmsg_impl`` (record=True),
+                                   logging.captureWarnings's saved hook. The once/default
+                                   registries are not carried (a warning may repeat).
+signals                            every Python-level disposition that differs from a
+                                   fresh interpreter's (handlers, SIG_IGN, SIG_DFL of
+                                   SIGINT/SIGPIPE/SIGXFSZ); the main thread's blocked
+                                   set; ITIMER_REAL/VIRTUAL/PROF (and so ``alarm``), with
+                                   the time left when captured (the move takes none).
+                                   Not readable, so not carried: ``siginterrupt`` flags,
+                                   C-level handlers (``faulthandler.register``), pending
+                                   signals, ``set_wakeup_fd`` (not program-visible).
+atexit                             every Python-level callback with its arguments, in
+                                   order (read by the core from the interpreter); but a
+                                   running daemon thread's own method (tqdm's monitor
+                                   stopping itself), which stays behind with its thread
+tracing                            ``sys.settrace``/``setprofile`` (refused when a moved
+                                   frame has its own ``f_trace``: it cannot be set on
+                                   the rebuilt frame), ``threading.settrace/setprofile``,
+                                   ``sys.monitoring`` tools with their callbacks, global
+                                   events and the local events of the moved frames' code.
+                                   Installed by the rebuild: hooks see the rest of
+                                   teleporter's frames there, as they saw its frames at
+                                   the origin.
+hooks                              sys.excepthook/unraisablehook/displayhook/
+                                   breakpointhook, threading.excepthook, asyncgen hooks,
+                                   coroutine origin tracking depth
+gc                                 enabled, thresholds, debug flags (``freeze``: no)
+interpreter                        umask, switch interval, int max str digits,
+                                   dont_write_bytecode, dlopen flags, thread stack size
+faulthandler                       enabled, re-enabled on stderr (what ``-X faulthandler``
+                                   and ``enable()`` use): its file and all_threads are
+                                   not readable from Python
+locale                             per category: one that follows the environment
+                                   (``setlocale(cat, "")``, LC_CTYPE at start-up) follows
+                                   the destination's; a locale the program chose is set,
+                                   refused (PayloadError) where it does not exist
+contextvars                        the variables set in the current context: a library's
+                                   by reference (found in its module), the program's own
+                                   with the program (the serializer needs a ContextVar
+                                   reducer: ``reduce_context_var``). ``Token`` objects
+                                   cannot be rebuilt from Python (refused by pickle).
+socket                             ``setdefaulttimeout``
+ssl                                ``ssl._create_default_https_context`` replaced
+copyreg                            ``dispatch_table`` entries for the program's types or
+                                   with the program's reducers
+import system                      the program's own finders in ``sys.meta_path`` and
+                                   hooks in ``sys.path_hooks``, at their positions
+builtins                           names the program added to or replaced in builtins
+                                   (``gettext.install``'s ``_``, ``builtins.x = ...``)
+gettext                            ``textdomain``, ``bindtextdomain``
+csv                                ``field_size_limit``, registered dialects
+calendar                           ``setfirstweekday``
+reprlib                            ``reprlib.aRepr``'s limits
+mimetypes                          the database, with types the program added
+xml.etree                          ``register_namespace``
+sqlite3                            adapters and converters
+multiprocessing                    the start method
+asyncio                            the event loop policy's class
+weakref.finalize                   live finalizers (objects, callbacks, atexit flag)
+resource                           soft and hard limits (when resource is imported);
+                                   under a lower hard limit that cannot be raised, the
+                                   soft limit if it fits, else refused (PayloadError)
+=================================  =====================================================
+
+Judged and not carried: ``sys.flags``, ``sys.float_repr_style`` (fixed at start-up); the
+``re``, ``fnmatch``, ``struct``, ``linecache`` and import caches (caches only);
+``importlib.invalidate_caches``; ``time.tzset`` (follows TZ, which the environment
+carries); ``os.nice``, CPU affinity, priority (scheduling only, and inherited by a local
+destination); ``shutil``, ``pprint``, ``string``, ``math``, ``array``, ``textwrap``, ``json``
+(no process-wide settings); ``tempfile.tempdir`` (mostly a cache of the origin's
+directory, which may not exist at another host); ``gc.freeze``. Not readable from Python
+(a C hook could): ``codecs.register`` search functions and ``register_error`` handlers,
+``os.register_at_fork`` callbacks, ``sys.addaudithook`` hooks, faulthandler's file,
+``signal.siginterrupt``. Library-owned registries keyed by the program's types:
+``functools.singledispatch`` registrations into a library's function, and virtual
+subclasses registered into a library's ABC (``Sequence.register(MyList)``: finding them
+means reading ~50 ABCs' registries, ~150 us a move, for a rare pattern).
 """
 
 from __future__ import annotations
 
 import sys
 
+from .errors import PayloadError, TeleportError
+
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+    from types import CodeType, FrameType
     from typing import Any
+
+
+def _movable(what: str | Callable[[], str], obj: Any) -> Any:
+    """Refuses by name a setting's value (a handler, a hook) that cannot be serialized:
+    found here, the refusal says which setting holds it. Returns obj."""
+    if _plainly_movable(obj, 2):
+        return obj
+    from . import _pickling
+
+    try:
+        _pickling.dumps(obj)
+    except Exception as e:
+        name = what if isinstance(what, str) else what()
+        raise TeleportError(
+            f"cannot teleport: {name} ({_short_repr(obj)}) cannot be moved "
+            f"({type(e).__name__}: {e})"
+        ) from None
+    return obj
+
+
+_ATOMS = (type(None), bool, int, float, str, bytes)
+
+
+def _plainly_movable(obj: Any, depth: int) -> bool:
+    """True for what surely serializes without trying (trying builds a pickler, which
+    costs tens of microseconds): numbers, strings, functions and classes importable by
+    name, and shallow containers of them."""
+    t = type(obj)
+    if t in _ATOMS:
+        return True
+    if t is tuple or t is list:
+        return depth > 0 and len(obj) <= 8 and all(_plainly_movable(x, depth - 1) for x in obj)
+    if t is dict:
+        return (
+            depth > 0
+            and len(obj) <= 8
+            and all(type(k) is str and _plainly_movable(v, depth - 1) for k, v in obj.items())
+        )
+    if t is type(len):  # a builtin function, or a method of a module
+        return isinstance(getattr(obj, "__self__", None), (type(sys), type(None)))
+    if t is type(_plainly_movable) or isinstance(obj, type):
+        from . import policy
+
+        return not policy.defined_by_value(obj)
+    return False
+
+
+def _short_repr(obj: Any) -> str:
+    try:
+        text = repr(obj)
+    except Exception:
+        text = f"a {type(obj).__qualname__}"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _import(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(name)
+
+
+# ---- random ------------------------------------------------------------------------------
 
 
 def _random_capture() -> Any:
@@ -28,9 +190,1062 @@ def _random_restore(state: Any) -> None:
     random.setstate(state)
 
 
-# name -> (capture, restore), in the order they are restored.
+# ---- numpy ---------------------------------------------------------------------------------
+
+_NUMPY_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+_NUMPY_BUFSIZE = 8192
+
+
+def _numpy_printoptions_changed(np: Any) -> bool:
+    opts = sys.modules.get("numpy._core.printoptions")  # numpy 2: a context variable
+    if opts is None:
+        return True  # numpy 1: no record of the defaults, carried as they are
+    current = opts.format_options.get()
+    return current is not opts.default_format_options_dict and bool(
+        current != opts.default_format_options_dict
+    )
+
+
+def _numpy_capture() -> Any:
+    np = sys.modules.get("numpy")
+    if np is None or not hasattr(np, "geterr"):
+        return None
+    state: dict[str, Any] = {}
+    rnd = sys.modules.get("numpy.random")
+    if rnd is not None and hasattr(rnd, "get_state"):
+        state["random"] = rnd.get_state(legacy=False)
+    err = np.geterr()
+    if err != _NUMPY_ERR:
+        state["err"] = err
+    call = np.geterrcall()
+    if call is not None:
+        state["errcall"] = _movable("numpy.seterrcall's function", call)
+    if np.getbufsize() != _NUMPY_BUFSIZE:
+        state["bufsize"] = np.getbufsize()
+    if _numpy_printoptions_changed(np):
+        state["printoptions"] = np.get_printoptions()
+    return state or None
+
+
+def _numpy_restore(state: dict[str, Any]) -> None:
+    np = _import("numpy")
+    if "random" in state:
+        _import("numpy.random").set_state(state["random"])
+    if "err" in state:
+        np.seterr(**state["err"])
+    if "errcall" in state:
+        np.seterrcall(state["errcall"])
+    if "bufsize" in state:
+        np.setbufsize(state["bufsize"])
+    if "printoptions" in state:
+        np.set_printoptions(**state["printoptions"])
+
+
+# ---- decimal -------------------------------------------------------------------------------
+
+_TEMPLATES = ("DefaultContext", "BasicContext", "ExtendedContext")
+
+
+def _context_fields(ctx: Any) -> tuple[Any, ...]:
+    return (
+        ctx.prec,
+        ctx.rounding,
+        ctx.Emin,
+        ctx.Emax,
+        ctx.capitals,
+        ctx.clamp,
+        {k.__name__: v for k, v in ctx.flags.items()},
+        {k.__name__: v for k, v in ctx.traps.items()},
+    )
+
+
+def _decimal_capture() -> Any:
+    decimal = sys.modules.get("decimal")
+    if decimal is None:
+        return None
+    # The context object itself: a program that holds `ctx = getcontext()` keeps changing
+    # the current context through it after the move.
+    templates = {name: _context_fields(getattr(decimal, name)) for name in _TEMPLATES}
+    return decimal.getcontext(), templates
+
+
+def _decimal_restore(state: tuple[Any, dict[str, tuple[Any, ...]]]) -> None:
+    decimal = _import("decimal")
+    current, templates = state
+    for name, fields in templates.items():
+        ctx = getattr(decimal, name)
+        if _context_fields(ctx) == fields:
+            continue
+        prec, rounding, emin, emax, capitals, clamp, flags, traps = fields
+        ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax = prec, rounding, emin, emax
+        ctx.capitals, ctx.clamp = capitals, clamp
+        for key in list(ctx.flags):
+            ctx.flags[key] = flags.get(key.__name__, False)
+        for key in list(ctx.traps):
+            ctx.traps[key] = traps.get(key.__name__, False)
+    decimal.setcontext(current)
+
+
+# ---- warnings ------------------------------------------------------------------------------
+
+
+def _warnings_capture() -> Any:
+    w = sys.modules.get("warnings")
+    if w is None:  # never imported: nothing but the start-up filters (-W: imported then)
+        return None
+    state: dict[str, Any] = {"filters": w.filters}
+    if w.defaultaction != "default":
+        state["defaultaction"] = w.defaultaction
+    for name, original in (
+        ("showwarning", getattr(w, "_showwarning_orig", None)),
+        ("formatwarning", getattr(w, "_formatwarning_orig", None)),
+    ):
+        value = getattr(w, name, None)
+        if value is not original:
+            state[name] = _movable(f"warnings.{name}", value)
+    impl = getattr(w, "_showwarnmsg_impl", None)
+    if getattr(impl, "__module__", "warnings") != "warnings":  # catch_warnings(record=True)
+        state["_showwarnmsg_impl"] = _movable("the warnings being recorded", impl)
+    logging = sys.modules.get("logging")
+    saved = getattr(logging, "_warnings_showwarning", None)
+    if saved is not None:  # logging.captureWarnings(True)
+        state["logging"] = saved
+    return state
+
+
+def _warnings_restore(state: dict[str, Any]) -> None:
+    w = _import("warnings")
+    w.filters = state["filters"]
+    for name in ("defaultaction", "showwarning", "formatwarning", "_showwarnmsg_impl"):
+        if name in state:
+            setattr(w, name, state[name])
+    if "logging" in state:
+        _import("logging")._warnings_showwarning = state["logging"]
+    w._filters_mutated()
+
+
+# ---- signals: dispositions, blocked set, interval timers -------------------------------------
+
+
+def _fresh_dispositions(signal: Any) -> dict[int, Any]:
+    """What a fresh interpreter installs (when its parent left the signal at SIG_DFL),
+    where it is not SIG_DFL."""
+    fresh = {signal.SIGINT: signal.default_int_handler, signal.SIGPIPE: signal.SIG_IGN}
+    if hasattr(signal, "SIGXFSZ"):
+        fresh[signal.SIGXFSZ] = signal.SIG_IGN
+    return fresh
+
+
+def _signal_name(sig: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def _signals_capture() -> Any:
+    signal: Any = sys.modules["_signal"]  # always imported at start-up
+    fresh = _fresh_dispositions(signal)
+    getsignal, dfl = signal.getsignal, signal.SIG_DFL
+    handlers: dict[int, Any] = {}
+    for sig in signal.valid_signals():
+        handler = getsignal(sig)
+        if handler is None or handler == fresh.get(sig, dfl):
+            continue  # not installed from Python (a C library's), or what Python installs
+        if callable(handler):
+            _movable(lambda: f"the handler of {_signal_name(sig)}", handler)
+        elif isinstance(handler, int):
+            handler = int(handler)  # signal.Handlers: carried as the number
+        handlers[sig] = handler
+    mask = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
+    timers = {}
+    for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        delay, interval = signal.getitimer(which)
+        if delay or interval:
+            timers[which] = (delay, interval)
+    if not handlers and not mask and not timers:
+        return None
+    return handlers, sorted(mask), timers
+
+
+def _signals_restore(state: tuple[dict[int, Any], list[int], dict[int, Any]]) -> None:
+    signal: Any = sys.modules["_signal"]
+    handlers, mask, timers = state
+    fresh = _fresh_dispositions(signal)
+    for sig in signal.valid_signals():
+        want = handlers.get(sig, fresh.get(sig, signal.SIG_DFL))
+        have = signal.getsignal(sig)
+        if have is None or have == want:
+            continue
+        signal.signal(sig, want)
+    current = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
+    if current != set(mask):
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    for which, (delay, interval) in timers.items():
+        signal.setitimer(which, delay, interval)
+
+
+# ---- atexit --------------------------------------------------------------------------------
+
+
+def _teleporters(func: Any) -> bool:
+    """A callback of teleporter itself (a destination's clean-up of its __main__): every
+    destination registers its own."""
+    module = getattr(getattr(func, "__func__", func), "__module__", None)
+    return isinstance(module, str) and (module == "teleporter" or module.startswith("teleporter."))
+
+
+def _callback_name(func: Any) -> str:
+    name = getattr(func, "__qualname__", None) or _short_repr(func)
+    module = getattr(func, "__module__", None)
+    return f"{module}.{name}" if isinstance(module, str) and module != "__main__" else name
+
+
+def _atexit_capture() -> Any:
+    """The Python-level callbacks in registration order, with their arguments (the atexit
+    module cannot list them: the core reads them from the interpreter)."""
+    if sys.modules.get("atexit") is None:
+        return None  # nothing registered from Python (atexit.register imports it)
+    from . import _teleporter_impl as _impl
+
+    threading = sys.modules.get("threading")
+    carried = []
+    for func, args, kwargs in _impl.atexit_callbacks():
+        if _teleporters(func):
+            continue
+        owner = getattr(func, "__self__", None)
+        if threading is not None and isinstance(owner, threading.Thread):
+            if owner.daemon and owner.is_alive() and owner is not threading.current_thread():
+                continue  # a daemon thread's own (tqdm's monitor): left behind with it
+        what = f"the atexit callback `{_callback_name(func)}`"
+        carried.append(_movable(what, (func, args, kwargs)))
+    return carried
+
+
+def _atexit_restore(state: list[tuple[Any, tuple[Any, ...], dict[str, Any] | None]]) -> None:
+    """Leaves exactly the program's callbacks, in its order, after teleporter's own (so
+    they run before it): the modules imported here by the rebuild registered theirs
+    again, maybe one the program had unregistered."""
+    import atexit
+
+    from . import _teleporter_impl as _impl
+
+    own = [cb for cb in _impl.atexit_callbacks() if _teleporters(cb[0])]
+    atexit._clear()
+    for func, args, kwargs in own + state:
+        atexit.register(func, *args, **(kwargs or {}))
+    weakref = sys.modules.get("weakref")
+    if weakref is not None and any(_same(f, weakref.finalize._exitfunc) for f, _a, _k in state):
+        weakref.finalize._registered_with_atexit = True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """a is b, or both are the same bound method (each attribute lookup makes a new one)."""
+    if a is b:
+        return True
+    func, owner = getattr(a, "__func__", None), getattr(a, "__self__", None)
+    return (
+        func is not None
+        and func is getattr(b, "__func__", None)
+        and owner is getattr(b, "__self__", None)
+    )
+
+
+# ---- tracing: sys.settrace/setprofile, threading's hooks, sys.monitoring --------------------
+
+
+def _program_frames() -> Iterator[FrameType]:
+    """The frames of the program that a move captures: from the caller of teleporter's
+    API out to the __main__ module frame."""
+    main = sys.modules.get("__main__")
+    g = getattr(main, "__dict__", None)
+    f: FrameType | None = sys._getframe(1)
+    while f is not None:
+        name = f.f_globals.get("__name__")
+        if not (isinstance(name, str) and (name == "teleporter" or name.startswith("teleporter."))):
+            yield f
+            if f.f_globals is g and f.f_code.co_name == "<module>":
+                return
+        f = f.f_back
+
+
+def _where(f: FrameType) -> str:
+    return f"`{f.f_code.co_qualname}` ({f.f_code.co_filename}:{f.f_lineno})"
+
+
+def _tracing_capture() -> Any:
+    state: dict[str, Any] = {}
+    trace, profile = sys.gettrace(), sys.getprofile()
+    if trace is not None:
+        state["trace"] = _movable("the trace function (sys.settrace)", trace)
+    if profile is not None:
+        state["profile"] = _movable("the profile function (sys.setprofile)", profile)
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        for key in ("_trace_hook", "_profile_hook"):
+            hook = getattr(threading, key, None)
+            if hook is not None:
+                state[key] = _movable(f"threading.set{key[1:-5]}'s function", hook)
+    monitoring = getattr(sys, "monitoring", None)
+    tools = _monitoring_capture(monitoring) if monitoring is not None else None
+    if tools:
+        state["monitoring"] = tools
+    if trace is not None:  # a frame's own trace function runs only under sys.settrace
+        for f in _program_frames():
+            if f.f_trace is not None:
+                raise TeleportError(
+                    f"cannot teleport: the frame of {_where(f)} has a trace function of its "
+                    "own (frame.f_trace), which cannot be set on the rebuilt frame yet"
+                )
+    return state or None
+
+
+def _monitoring_capture(monitoring: Any) -> list[Any]:
+    tools = []
+    events = [v for v in vars(monitoring.events).values() if v and not v & (v - 1)]
+    codes: list[CodeType] | None = None
+    for tool in range(6):
+        name = monitoring.get_tool(tool)
+        if name is None:
+            continue
+        callbacks = {}
+        for event in events:
+            cb = monitoring.register_callback(tool, event, None)  # read by swapping
+            if cb is not None:
+                monitoring.register_callback(tool, event, cb)
+                callbacks[event] = _movable(f"the sys.monitoring callback of {name!r}", cb)
+        if codes is None:
+            codes = [f.f_code for f in _program_frames()]
+        local = [(c, monitoring.get_local_events(tool, c)) for c in codes]
+        local = [(c, ev) for c, ev in local if ev]
+        tools.append((tool, name, callbacks, monitoring.get_events(tool), local))
+    return tools
+
+
+def _tracing_restore(state: dict[str, Any]) -> None:
+    if "_trace_hook" in state or "_profile_hook" in state:
+        threading = _import("threading")
+        for key in ("_trace_hook", "_profile_hook"):
+            if key in state:
+                setattr(threading, key, state[key])
+    monitoring: Any = getattr(sys, "monitoring", None)
+    for tool, name, callbacks, events, local in state.get("monitoring", ()):
+        if monitoring.get_tool(tool) != name:
+            monitoring.use_tool_id(tool, name)
+        for event, cb in callbacks.items():
+            monitoring.register_callback(tool, event, cb)
+        for code, ev in local:
+            monitoring.set_local_events(tool, code, ev)
+        monitoring.set_events(tool, events)
+    if "profile" in state:
+        sys.setprofile(state["profile"])
+    if "trace" in state:
+        sys.settrace(state["trace"])
+
+
+# ---- hooks ---------------------------------------------------------------------------------
+
+_SYS_HOOKS = ("excepthook", "unraisablehook", "displayhook", "breakpointhook")
+
+
+def _hooks_capture() -> Any:
+    state: dict[str, Any] = {}
+    for name in _SYS_HOOKS:
+        hook = getattr(sys, name, None)
+        if hook is not getattr(sys, f"__{name}__", None):
+            state[name] = _movable(f"sys.{name}", hook)
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        hook = getattr(threading, "excepthook", None)
+        if hook is not getattr(threading, "__excepthook__", None):
+            state["threading.excepthook"] = _movable("threading.excepthook", hook)
+    firstiter, finalizer = sys.get_asyncgen_hooks()
+    if firstiter is not None or finalizer is not None:
+        state["asyncgen"] = _movable("sys.set_asyncgen_hooks's hooks", (firstiter, finalizer))
+    depth = sys.get_coroutine_origin_tracking_depth()
+    if depth:
+        state["coroutine_origin_tracking_depth"] = depth
+    return state or None
+
+
+def _hooks_restore(state: dict[str, Any]) -> None:
+    for name in _SYS_HOOKS:
+        if name in state:
+            setattr(sys, name, state[name])
+    if "threading.excepthook" in state:
+        _import("threading").excepthook = state["threading.excepthook"]
+    if "asyncgen" in state:
+        firstiter, finalizer = state["asyncgen"]
+        sys.set_asyncgen_hooks(firstiter, finalizer)
+    if "coroutine_origin_tracking_depth" in state:
+        sys.set_coroutine_origin_tracking_depth(state["coroutine_origin_tracking_depth"])
+
+
+# ---- gc ------------------------------------------------------------------------------------
+
+
+def _gc_capture() -> Any:
+    gc = sys.modules.get("gc")  # a program changes the collector through the gc module
+    if gc is None:
+        return None
+    return gc.isenabled(), gc.get_threshold(), gc.get_debug()
+
+
+def _gc_restore(state: tuple[bool, tuple[int, ...], int]) -> None:
+    import gc
+
+    enabled, threshold, debug = state
+    if gc.get_threshold() != threshold:
+        gc.set_threshold(*threshold)
+    if gc.get_debug() != debug:
+        gc.set_debug(debug)
+    if enabled and not gc.isenabled():
+        gc.enable()
+    elif not enabled and gc.isenabled():
+        gc.disable()
+
+
+# ---- interpreter settings ------------------------------------------------------------------
+
+
+def _umask() -> int:
+    """The umask, read without changing it while other threads may create files."""
+    import os
+
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        try:
+            fd = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                data = os.read(fd, 1 << 16)
+            finally:
+                os.close(fd)
+            at = data.index(b"Umask:")
+            return int(data[at + 6 : data.index(b"\n", at)], 8)
+        except (OSError, ValueError):
+            pass
+    umask = os.umask(0o077)  # read by setting it (alone: no thread creates a file meanwhile)
+    os.umask(umask)
+    return umask
+
+
+def _interpreter_capture() -> Any:
+    state: dict[str, Any] = {
+        "umask": _umask(),
+        "switchinterval": sys.getswitchinterval(),
+        "dont_write_bytecode": sys.dont_write_bytecode,
+        "dlopenflags": sys.getdlopenflags(),
+        "stack_size": sys.modules["_thread"].stack_size(),
+    }
+    if hasattr(sys, "get_int_max_str_digits"):
+        state["int_max_str_digits"] = sys.get_int_max_str_digits()
+    return state
+
+
+def _interpreter_restore(state: dict[str, Any]) -> None:
+    import _thread
+    import os
+
+    os.umask(state["umask"])
+    if sys.getswitchinterval() != state["switchinterval"]:
+        sys.setswitchinterval(state["switchinterval"])
+    sys.dont_write_bytecode = state["dont_write_bytecode"]
+    if sys.getdlopenflags() != state["dlopenflags"]:
+        sys.setdlopenflags(state["dlopenflags"])
+    if _thread.stack_size() != state["stack_size"]:
+        _thread.stack_size(state["stack_size"])
+    if "int_max_str_digits" in state and hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(state["int_max_str_digits"])
+
+
+# ---- faulthandler --------------------------------------------------------------------------
+
+
+def _faulthandler_capture() -> Any:
+    faulthandler = sys.modules.get("faulthandler")
+    if faulthandler is None or not faulthandler.is_enabled():
+        return None
+    return True
+
+
+def _faulthandler_restore(state: bool) -> None:
+    import faulthandler
+
+    if not faulthandler.is_enabled():
+        faulthandler.enable()
+
+
+# ---- locale --------------------------------------------------------------------------------
+
+_LOCALE_CATEGORIES = (
+    "LC_CTYPE",
+    "LC_COLLATE",
+    "LC_TIME",
+    "LC_MONETARY",
+    "LC_NUMERIC",
+    "LC_MESSAGES",
+)
+
+
+def _env_locale(name: str) -> str:
+    """The locale that ``setlocale(category, "")`` picks from the environment."""
+    import os
+
+    for var in ("LC_ALL", name, "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return value
+    return "C"
+
+
+def _locale_capture() -> Any:
+    """Per category: None where it follows the environment (what Python sets LC_CTYPE to
+    at start-up, ``setlocale(LC_ALL, "")``): the destination follows its own, as its
+    interpreter does; else the locale the program chose, which must exist there."""
+    _locale = sys.modules.get("_locale")  # locale's C half: every setlocale goes there
+    if _locale is None:
+        return None
+    state: dict[str, str | None] = {}
+    for name in _LOCALE_CATEGORIES:
+        cat = getattr(_locale, name, None)
+        if cat is not None:
+            value = _locale.setlocale(cat, None)
+            state[name] = None if value == _env_locale(name) else value
+    return state
+
+
+def _locale_restore(state: dict[str, str | None]) -> None:
+    _locale = _import("_locale")
+    for name, value in state.items():
+        cat = getattr(_locale, name)
+        current = _locale.setlocale(cat, None)
+        if value is None:
+            if current != _env_locale(name):
+                try:
+                    _locale.setlocale(cat, "")
+                except _locale.Error:
+                    pass  # the environment here names no locale this host has: as its Python
+            continue
+        if current == value:
+            continue
+        try:
+            _locale.setlocale(cat, value)
+        except _locale.Error:
+            raise PayloadError(
+                f"cannot set the program's locale here: {name}={value!r} is not supported"
+            ) from None
+
+
+# ---- contextvars ---------------------------------------------------------------------------
+
+
+def _context_var_ref(var: Any) -> tuple[str, str] | None:
+    """(module, name) of a module that travels by reference and holds `var` as a global."""
+    from . import policy
+
+    for modname, mod in list(sys.modules.items()):
+        d = getattr(mod, "__dict__", None)
+        if not isinstance(d, dict) or modname == "__main__":
+            continue
+        for name, value in d.items():
+            if value is var:
+                if policy.module_by_value(modname):
+                    return None
+                return modname, name
+    return None
+
+
+def _carried_elsewhere() -> set[int]:
+    """Context variables whose values other carriers take (decimal's, numpy's)."""
+    ids = set()
+    for module, name in (
+        ("numpy._core._multiarray_umath", "_extobj_contextvar"),
+        ("numpy._core.printoptions", "format_options"),
+    ):
+        var = getattr(sys.modules.get(module), name, None)
+        if var is not None:
+            ids.add(id(var))
+    return ids
+
+
+def _lookup(module: str, name: str) -> Any:
+    return getattr(_import(module), name)
+
+
+class _GlobalRef:
+    """A library's context variable, by its module and name."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _lookup, (self.module, self.name)
+
+
+def _make_context_var(name: str, default: Any) -> Any:
+    import contextvars
+
+    if default is _NO_DEFAULT:
+        return contextvars.ContextVar(name)
+    return contextvars.ContextVar(name, default=default)
+
+
+class _NoDefault:
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_NO_DEFAULT"
+
+
+_NO_DEFAULT = _NoDefault()
+
+
+def reduce_context_var(var: Any) -> Any:
+    """How a ContextVar travels, for the serializer's table of reducers (``_contextvars``,
+    ``ContextVar``): a library's by reference, found in its module; one of the program's
+    as a new variable of the same name and default (one per stream: identity holds)."""
+    ref = _context_var_ref(var)
+    if ref is not None:
+        return _lookup, ref
+    import contextvars
+
+    try:
+        default = contextvars.Context().run(var.get)  # in an empty context: the default
+    except LookupError:
+        default = _NO_DEFAULT
+    return _make_context_var, (var.name, default)
+
+
+def _contextvars_capture() -> Any:
+    cv = sys.modules.get("_contextvars")  # a program's ContextVar needs it imported
+    if cv is None:
+        return None
+    items = [(var, value) for var, value in cv.copy_context().items()]
+    if not items:
+        return None
+    skip = _carried_elsewhere()
+    decimal = sys.modules.get("decimal")
+    carried = []
+    for var, value in items:
+        if id(var) in skip:
+            continue
+        if decimal is not None and var.name == "decimal_context":
+            if isinstance(value, decimal.Context):
+                continue  # the C decimal's own variable: the decimal carrier's
+        ref = _context_var_ref(var)
+        what = f"the context variable {var.name!r}"
+        carried.append((_GlobalRef(*ref) if ref else _movable(what, var), _movable(what, value)))
+    return carried or None
+
+
+def _contextvars_restore(state: list[tuple[Any, Any]]) -> None:
+    for var, value in state:
+        var.set(value)
+
+
+# ---- socket, ssl ---------------------------------------------------------------------------
+
+
+def _socket_capture() -> Any:
+    socket = sys.modules.get("_socket")
+    timeout = socket.getdefaulttimeout() if socket is not None else None
+    return timeout
+
+
+def _socket_restore(state: float) -> None:
+    import _socket
+
+    _socket.setdefaulttimeout(state)
+
+
+def _ssl_capture() -> Any:
+    ssl = sys.modules.get("ssl")
+    if ssl is None:
+        return None
+    factory = ssl._create_default_https_context
+    if factory is ssl.create_default_context:
+        return None
+    return _movable("ssl._create_default_https_context", factory)
+
+
+def _ssl_restore(state: Any) -> None:
+    _import("ssl")._create_default_https_context = state
+
+
+# ---- copyreg, the import system, builtins: the program's own entries ----------------------
+
+
+def _programs(obj: Any) -> bool:
+    """True for a function or class of the program (defined in __main__ or in a module
+    that travels by value), a method of one, or an instance of one of its classes."""
+    from . import policy
+
+    obj = getattr(obj, "__func__", obj)  # a bound method: its function
+    owner = obj if isinstance(obj, type) or hasattr(obj, "__code__") else type(obj)
+    module = getattr(owner, "__module__", None)
+    if not isinstance(module, str):
+        return False
+    return module == "__main__" or (module in sys.modules and policy.module_by_value(module))
+
+
+# What a capture found holding nothing of the program's (the next one compares first).
+_clean: dict[str, Any] = {}
+
+
+def _unchanged(key: str, now: Any) -> bool:
+    try:
+        return bool(_clean.get(key) == now)
+    except Exception:  # an entry of the program's with an __eq__ that fails
+        return False
+
+
+def _copyreg_capture() -> Any:
+    copyreg = sys.modules.get("copyreg")
+    if copyreg is None or _unchanged("copyreg", copyreg.dispatch_table):
+        return None
+    table = dict(copyreg.dispatch_table)
+    entries = [(c, r) for c, r in table.items() if _programs(c) or _programs(r)]
+    if not entries:
+        _clean["copyreg"] = table
+        return None
+    return _movable("a copyreg.pickle registration", entries)
+
+
+def _copyreg_restore(state: list[tuple[Any, Any]]) -> None:
+    import copyreg
+
+    for cls, reducer in state:
+        copyreg.dispatch_table[cls] = reducer
+
+
+def _import_system_capture() -> Any:
+    now: tuple[list[Any], list[Any]] = (list(sys.meta_path), list(sys.path_hooks))
+    if _unchanged("import_system", now):
+        return None
+    found = {}
+    for name, entries in zip(("meta_path", "path_hooks"), now):
+        own = [(i, e) for i, e in enumerate(entries) if _programs(e)]
+        if own:
+            found[name] = _movable(f"an entry of sys.{name}", own)
+    if not found:
+        _clean["import_system"] = now
+    return found or None
+
+
+def _import_system_restore(state: dict[str, list[tuple[int, Any]]]) -> None:
+    for name, entries in state.items():
+        target = getattr(sys, name)
+        for i, entry in entries:
+            if entry not in target:
+                target.insert(i, entry)
+    if "path_hooks" in state:
+        sys.path_importer_cache.clear()
+
+
+# Names of builtins whose value was found to be builtins' own, with the id of that value
+# (a value the program put in its place has another id): a capture looks each name once.
+_native_builtins: dict[str, int] = {}
+
+
+def _builtins_capture() -> Any:
+    import builtins
+
+    d = builtins.__dict__
+    if _unchanged("builtins", d):
+        return None
+    io_open = getattr(sys.modules.get("io"), "open", None)
+    native = _native_builtins
+    found = {}
+    for name, value in list(d.items()):
+        if native.get(name) == id(value):
+            continue
+        if (
+            (name.startswith("__") and name.endswith("__"))
+            or name in _CONSTANTS
+            or (isinstance(value, type) or callable(value))
+            and getattr(value, "__module__", None) == "builtins"  # functions, types
+            or value is io_open
+            or type(value).__module__ == "_sitebuiltins"  # exit, help... (from site)
+        ):
+            native[name] = id(value)
+            continue
+        found[name] = _movable(f"builtins.{name}", value)
+    if not found:
+        _clean["builtins"] = dict(d)
+    return found or None
+
+
+_CONSTANTS = frozenset({"None", "Ellipsis", "NotImplemented", "False", "True"})
+
+
+def _builtins_restore(state: dict[str, Any]) -> None:
+    import builtins
+
+    for name, value in state.items():
+        setattr(builtins, name, value)
+
+
+# ---- small library settings ----------------------------------------------------------------
+
+
+def _gettext_capture() -> Any:
+    gettext = sys.modules.get("gettext")
+    if gettext is None or (gettext._current_domain == "messages" and not gettext._localedirs):
+        return None
+    return gettext._current_domain, dict(gettext._localedirs)
+
+
+def _gettext_restore(state: tuple[str, dict[str, str]]) -> None:
+    gettext: Any = _import("gettext")
+    gettext._current_domain, dirs = state
+    gettext._localedirs.update(dirs)
+
+
+_CSV_DIALECTS = ("excel", "excel-tab", "unix")  # registered by csv itself
+_CSV_FIELDS = (
+    "delimiter",
+    "quotechar",
+    "escapechar",
+    "doublequote",
+    "skipinitialspace",
+    "lineterminator",
+    "quoting",
+    "strict",
+)
+
+
+def _csv_capture() -> Any:
+    csv = sys.modules.get("_csv")
+    if csv is None:
+        return None
+    dialects = {
+        name: {f: getattr(csv.get_dialect(name), f) for f in _CSV_FIELDS}
+        for name in csv.list_dialects()
+        if name not in _CSV_DIALECTS
+    }
+    limit = csv.field_size_limit()
+    return (limit, dialects) if dialects or limit != 128 * 1024 else None
+
+
+def _csv_restore(state: tuple[int, dict[str, dict[str, Any]]]) -> None:
+    csv: Any = _import("_csv")
+    limit, dialects = state
+    csv.field_size_limit(limit)
+    for name, fields in dialects.items():
+        csv.register_dialect(name, **fields)
+
+
+def _calendar_capture() -> Any:
+    calendar = sys.modules.get("calendar")
+    day = calendar.firstweekday() if calendar is not None else 0
+    return day or None
+
+
+def _calendar_restore(state: int) -> None:
+    _import("calendar").setfirstweekday(state)
+
+
+def _reprlib_capture() -> Any:
+    reprlib = sys.modules.get("reprlib")
+    if reprlib is None:
+        return None
+    limits = vars(reprlib.aRepr)
+    return dict(limits) if limits != vars(reprlib.Repr()) else None
+
+
+def _reprlib_restore(state: dict[str, Any]) -> None:
+    vars(_import("reprlib").aRepr).update(state)
+
+
+def _mimetypes_capture() -> Any:
+    mimetypes = sys.modules.get("mimetypes")
+    return getattr(mimetypes, "_db", None)  # initialised: the database, with add_type's
+
+
+def _mimetypes_restore(db: Any) -> None:
+    mimetypes: Any = _import("mimetypes")
+    mimetypes._db = db
+    mimetypes.inited = True
+    mimetypes.encodings_map = db.encodings_map
+    mimetypes.suffix_map = db.suffix_map
+    mimetypes.types_map = db.types_map[True]
+    mimetypes.common_types = db.types_map[False]
+
+
+def _etree_capture() -> Any:
+    etree = sys.modules.get("xml.etree.ElementTree")
+    return dict(etree._namespace_map) if etree is not None else None
+
+
+def _etree_restore(state: dict[str, str]) -> None:
+    etree: Any = _import("xml.etree.ElementTree")
+    etree._namespace_map.clear()
+    etree._namespace_map.update(state)
+
+
+def _sqlite3_capture() -> Any:
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None or not (sqlite3.adapters or sqlite3.converters):
+        return None
+    state = dict(sqlite3.adapters), dict(sqlite3.converters)
+    return _movable("a sqlite3 adapter or converter", state)
+
+
+def _sqlite3_restore(state: tuple[dict[Any, Any], dict[str, Any]]) -> None:
+    sqlite3: Any = _import("sqlite3")
+    adapters, converters = state
+    sqlite3.adapters.update(adapters)
+    sqlite3.converters.update(converters)
+
+
+def _multiprocessing_capture() -> Any:
+    context = sys.modules.get("multiprocessing.context")
+    if context is None:
+        return None
+    chosen = context._default_context._actual_context
+    return chosen.get_start_method() if chosen is not None else None
+
+
+def _multiprocessing_restore(method: str) -> None:
+    _import("multiprocessing").set_start_method(method, force=True)
+
+
+def _asyncio_capture() -> Any:
+    events = sys.modules.get("asyncio.events")
+    policy = getattr(events, "_event_loop_policy", None)
+    if policy is None:
+        return None
+    cls = type(policy)
+    if cls.__module__.startswith("asyncio.") and cls.__name__ == "_UnixDefaultEventLoopPolicy":
+        return None
+    return _movable("the class of the asyncio event loop policy", cls)
+
+
+def _asyncio_restore(cls: Any) -> None:
+    _import("asyncio").set_event_loop_policy(cls())
+
+
+# ---- weakref.finalize ----------------------------------------------------------------------
+
+
+def _finalize_capture() -> Any:
+    weakref = sys.modules.get("weakref")
+    if weakref is None:
+        return None
+    finalize = weakref.finalize
+    entries = []
+    for f, info in list(finalize._registry.items()):
+        obj = info.weakref()
+        if obj is None:
+            continue
+        entries.append((info.index, f, obj, info.func, info.args, info.kwargs, info.atexit))
+    if not entries:
+        return None
+    entries.sort(key=lambda e: e[0])
+    return _movable("a weakref.finalize callback", [e[1:] for e in entries])
+
+
+def _finalize_restore(state: list[tuple[Any, ...]]) -> None:
+    import weakref
+
+    finalize: Any = weakref.finalize
+    for f, obj, func, args, kwargs, atexit in state:
+        info = finalize._Info()
+        info.weakref = weakref.ref(obj, f)
+        info.func = func
+        info.args = args
+        info.kwargs = kwargs or None
+        info.atexit = atexit
+        info.index = next(finalize._index_iter)
+        finalize._registry[f] = info
+        if atexit and not finalize._registered_with_atexit:
+            import atexit as _atexit
+
+            _atexit.register(finalize._exitfunc)
+            finalize._registered_with_atexit = True
+
+
+# ---- resource limits -----------------------------------------------------------------------
+
+
+def _resource_capture() -> Any:
+    resource = sys.modules.get("resource")
+    if resource is None:
+        return None
+    limits = {}
+    for name in dir(resource):
+        if name.startswith("RLIMIT_"):
+            try:
+                limits[name] = resource.getrlimit(getattr(resource, name))
+            except (ValueError, OSError):
+                pass
+    return limits
+
+
+def _resource_restore(state: dict[str, tuple[int, int]]) -> None:
+    """Sets each limit as the program had it; where this host's hard limit is lower and
+    cannot be raised (no privilege), the soft limit still is, if it fits under it."""
+    import resource
+
+    for name, (soft, hard) in state.items():
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        have = resource.getrlimit(which)
+        if have == (soft, hard):
+            continue
+        try:
+            resource.setrlimit(which, (soft, hard))
+            continue
+        except (ValueError, OSError):
+            pass
+        inf = resource.RLIM_INFINITY
+        if have[1] == inf or (soft != inf and soft <= have[1]):
+            resource.setrlimit(which, (soft, have[1]))
+            continue
+        raise PayloadError(
+            f"cannot set the program's resource limit {name} here: its soft limit {soft} is "
+            f"above this host's hard limit {have[1]}"
+        )
+
+
+# name -> (capture, restore), in the order they are restored: settings of the process and
+# of libraries first, then hooks, signals and timers, and tracing last (what the restore
+# itself runs is not traced).
 CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
+    "interpreter": (_interpreter_capture, _interpreter_restore),
+    "resource": (_resource_capture, _resource_restore),
+    "locale": (_locale_capture, _locale_restore),
+    "gc": (_gc_capture, _gc_restore),
+    "faulthandler": (_faulthandler_capture, _faulthandler_restore),
     "random": (_random_capture, _random_restore),
+    "numpy": (_numpy_capture, _numpy_restore),
+    "decimal": (_decimal_capture, _decimal_restore),
+    "contextvars": (_contextvars_capture, _contextvars_restore),
+    "warnings": (_warnings_capture, _warnings_restore),
+    "socket": (_socket_capture, _socket_restore),
+    "ssl": (_ssl_capture, _ssl_restore),
+    "copyreg": (_copyreg_capture, _copyreg_restore),
+    "import_system": (_import_system_capture, _import_system_restore),
+    "builtins": (_builtins_capture, _builtins_restore),
+    "gettext": (_gettext_capture, _gettext_restore),
+    "csv": (_csv_capture, _csv_restore),
+    "calendar": (_calendar_capture, _calendar_restore),
+    "reprlib": (_reprlib_capture, _reprlib_restore),
+    "mimetypes": (_mimetypes_capture, _mimetypes_restore),
+    "etree": (_etree_capture, _etree_restore),
+    "sqlite3": (_sqlite3_capture, _sqlite3_restore),
+    "multiprocessing": (_multiprocessing_capture, _multiprocessing_restore),
+    "asyncio": (_asyncio_capture, _asyncio_restore),
+    "finalize": (_finalize_capture, _finalize_restore),
+    "atexit": (_atexit_capture, _atexit_restore),
+    "hooks": (_hooks_capture, _hooks_restore),
+    "signals": (_signals_capture, _signals_restore),
+    "tracing": (_tracing_capture, _tracing_restore),
 }
 
 
@@ -38,7 +1253,15 @@ def capture() -> dict[str, Any]:
     """What each carrier has to carry (carriers with nothing to carry are left out)."""
     found = {}
     for name, (take, _give) in CARRIERS.items():
-        state = take()
+        try:
+            state = take()
+        except TeleportError:
+            raise
+        except Exception as e:  # a state this carrier does not know: refused, by name
+            raise TeleportError(
+                f"cannot teleport: cannot read the program's {name} settings "
+                f"({type(e).__name__}: {e})"
+            ) from None
         if state is not None:
             found[name] = state
     return found
@@ -47,4 +1270,11 @@ def capture() -> dict[str, Any]:
 def restore(states: dict[str, Any]) -> None:
     for name, (_take, give) in CARRIERS.items():
         if name in states:
-            give(states[name])
+            try:
+                give(states[name])
+            except PayloadError:
+                raise
+            except Exception as e:
+                raise PayloadError(
+                    f"cannot restore the program's {name} settings here: {type(e).__name__}: {e}"
+                ) from None

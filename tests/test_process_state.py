@@ -1,0 +1,1131 @@
+"""Interpreter and library state that a program sets at run time travels with it
+(teleporter._process_state).
+
+Each program runs as a real subprocess three ways, as in test_regressions: with the
+fork-based reference, moved by ``teleport()``, and checkpointed then resumed. It prints
+the state after the move; output, stderr and exit code must be the reference's and its
+expected lines must appear. A program marked ``reference=False`` holds state that a fork
+does not keep (interval timers): only its expected lines count. Programs are named after
+the carrier they need (``<carrier>`` or ``<carrier>_<what>``).
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import run_program
+from test_regressions import CHECKPOINT
+
+# name -> (source, expected lines, compared with the reference)
+PROGRAMS = {
+    "numpy": (
+        """
+        import numpy as np
+        import teleporter
+
+        np.random.seed(1234)
+        np.random.rand(5)
+        np.random.standard_normal()  # leaves a cached gaussian in the state
+        np.seterr(divide="raise", over="ignore", invalid="call")
+        np.setbufsize(16384)
+        np.set_printoptions(precision=3, suppress=True, linewidth=40)
+
+        def on_error(kind, flag):
+            print("errcall:", kind)
+
+        np.seterrcall(on_error)
+        teleporter.teleport()
+        print(round(float(np.random.rand()), 12), round(float(np.random.standard_normal()), 12))
+        print(sorted(np.geterr().items()), np.getbufsize(), np.geterrcall() is on_error)
+        print(np.array([1 / 3, 2 / 3, 1e-9]))
+        try:
+            np.array([1.0]) / np.array([0.0])
+        except FloatingPointError as e:
+            print("raised:", e)
+        np.sqrt(np.array([-1.0]))
+        """,
+        [
+            "0.801872177535 -0.956584278117",
+            "[('divide', 'raise'), ('invalid', 'call'), ('over', 'ignore'), "
+            "('under', 'ignore')] 16384 True",
+            "[0.333 0.667 0.   ]",
+            "raised: divide by zero encountered in divide",
+            "errcall: invalid value",
+        ],
+        True,
+    ),
+    "decimal": (
+        """
+        import decimal
+        import threading
+        import teleporter
+
+        ctx = decimal.getcontext()
+        ctx.prec = 6
+        ctx.rounding = decimal.ROUND_DOWN
+        ctx.traps[decimal.DivisionByZero] = False
+        decimal.Decimal(1) / decimal.Decimal(7)  # raises the Inexact and Rounded flags
+        decimal.DefaultContext.prec = 12
+        decimal.BasicContext.rounding = decimal.ROUND_CEILING
+        decimal.ExtendedContext.Emax = 99
+        teleporter.teleport()
+        c = decimal.getcontext()
+        print(c is ctx, c.prec, c.rounding, sorted(k.__name__ for k, v in c.flags.items() if v))
+        print(decimal.Decimal(2) / decimal.Decimal(3), decimal.Decimal(1) / decimal.Decimal(0))
+        print(decimal.DefaultContext.prec, decimal.BasicContext.rounding,
+              decimal.ExtendedContext.Emax)
+        ctx.prec = 3  # the program's reference is still the current context
+        print(decimal.Decimal(2) / decimal.Decimal(3))
+        t = threading.Thread(target=lambda: print("thread:", decimal.getcontext().prec))
+        t.start()
+        t.join()
+        """,
+        [
+            "True 6 ROUND_DOWN ['Inexact', 'Rounded']",
+            "0.666666 Infinity",
+            "12 ROUND_CEILING 99",
+            "0.666",
+            "thread: 12",
+        ],
+        True,
+    ),
+    "warnings": (
+        """
+        import functools
+        import warnings
+        import teleporter
+
+        class Mine(UserWarning):
+            pass
+
+        warnings.simplefilter("error", Mine)
+        warnings.filterwarnings("ignore", message="quiet")
+        warnings.defaultaction = "always"
+
+        def show(label, message, category, filename, lineno, file=None, line=None):
+            print(label, category.__name__, message)
+
+        warnings.showwarning = functools.partial(show, "shown:")
+        teleporter.teleport()
+        warnings.warn("quiet please")
+        warnings.warn("loud")
+        try:
+            warnings.warn("bad", Mine)
+        except Mine as e:
+            print("raised:", type(e).__name__, e)
+        print(warnings.filters[0][:1], warnings.filters[0][2] is Mine, warnings.defaultaction)
+        """,
+        ["shown: UserWarning loud", "raised: Mine bad", "('ignore',) False always"],
+        True,
+    ),
+    "warnings_catch": (
+        """
+        import warnings
+        import teleporter
+
+        def main():
+            with warnings.catch_warnings(record=True) as log:
+                warnings.simplefilter("always")
+                warnings.warn("before")
+                teleporter.teleport()
+                warnings.warn("after")
+            print([str(w.message) for w in log])
+            warnings.simplefilter("error")
+            try:
+                warnings.warn("now an error")
+            except UserWarning as e:
+                print("raised:", e)
+
+        original = warnings.filters
+        main()
+        print(warnings.filters is original)
+        """,
+        ["['before', 'after']", "raised: now an error", "True"],
+        True,
+    ),
+    "signals": (
+        """
+        import os
+        import signal
+        import teleporter
+
+        def on_usr1(signum, frame):
+            print("usr1 handled by", frame.f_code.co_name)
+
+        class OnTerm:
+            def __init__(self, label):
+                self.label = label
+
+            def __call__(self, signum, frame):
+                print(self.label, signal.Signals(signum).name)
+
+        handler = OnTerm("term handled:")
+        signal.signal(signal.SIGUSR1, on_usr1)
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, handler)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+        def after():
+            os.kill(os.getpid(), signal.SIGUSR1)
+            os.kill(os.getpid(), signal.SIGUSR2)  # ignored
+            print(signal.getsignal(signal.SIGPIPE), signal.getsignal(signal.SIGUSR2))
+            print(signal.getsignal(signal.SIGTERM) is handler)
+            os.kill(os.getpid(), signal.SIGTERM)
+            print("pending:", sorted(s.name for s in signal.sigpending()))
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            print("done")
+
+        teleporter.teleport()
+        after()
+        """,
+        [
+            "usr1 handled by after",
+            "0 1",  # SIG_DFL, SIG_IGN
+            "True",
+            "pending: ['SIGTERM']",
+            "term handled: SIGTERM",
+            "done",
+        ],
+        True,
+    ),
+    "signals_sigint": (
+        """
+        import os
+        import signal
+        import time
+        import teleporter
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        teleporter.teleport()
+        print(signal.getsignal(signal.SIGINT))
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt")
+        """,
+        ["1", "KeyboardInterrupt"],  # SIG_IGN
+        True,
+    ),
+    # A fork does not keep interval timers: only the expected lines count.
+    "signals_timers": (
+        """
+        import signal
+        import time
+        import teleporter
+
+        fired = []
+        signal.signal(signal.SIGALRM, lambda s, f: fired.append(s))
+        signal.setitimer(signal.ITIMER_REAL, 1.5)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 30.0, 5.0)
+        signal.setitimer(signal.ITIMER_PROF, 40.0)
+        teleporter.teleport()
+        real = signal.getitimer(signal.ITIMER_REAL)[0]
+        virtual, interval = signal.getitimer(signal.ITIMER_VIRTUAL)
+        print("real armed:", 0.5 < real <= 1.6)  # timers round up to the clock's tick
+        print("virtual:", 25 < virtual <= 30.1, interval)
+        print("prof:", 35 < signal.getitimer(signal.ITIMER_PROF)[0] <= 40.1)
+        deadline = time.monotonic() + 10
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # (A local move's origin still forwards its own timer's SIGALRM: it may come twice.)
+        print("alarm fired:", bool(fired) and set(fired) == {signal.SIGALRM})
+        """,
+        ["real armed: True", "virtual: True 5.0", "prof: True", "alarm fired: True"],
+        False,
+    ),
+    "signals_alarm": (
+        """
+        import signal
+        import teleporter
+
+        signal.alarm(60)
+        teleporter.teleport()
+        print("alarm left:", 58 <= signal.alarm(0) <= 60)
+        """,
+        ["alarm left: True"],
+        False,
+    ),
+    "atexit": (
+        """
+        import atexit
+        import threading
+        import teleporter
+
+        class Monitor(threading.Thread):  # as tqdm's: stopped at exit, left behind
+            def __init__(self):
+                super().__init__(daemon=True)
+                self.stopped = threading.Event()
+                atexit.register(self.stop)
+                self.start()
+
+            def run(self):
+                self.stopped.wait()
+
+            def stop(self):
+                self.stopped.set()
+
+        class Report:
+            def __init__(self, title):
+                self.title = title
+
+            def write(self, *parts, sep=" "):
+                print(self.title + ":", sep.join(parts))
+
+        report = Report("summary")
+
+        @atexit.register
+        def goodbye():
+            print("goodbye")
+
+        def never():
+            print("unregistered, never runs")
+
+        atexit.register(report.write, "a", "b", sep="+")
+        atexit.register(never)
+        atexit.register(print, "twice")
+        atexit.register(print, "twice")
+        atexit.unregister(never)
+        Monitor()
+        teleporter.teleport()
+        report.title = "changed after the move"
+        atexit.register(print, "registered after the move")
+        """,
+        [
+            "registered after the move",
+            "twice",
+            "changed after the move: a+b",
+            "goodbye",
+        ],
+        True,
+    ),
+    "atexit_import_time": (
+        """
+        import atexit
+        import logging
+        import teleporter
+
+        class Shown(logging.Handler):
+            def emit(self, record):
+                print("log:", record.getMessage())
+
+            def close(self):
+                print("closed at exit")
+                super().close()
+
+        log = logging.getLogger("app")
+        log.addHandler(Shown())
+        log.warning("before")
+        teleporter.teleport()
+        log.warning("after")
+        """,
+        ["log: before", "log: after", "closed at exit"],
+        True,
+    ),
+    "atexit_unregistered": (
+        """
+        import atexit
+        import logging
+        import teleporter
+
+        class Shown(logging.Handler):
+            def emit(self, record):
+                print("log:", record.getMessage())
+
+            def close(self):
+                print("closed at exit")
+                super().close()
+
+        log = logging.getLogger("app")
+        log.addHandler(Shown())
+        atexit.unregister(logging.shutdown)
+        teleporter.teleport()
+        log.warning("after")
+        """,
+        ["log: after"],
+        True,
+    ),
+    "tracing": (
+        """
+        import functools
+        import sys
+        import threading
+        import teleporter
+
+        seen = []
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name == "work":
+                seen.append((event, frame.f_lineno - work.__code__.co_firstlineno))
+                return tracer
+            return None
+
+        def profiler(frame, event, arg):
+            if event == "call" and frame.f_code.co_name == "work":
+                seen.append("profiled")
+
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+
+        def main():
+            sys.settrace(tracer)
+            sys.setprofile(profiler)
+            threading.settrace(functools.partial(tracer))
+            threading.setprofile(functools.partial(profiler))
+            teleporter.teleport()
+            work(2)
+            sys.settrace(None)
+            sys.setprofile(None)
+            t = threading.Thread(target=work, args=(1,))
+            t.start()
+            t.join()
+            print(seen)
+
+        main()
+        """,
+        [
+            "[('call', 0), 'profiled', ('line', 1), ('line', 2), ('line', 3), ('line', 2), "
+            "('line', 3), ('line', 2), ('line', 4), ('return', 4), ('call', 0), 'profiled', "
+            "('line', 1), ('line', 2), ('line', 3), ('line', 2), ('line', 4), ('return', 4)]"
+        ],
+        True,
+    ),
+    "tracing_monitoring": (
+        """
+        import sys
+        import teleporter
+
+        E = sys.monitoring.events
+        TOOL = 3
+        calls, lines = [], []
+        sys.monitoring.use_tool_id(TOOL, "counter")
+
+        def on_start(code, offset):
+            if code.co_name == "work":
+                calls.append(code.co_name)
+
+        def on_line(code, line):
+            lines.append(line - main.__code__.co_firstlineno)
+
+        sys.monitoring.register_callback(TOOL, E.PY_START, on_start)
+        sys.monitoring.register_callback(TOOL, E.LINE, on_line)
+        sys.monitoring.set_events(TOOL, E.PY_START)
+
+        def work():
+            return 1
+
+        def main():
+            sys.monitoring.set_local_events(TOOL, main.__code__, E.LINE)
+            work()
+            teleporter.teleport()
+            work()
+            work()
+            print(len(calls), sys.monitoring.get_tool(TOOL), lines)
+
+        main()
+        """,
+        ["3 counter [2, 3, 4, 5, 6]"],
+        True,
+    ),
+    "hooks": (
+        """
+        import functools
+        import sys
+        import threading
+        import teleporter
+
+        class Hook:
+            def __init__(self, name):
+                self.name = name
+
+            def __call__(self, *args):
+                print(self.name, "hook:", type(args[0]).__name__)
+
+        def report(label, exc_type, exc, tb):
+            print(label, exc_type.__name__, exc)
+
+        class Noisy:
+            def __del__(self):
+                raise RuntimeError("from __del__")
+
+        async def numbers():
+            yield 1
+
+        # Callable objects: a function of the program would also travel as a patched
+        # attribute of sys or threading.
+        sys.excepthook = functools.partial(report, "uncaught:")
+        sys.displayhook = Hook("display")
+        sys.breakpointhook = Hook("breakpoint")
+        sys.unraisablehook = Hook("unraisable")
+        threading.excepthook = Hook("thread")
+        sys.set_asyncgen_hooks(Hook("firstiter"), Hook("finalizer"))
+        sys.set_coroutine_origin_tracking_depth(3)
+        teleporter.teleport()
+        sys.displayhook({"a": 1})
+        breakpoint(0)
+        Noisy()
+        t = threading.Thread(target=lambda: 1 / 0)
+        t.start()
+        t.join()
+        agen = numbers()
+        try:
+            agen.__anext__().send(None)
+        except StopIteration as e:
+            print("first:", e.value)
+        del agen
+        print("depth:", sys.get_coroutine_origin_tracking_depth())
+        raise ValueError("the end")
+        """,
+        [
+            "display hook: dict",
+            "breakpoint hook: int",
+            "unraisable hook: UnraisableHookArgs",
+            "thread hook: _ExceptHookArgs",
+            "firstiter hook: async_generator",
+            "first: 1",
+            "finalizer hook: async_generator",
+            "depth: 3",
+            "uncaught: ValueError the end",
+        ],
+        True,
+    ),
+    "gc": (
+        """
+        import gc
+        import teleporter
+
+        gc.disable()
+        gc.set_threshold(1234, 5, 6)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        teleporter.teleport()
+        print(gc.isenabled(), gc.get_threshold(), gc.get_debug() == gc.DEBUG_SAVEALL)
+        """,
+        ["False (1234, 5, 6) True"],
+        True,
+    ),
+    "interpreter": (
+        """
+        import os
+        import sys
+        import threading
+        import teleporter
+
+        os.umask(0o077)
+        sys.setswitchinterval(0.02)
+        sys.set_int_max_str_digits(1000)
+        sys.dont_write_bytecode = not sys.dont_write_bytecode
+        flipped = sys.dont_write_bytecode
+        sys.setdlopenflags(os.RTLD_NOW | os.RTLD_GLOBAL)
+        threading.stack_size(4 << 20)
+        teleporter.teleport()
+        with open("made-after-the-move", "w"):
+            pass
+        print(oct(os.stat("made-after-the-move").st_mode & 0o777))
+        print(sys.getswitchinterval(), sys.get_int_max_str_digits())
+        print(sys.dont_write_bytecode is flipped)
+        print(sys.getdlopenflags() == os.RTLD_NOW | os.RTLD_GLOBAL, threading.stack_size())
+        try:
+            str(10**1500)
+        except ValueError:
+            print("too many digits")
+        """,
+        ["0o600", "0.02 1000", "True", "True 4194304", "too many digits"],
+        True,
+    ),
+    "faulthandler": (
+        """
+        import faulthandler
+        import teleporter
+
+        faulthandler.enable()
+        teleporter.teleport()
+        print("enabled:", faulthandler.is_enabled())
+        """,
+        ["enabled: True"],
+        True,
+    ),
+    "locale": (
+        """
+        import locale
+        import teleporter
+
+        locale.setlocale(locale.LC_CTYPE, "C")  # chosen by the program: carried as is
+        locale.setlocale(locale.LC_TIME, "")  # the environment's: followed there
+        teleporter.teleport()
+        print(locale.setlocale(locale.LC_CTYPE), locale.setlocale(locale.LC_TIME))
+        """,
+        ["C C.UTF-8"],
+        True,
+    ),
+    "contextvars": (
+        """
+        import contextvars
+        import ctxlib
+        import teleporter
+
+        teleporter.register_by_reference("ctxlib")
+        ctxlib.request.set("req-42")
+        ctxlib.user.set({"name": "ada"})
+        teleporter.teleport()
+        print(ctxlib.request.get(), ctxlib.user.get(), ctxlib.unset.get("unset"))
+        print(sorted(v.name for v in contextvars.copy_context()))
+        """,
+        ["req-42 {'name': 'ada'} unset", "['request', 'user']"],
+        True,
+    ),
+    "socket": (
+        """
+        import socket
+        import teleporter
+
+        socket.setdefaulttimeout(7.5)
+        teleporter.teleport()
+        print(socket.getdefaulttimeout(), socket.socket().gettimeout())
+        """,
+        ["7.5 7.5"],
+        True,
+    ),
+    "ssl": (
+        """
+        import ssl
+        import teleporter
+
+        ssl._create_default_https_context = ssl._create_unverified_context
+        teleporter.teleport()
+        print(ssl._create_default_https_context is ssl._create_unverified_context)
+        """,
+        ["True"],
+        True,
+    ),
+    "copyreg": (
+        """
+        import copyreg
+        import pickle
+        import teleporter
+
+        class Point:
+            def __init__(self, x):
+                self.x = x
+
+        def rebuild(x):
+            print("rebuilt by the program's reducer")
+            return Point(x)
+
+        copyreg.pickle(Point, lambda p: (rebuild, (p.x,)))
+        teleporter.teleport()
+        print(pickle.loads(pickle.dumps(Point(3))).x)
+        """,
+        ["rebuilt by the program's reducer", "3"],
+        True,
+    ),
+    "import_system": (
+        """
+        import sys
+        from importlib.util import spec_from_loader
+        import teleporter
+
+        class Virtual:  # a finder and loader of modules that exist nowhere
+            def find_spec(self, name, path=None, target=None):
+                if name.startswith("virtual_"):
+                    return spec_from_loader(name, self)
+                return None
+
+            def create_module(self, spec):
+                return None
+
+            def exec_module(self, module):
+                module.answer = len(module.__name__)
+
+        def refuse(path):
+            if path == "/no/such/entry":
+                print("path hook asked")
+            raise ImportError
+
+        sys.meta_path.insert(0, Virtual())
+        sys.path_hooks.insert(0, refuse)
+        teleporter.teleport()
+        import virtual_abc
+        print(virtual_abc.answer, type(sys.meta_path[0]).__name__, sys.path_hooks[0] is refuse)
+        sys.path.append("/no/such/entry")
+        try:
+            import not_there_at_all
+        except ImportError:
+            print("not found")
+        """,
+        ["11 Virtual True", "path hook asked", "not found"],
+        True,
+    ),
+    "builtins": (
+        """
+        import builtins
+        import gettext
+        import teleporter
+
+        gettext.install("app")  # builtins._
+        builtins.SETTING = {"level": 3}
+        builtins.print_twice = lambda *a: [print(*a) for _ in range(2)]
+        teleporter.teleport()
+        print(_("untranslated"), SETTING)
+        print_twice("twice")
+        """,
+        ["untranslated {'level': 3}", "twice"],
+        True,
+    ),
+    "gettext": (
+        """
+        import gettext
+        import teleporter
+
+        gettext.textdomain("myapp")
+        gettext.bindtextdomain("myapp", "/opt/locale")
+        teleporter.teleport()
+        print(gettext.textdomain(), gettext.bindtextdomain("myapp"))
+        """,
+        ["myapp /opt/locale"],
+        True,
+    ),
+    "csv": (
+        """
+        import csv
+        import io
+        import teleporter
+
+        csv.register_dialect("pipes", delimiter="|", quoting=csv.QUOTE_ALL)
+        csv.field_size_limit(10)
+        teleporter.teleport()
+        out = io.StringIO()
+        csv.writer(out, "pipes").writerow(["a", 1])
+        print(out.getvalue().strip(), csv.field_size_limit())
+        """,
+        ['"a"|"1" 10'],
+        True,
+    ),
+    "calendar": (
+        """
+        import calendar
+        import teleporter
+
+        calendar.setfirstweekday(calendar.SUNDAY)
+        teleporter.teleport()
+        print(calendar.month(2024, 2).splitlines()[1])
+        """,
+        ["Su Mo Tu We Th Fr Sa"],
+        True,
+    ),
+    "reprlib": (
+        """
+        import reprlib
+        import teleporter
+
+        reprlib.aRepr.maxlist = 2
+        teleporter.teleport()
+        print(reprlib.repr(list(range(10))))
+        """,
+        ["[0, 1, ...]"],
+        True,
+    ),
+    "mimetypes": (
+        """
+        import mimetypes
+        import teleporter
+
+        mimetypes.add_type("application/x-teleport", ".tlp")
+        teleporter.teleport()
+        print(mimetypes.guess_type("state.tlp")[0])
+        print(mimetypes.guess_extension("application/x-teleport"))
+        """,
+        ["application/x-teleport", ".tlp"],
+        True,
+    ),
+    "etree": (
+        """
+        import xml.etree.ElementTree as ET
+        import teleporter
+
+        ET.register_namespace("tp", "urn:teleporter")
+        teleporter.teleport()
+        print(ET.tostring(ET.Element("{urn:teleporter}state")).decode())
+        """,
+        ['<tp:state xmlns:tp="urn:teleporter" />'],
+        True,
+    ),
+    "sqlite3": (
+        """
+        import sqlite3
+        import teleporter
+
+        class Point:
+            def __init__(self, x, y):
+                self.x, self.y = x, y
+
+        sqlite3.register_adapter(Point, lambda p: f"{p.x};{p.y}")
+        sqlite3.register_converter("point", lambda b: Point(*map(int, b.split(b";"))))
+        teleporter.teleport()
+        db = sqlite3.connect(":memory:", detect_types=sqlite3.PARSE_DECLTYPES)
+        db.execute("create table t (p point)")
+        db.execute("insert into t values (?)", (Point(4, 5),))
+        p = db.execute("select p from t").fetchone()[0]
+        print(type(p).__name__, p.x, p.y)
+        """,
+        ["Point 4 5"],
+        True,
+    ),
+    "multiprocessing": (
+        """
+        import multiprocessing
+        import teleporter
+
+        multiprocessing.set_start_method("spawn")
+        teleporter.teleport()
+        print(multiprocessing.get_start_method(allow_none=True))
+        """,
+        ["spawn"],
+        True,
+    ),
+    "asyncio": (
+        """
+        import asyncio
+        import teleporter
+
+        class Policy(asyncio.DefaultEventLoopPolicy):
+            pass
+
+        asyncio.set_event_loop_policy(Policy())
+        teleporter.teleport()
+        print(type(asyncio.get_event_loop_policy()).__name__)
+        """,
+        ["Policy"],
+        True,
+    ),
+    "finalize": (
+        """
+        import os
+        import tempfile
+        import weakref
+        import teleporter
+
+        class Resource:
+            pass
+
+        scratch = tempfile.TemporaryDirectory(dir=".")  # removed by its finalizer
+
+        def release(name, how=""):
+            print("released", name, how)
+
+        kept = Resource()
+        weakref.finalize(kept, release, "kept", how="at exit")
+        dropped = Resource()
+        f = weakref.finalize(dropped, release, "dropped")
+        teleporter.teleport()
+        print("alive:", f.alive)
+        del dropped
+        print("alive:", f.alive)
+        name = scratch.name
+        scratch.cleanup()
+        print("scratch removed:", not os.path.exists(name))
+        """,
+        [
+            "alive: True",
+            "released dropped ",
+            "alive: False",
+            "scratch removed: True",
+            "released kept at exit",
+        ],
+        True,
+    ),
+    "resource": (
+        """
+        import resource
+        import teleporter
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(200, hard), hard))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        teleporter.teleport()
+        print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        print(resource.getrlimit(resource.RLIMIT_CORE))
+        """,
+        ["200", "(0, 0)"],
+        True,
+    ),
+}
+
+# Environment of a program's runs (None removes a variable).
+ENV = {"locale": {"LANG": "C.UTF-8", "LC_ALL": None, "LC_CTYPE": None, "LC_TIME": None}}
+
+# Modules beside the programs.
+FILES = {
+    "ctxlib.py": """
+        import contextvars
+
+        request = contextvars.ContextVar("request")
+        user = contextvars.ContextVar("user", default=None)
+        unset = contextvars.ContextVar("unset")
+    """,
+}
+
+_MONITORING = sys.version_info >= (3, 12)
+
+
+def _source(name):
+    return textwrap.dedent(PROGRAMS[name][0]).lstrip()
+
+
+def _run_source(tmp_path, name, text, mode, resume=True):
+    for file, content in FILES.items():
+        (tmp_path / file).write_text(textwrap.dedent(content).lstrip())
+    path = tmp_path / f"program_{name}.py"  # never a module's name (calendar.py)
+    env = {"TELEPORTER_CKPT": str(tmp_path / "run.ckpt"), **ENV.get(name, {})}
+    if mode == "checkpoint":
+        text = text.replace("teleporter.teleport()", CHECKPOINT)
+    path.write_text(text)
+    first = run_program(path, reference=mode == "reference", env=env, cwd=tmp_path)
+    if mode != "checkpoint" or not resume:
+        return first
+    assert first.returncode == 0 and first.stderr == b"", first.stderr.decode()
+    second = subprocess.run(
+        [sys.executable, "-m", "teleporter", "resume", env["TELEPORTER_CKPT"]],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
+    )
+    return subprocess.CompletedProcess(
+        second.args, second.returncode, first.stdout + second.stdout, second.stderr
+    )
+
+
+def _clean(tmp_path):
+    for p in tmp_path.iterdir():
+        if p.is_file():
+            p.unlink()
+
+
+# sys.monitoring is new in CPython 3.12: its program exists only where the interpreter has it.
+_NAMES = sorted(n for n in PROGRAMS if _MONITORING or n != "tracing_monitoring")
+
+
+@pytest.mark.parametrize("mode", ["teleport", "checkpoint"])
+@pytest.mark.parametrize("name", _NAMES)
+def test_state_moves_like_the_reference(tmp_path, name, mode):
+    source, expected, compare = PROGRAMS[name]
+    text = _source(name)
+    moved = _run_source(tmp_path, name, text, mode)
+    out = moved.stdout.decode().splitlines()
+    if compare:
+        _clean(tmp_path)
+        ref = _run_source(tmp_path, name, text, "reference")
+        assert moved.stderr.decode() == ref.stderr.decode()
+        assert moved.stdout.decode() == ref.stdout.decode()
+        assert moved.returncode == ref.returncode
+    else:
+        assert moved.returncode == 0 and moved.stderr == b"", moved.stderr.decode()
+    for line in expected:
+        assert line in out, (line, moved.stdout.decode(), moved.stderr.decode())
+
+
+# name -> (source, the refusal's line). The program keeps running after the refusal.
+REFUSED = {
+    "atexit_callback": (
+        """
+        import atexit
+        import socket
+        import teleporter
+
+        sock = socket.socket()
+        atexit.register(sock.close)
+        try:
+            teleporter.teleport()
+        except teleporter.TeleportError as e:
+            print(str(e).split(" (")[0])
+        """,
+        "cannot teleport: the atexit callback `socket.socket.close`",
+    ),
+    "signal_handler": (
+        """
+        import signal
+        import socket
+        import teleporter
+
+        class Closer:
+            def __init__(self):
+                self.sock = socket.socket()
+
+            def __call__(self, signum, frame):
+                self.sock.close()
+
+        signal.signal(signal.SIGUSR1, Closer())
+        try:
+            teleporter.teleport()
+        except teleporter.TeleportError as e:
+            print(str(e).split(" (")[0])
+        """,
+        "cannot teleport: the handler of SIGUSR1",
+    ),
+    "frame_trace": (
+        """
+        import sys
+        import teleporter
+
+        def tracer(frame, event, arg):
+            return tracer  # main's frame gets it as its own f_trace
+
+        def main():
+            try:
+                teleporter.teleport()
+            except teleporter.TeleportError as e:
+                sys.settrace(None)
+                print(str(e).split(" (")[0])
+
+        sys.settrace(tracer)
+        main()
+        """,
+        "cannot teleport: the frame of `main`",
+    ),
+    "trace_function": (
+        """
+        import socket
+        import sys
+        import teleporter
+
+        class Tracer:
+            def __init__(self):
+                self.sock = socket.socket()
+
+            def __call__(self, frame, event, arg):
+                return None
+
+        sys.settrace(Tracer())
+        try:
+            teleporter.teleport()
+        except teleporter.TeleportError as e:
+            sys.settrace(None)
+            print(str(e).split(" (")[0])
+        """,
+        "cannot teleport: the trace function",
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", ["teleport", "checkpoint"])
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_by_name(tmp_path, name, mode):
+    source, line = REFUSED[name]
+    r = _run_source(tmp_path, name, textwrap.dedent(source).lstrip(), mode, resume=False)
+    out = r.stdout.decode().splitlines()
+    assert r.returncode == 0, r.stderr.decode()
+    assert out and out[0] == line, r.stdout.decode() + r.stderr.decode()
+
+
+# A ContextVar of the program's own: moves once the serializer reduces ContextVar objects
+# (``_process_state.reduce_context_var``), refused by name until then.
+PROGRAM_CONTEXT_VAR = """
+import contextvars
+import teleporter
+
+request = contextvars.ContextVar("request", default="none")
+request.set("req-7")
+try:
+    teleporter.teleport()
+except teleporter.TeleportError as e:
+    print("refused:", e)
+else:
+    print(request.get(), contextvars.copy_context()[request])
+"""
+
+
+@pytest.mark.parametrize("mode", ["teleport", "checkpoint"])
+def test_a_program_context_variable(tmp_path, mode):
+    r = _run_source(tmp_path, "program_var", PROGRAM_CONTEXT_VAR, mode, resume=False)
+    assert r.returncode == 0, r.stderr.decode()
+    out = r.stdout.decode().splitlines()
+    if out and out[-1].startswith("refused: "):
+        assert out[-1].startswith("refused: cannot teleport: ") and "request" in out[-1], out
+        return
+    if mode == "checkpoint":
+        r = _run_source(tmp_path, "program_var", PROGRAM_CONTEXT_VAR, mode)
+        out = r.stdout.decode().splitlines()
+    assert out[-1] == "req-7 req-7", (out, r.stderr.decode())
+
+
+# Capturing reads the settings without changing them: a program that checkpoints and
+# carries on behaves as if it had not.
+ORIGIN_UNCHANGED = """
+import atexit
+import decimal
+import logging
+import os
+import signal
+import sys
+import teleporter
+
+calls = []
+if hasattr(sys, "monitoring"):
+    E = sys.monitoring.events
+    sys.monitoring.use_tool_id(4, "probe")
+    sys.monitoring.register_callback(
+        4, E.PY_START, lambda code, offset: calls.append(code.co_name)
+        if code.co_name == "work" else None
+    )
+    sys.monitoring.set_events(4, E.PY_START)
+os.umask(0o027)
+signal.signal(signal.SIGUSR1, lambda s, f: print("usr1"))
+signal.setitimer(signal.ITIMER_VIRTUAL, 50.0)
+
+def work():
+    return 1
+
+print(CAPTURE)
+work()
+os.kill(os.getpid(), signal.SIGUSR1)
+print(calls, atexit._ncallbacks(), oct(os.umask(0o22)), decimal.getcontext().prec)
+print(45 < signal.getitimer(signal.ITIMER_VIRTUAL)[0] <= 50.1)
+"""
+
+
+def test_capture_leaves_the_origin_as_it_was(tmp_path):
+    checkpoint = f"teleporter.checkpoint({str(tmp_path / 'run.ckpt')!r})"
+    runs = []
+    for capture in (checkpoint, "False"):
+        path = tmp_path / "origin.py"
+        path.write_text(ORIGIN_UNCHANGED.replace("CAPTURE", capture))
+        r = run_program(path, cwd=tmp_path)
+        assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+        runs.append(r.stdout.decode())
+    assert runs[0] == runs[1]
+    assert runs[0].splitlines()[0] == "False"
+    assert runs[0].splitlines()[-1] == "True"
+
+
+# Through a launcher the program is rebuilt in a copy forked by a supervisor process.
+THROUGH_A_LAUNCHER = """
+import decimal
+import os
+import signal
+import teleporter
+
+signal.signal(signal.SIGUSR1, lambda s, f: print("usr1 handled"))
+signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+decimal.getcontext().prec = 4
+os.umask(0o077)
+teleporter.teleport("sh", "-c")
+os.kill(os.getpid(), signal.SIGUSR1)
+os.kill(os.getpid(), signal.SIGUSR2)
+print(decimal.Decimal(1) / decimal.Decimal(3), oct(os.umask(0o022)))
+"""
+
+
+def test_through_a_launcher(tmp_path):
+    outs = []
+    for reference in (True, False):
+        r = _run_source(tmp_path, "launcher", THROUGH_A_LAUNCHER, "reference" if reference else "")
+        assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+        outs.append(r.stdout.decode())
+    assert outs[0] == outs[1] == "usr1 handled\n0.3333 0o77\n"
