@@ -467,6 +467,15 @@ BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
 ]
 
 
+def _context_var_reduce(var: Any) -> Any:
+    from ._process_state import reduce_context_var
+
+    return reduce_context_var(var)
+
+
+TYPES.append(("_contextvars", "ContextVar", _context_var_reduce))
+
+
 def table(entries: list[tuple[str, str, Callable[[Any], Any]]] = TYPES) -> dict[type, Any]:
     """The reducers of the types whose modules are imported now."""
     found: dict[type, Callable[[Any], Any]] = {}

@@ -23,7 +23,7 @@ from .. import _payload, _target
 from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
-from .local import FORWARDED, HOME, flush_stdio, pending_stdin
+from .local import FORWARDED, HOME, flush_stdio, pending_stdin, stand_down
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -297,8 +297,7 @@ class LauncherMove:
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         _signal.set_wakeup_fd(wake_w)
-        for sig in FORWARDED:
-            _signal.signal(sig, lambda _s, _f: None)  # seen through the wakeup fd
+        stand_down()  # signals are seen through the wakeup fd
         _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
         outgoing = bytearray()
         pending = pending_stdin()

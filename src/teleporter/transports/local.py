@@ -76,6 +76,25 @@ def pending_stdin() -> bytes:
     return text.encode(stdin.encoding or "utf-8", stdin.errors or "strict") if text else b""
 
 
+def stand_down() -> None:
+    """After the hand-off the origin runs none of the program's code: every Python-level
+    signal handler becomes a no-op (the signal is still seen through the wakeup fd and
+    forwarded to the program), and the program's interval timers stop here (they run on
+    at the destination)."""
+
+    def forward(_s: int, _f: Any) -> None:
+        pass
+
+    for sig in range(1, _signal.NSIG):
+        try:
+            if sig in FORWARDED or callable(_signal.getsignal(sig)):
+                _signal.signal(sig, forward)
+        except (OSError, ValueError, RuntimeError):
+            pass
+    for timer in (_signal.ITIMER_REAL, _signal.ITIMER_VIRTUAL, _signal.ITIMER_PROF):
+        _signal.setitimer(timer, 0)
+
+
 def _pump(fd: int) -> None:
     """Forwards the origin's stdin to the destination until either side ends."""
     try:
@@ -179,8 +198,7 @@ class LocalMove:
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         _signal.set_wakeup_fd(wake_w)
-        for sig in FORWARDED:
-            _signal.signal(sig, lambda _s, _f: None)
+        stand_down()
         try:
             write_all(w, pending_stdin())
         except OSError:
