@@ -91,6 +91,25 @@ PyObject *py_stack_depths(PyObject *, PyObject *arg)
 
 PyObject *py_atexit_callbacks(PyObject *, PyObject *) { return tp_atexit_callbacks(); }
 
+PyObject *py_token_used(PyObject *, PyObject *arg)
+{
+    const int used = tp_token_used(arg);
+    return used < 0 ? nullptr : PyBool_FromLong(used);
+}
+
+PyObject *py_token_restore(PyObject *, PyObject *args)
+{
+    PyObject *token, *old_value;
+    int had_value, used;
+    if (!PyArg_ParseTuple(args, "OpOp:token_restore", &token, &had_value, &old_value, &used)) {
+        return nullptr;
+    }
+    if (tp_token_restore(token, had_value ? old_value : nullptr, used) < 0) {
+        return nullptr;
+    }
+    Py_RETURN_NONE;
+}
+
 PyObject *py_lru_cache_state(PyObject *, PyObject *arg) { return tp::lru_cache_state(arg); }
 
 PyObject *py_lru_cache_fill(PyObject *, PyObject *args)
@@ -326,6 +345,9 @@ PyMethodDef methods[] = {
      "restore_generator(gen, (phase, raw_state, position, localsplus, stack, exception))"},
     {"atexit_callbacks", py_atexit_callbacks, METH_NOARGS,
      "atexit_callbacks() -> [(func, args, kwargs or None), ...] in registration order"},
+    {"token_used", py_token_used, METH_O, "token_used(token) -> whether reset() used it"},
+    {"token_restore", py_token_restore, METH_VARARGS,
+     "token_restore(token, had_value, old_value, used)"},
     {"lru_cache_state", py_lru_cache_state, METH_O,
      "lru_cache_state(wrapper) -> ([(key, result), ...] least recent first, hits, misses, "
      "kwd_mark)"},

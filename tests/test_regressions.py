@@ -387,6 +387,37 @@ PROGRAMS = {
             "still abstract",
         ],
     ),
+    # contextvars: the program's variables, a copied Context, Tokens (used or not).
+    "context_tokens": (
+        """
+        import contextvars
+        import teleporter
+
+        user = contextvars.ContextVar("user", default="anon")
+        request = contextvars.ContextVar("request")
+        first = user.set("alice")
+        second = request.set(1)
+        third = user.set("bob")
+        spent = request.set(2)
+        request.reset(spent)
+        gone = contextvars.ContextVar("gone")
+        gone_token = gone.set(0)
+        gone.reset(gone_token)
+        snapshot = contextvars.copy_context()
+        teleporter.teleport()
+        print(user.get(), request.get(), gone.get("unset"), snapshot[user], len(snapshot))
+        user.reset(third)
+        print(user.get(), snapshot.run(user.get))
+        user.reset(first)
+        request.reset(second)
+        print(user.get(), request.get("unset"))
+        try:
+            request.reset(spent)
+        except RuntimeError:
+            print("a used token stays used")
+        """,
+        ["bob 1 unset bob 2", "alice bob", "anon unset", "a used token stays used"],
+    ),
     # numpy views keep sharing memory with their base.
     "numpy_views": (
         """

@@ -123,3 +123,7 @@ extern const int kReplayEntryCost;
 // them; interp->atexit holds them. In C (adapters/interp_state.c): 3.11's internal
 // headers use C11 atomics that C++ cannot include.
 extern "C" PyObject *tp_atexit_callbacks(void);
+
+// contextvars.Token's state that Python cannot read or set (adapters/interp_state.c).
+extern "C" int tp_token_used(PyObject *token);
+extern "C" int tp_token_restore(PyObject *token, PyObject *old_value, int used);

@@ -38,3 +38,32 @@ PyObject *tp_atexit_callbacks(void)
     }
     return out;
 }
+
+/* contextvars.Token (PyContextToken, Include/internal/pycore_context.h, same fields in
+ * 3.11-3.13): `tok_used` is not readable from Python, and neither field can be set. */
+#include "internal/pycore_context.h"
+
+int tp_token_used(PyObject *token)
+{
+    if (!PyContextToken_CheckExact(token)) {
+        PyErr_SetString(PyExc_TypeError, "not a contextvars.Token");
+        return -1;
+    }
+    return ((PyContextToken *)token)->tok_used;
+}
+
+/* Makes a token taken at the destination (var.set() in the program's context) stand for
+ * the origin's: the value reset() goes back to (NULL: the variable had none), and
+ * whether it was used already. */
+int tp_token_restore(PyObject *token, PyObject *old_value, int used)
+{
+    if (!PyContextToken_CheckExact(token)) {
+        PyErr_SetString(PyExc_TypeError, "not a contextvars.Token");
+        return -1;
+    }
+    PyContextToken *tok = (PyContextToken *)token;
+    Py_XINCREF(old_value);
+    Py_XSETREF(tok->tok_oldval, old_value);
+    tok->tok_used = used;
+    return 0;
+}

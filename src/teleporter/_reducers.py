@@ -473,7 +473,46 @@ def _context_var_reduce(var: Any) -> Any:
     return reduce_context_var(var)
 
 
+def _make_context(items: list[tuple[Any, Any]]) -> Any:
+    import contextvars
+
+    def fill() -> None:
+        for var, value in items:
+            var.set(value)
+
+    ctx = contextvars.Context()
+    ctx.run(fill)
+    return ctx
+
+
+def _context_reduce(ctx: Any) -> Any:
+    """A contextvars.Context (``copy_context()``): its variables and their values."""
+    return _make_context, (list(ctx.items()),)
+
+
+def _make_token(var: Any, had_value: bool, old_value: Any, used: bool) -> Any:
+    """A token of `var` in the program's context at the destination, standing for the
+    origin's (the value it resets to, whether it was used). The variable's own value is
+    set afterwards, with the rest of the context (_process_state)."""
+    token = var.set(None)
+    var.reset(token)  # the variable as it was: its value comes with the rest of the context
+    _impl.token_restore(token, had_value, old_value, used)
+    return token
+
+
+def _token_reduce(token: Any) -> Any:
+    had_value = token.old_value is not token.MISSING
+    return _make_token, (
+        token.var,
+        had_value,
+        token.old_value if had_value else None,
+        _impl.token_used(token),
+    )
+
+
 TYPES.append(("_contextvars", "ContextVar", _context_var_reduce))
+TYPES.append(("_contextvars", "Token", _token_reduce))
+TYPES.append(("_contextvars", "Context", _context_reduce))
 
 
 def table(entries: list[tuple[str, str, Callable[[Any], Any]]] = TYPES) -> dict[type, Any]:

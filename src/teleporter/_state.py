@@ -324,7 +324,8 @@ def snapshot(
         why = None
     if why is not None:
         site = _users_call_site(sys._getframe(depth))
-        raise TeleportError(why + (site if site[2:] not in why else ""))
+        where = site.partition("` (")[2]  # "file:line)": said already when the message names it
+        raise TeleportError(why + (site if where not in why else ""))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
     for code, func, g, localsplus, stack, at in frames:
