@@ -369,12 +369,14 @@ PROGRAMS = {
         next(pairs)
         done = itertools.pairwise(iter([]))
         list(done)
+        fresh = itertools.pairwise([(1, 2), (3, 4), (5, 6)])
         days = np.array(["2024-01-01", "2024-02-01"], dtype="M8[D]")
         later = days[1:]
         db = sqlite3.connect(":memory:")
         db.execute("PRAGMA temp.table_info(x)").fetchall()
         teleporter.teleport()
         print(Square().area(), isinstance(Other(), Shape), list(pairs), list(done))
+        print(list(fresh))
         print(days + 1, later.base is days, db.execute("select 1").fetchone())
         try:
             Shape()
@@ -383,6 +385,7 @@ PROGRAMS = {
         """,
         [
             "4 True [(1, 2), (2, 3), (3, 4), (4, 5)] []",
+            "[((1, 2), (3, 4)), ((3, 4), (5, 6))]",
             "['2024-01-02' '2024-02-02'] True (1,)",
             "still abstract",
         ],

@@ -413,10 +413,12 @@ def _pairwise_reduce(p: Any) -> Any:
     import gc
 
     # Visited in this order: the source (gone once exhausted), the item read last (none
-    # before the first step), the result tuple it reuses (3.12+).
+    # before the first step), and from 3.13 on the result tuple it reuses (always there).
     held = [r for r in gc.get_referents(p) if r is not type(p)]
     if not held or not hasattr(type(held[0]), "__next__"):  # exhausted
         return _make_pairwise, (iter(()), ())
+    if sys.version_info >= (3, 13):
+        held = held[:-1]
     return _make_pairwise, (held[0], tuple(held[1:2]))
 
 
@@ -426,6 +428,9 @@ def _pairwise_reduce(p: Any) -> Any:
 def _popen_reduce(p: Any) -> Any:
     if p.returncode is None and p.poll() is None:
         args = p.args if isinstance(p.args, str) else " ".join(map(str, p.args))
+        args = " ".join(args.split())  # one line, however its command was written
+        if len(args) > 80:
+            args = args[:77] + "..."
         raise TypeError(f"a running child process (pid {p.pid}: {args}) cannot move")
     return NotImplemented  # it has ended: what is left of it is plain data
 
