@@ -63,9 +63,10 @@ locale                             per category: one that follows the environmen
                                    refused (PayloadError) where it does not exist
 contextvars                        the variables set in the current context: a library's
                                    by reference (found in its module), the program's own
-                                   with the program (the serializer needs a ContextVar
-                                   reducer: ``reduce_context_var``). ``Token`` objects
-                                   cannot be rebuilt from Python (refused by pickle).
+                                   with the program (``reduce_context_var``, in the
+                                   serializer's table); copied ``Context`` objects and
+                                   ``Token`` objects (used flag and old value set by the
+                                   core) travel through the serializer (_reducers).
 socket                             ``setdefaulttimeout``
 ssl                                ``ssl._create_default_https_context`` replaced
 copyreg                            ``dispatch_table`` entries for the program's types or
