@@ -421,6 +421,28 @@ PROGRAMS = {
         """,
         ["bob 1 unset bob 2", "alice bob", "anon unset", "a used token stays used"],
     ),
+    # pyplot's figures, held by no variable of the program, keep their numbers and order.
+    "pyplot_figures": (
+        """
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import teleporter
+
+        plt.figure(1)
+        plt.plot([1, 2])
+        plt.plot([2, 3])
+        plt.figure(2)
+        plt.plot([0, 1])
+        plt.figure(1)
+        teleporter.teleport()
+        plt.plot([3, 4])
+        print(plt.get_fignums(), plt.gcf().number, len(plt.gca().lines),
+              len(plt.figure(2).axes[0].lines))
+        plt.savefig("out.png")
+        """,
+        ["[1, 2] 1 3 1"],
+    ),
     # numpy views keep sharing memory with their base.
     "numpy_views": (
         """

@@ -84,6 +84,8 @@ xml.etree                          ``register_namespace``
 sqlite3                            adapters and converters
 multiprocessing                    the start method
 asyncio                            the event loop policy's class
+matplotlib.pyplot                  its figures in order, the current one last (figures
+                                   the program never held in a variable included)
 weakref.finalize                   live finalizers (objects, callbacks, atexit flag)
 resource                           soft and hard limits (when resource is imported);
                                    under a lower hard limit that cannot be raised, the
@@ -1217,6 +1219,39 @@ def _resource_restore(state: dict[str, tuple[int, int]]) -> None:
 # name -> (capture, restore), in the order they are restored: settings of the process and
 # of libraries first, then hooks, signals and timers, and tracing last (what the restore
 # itself runs is not traced).
+# ---- matplotlib.pyplot: its figures, in order, and which one is current --------------------
+
+
+def _pyplot_capture() -> Any:
+    """pyplot's figures, which a program may never hold in a variable (``plt.plot`` then,
+    after the move, ``plt.savefig``): each travels, and a pickled pyplot figure registers
+    itself with pyplot again when it is rebuilt (matplotlib's Figure.__setstate__)."""
+    helpers = sys.modules.get("matplotlib._pylab_helpers")
+    if helpers is None or "matplotlib.pyplot" not in sys.modules:
+        return None
+    figs = [(num, manager.canvas.figure) for num, manager in helpers.Gcf.figs.items()]
+    return figs or None
+
+
+def _pyplot_restore(figs: list[tuple[Any, Any]]) -> None:
+    """Each figure under its own number again (a rebuilt figure registers itself under
+    the next free number), in the program's order: the current figure is the last."""
+    import matplotlib.pyplot as plt
+    from matplotlib import _pylab_helpers
+
+    managers = []
+    for num, fig in figs:
+        manager = fig.canvas.manager
+        if manager is None:
+            manager = plt._get_backend_mod().new_figure_manager_given_figure(num, fig)
+        manager.num = num
+        if "_number" in vars(fig):  # matplotlib 3.10+ keeps the number on the figure too
+            fig._number = num
+        managers.append((num, manager))
+    _pylab_helpers.Gcf.figs.clear()
+    _pylab_helpers.Gcf.figs.update(managers)
+
+
 CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
     "interpreter": (_interpreter_capture, _interpreter_restore),
     "resource": (_resource_capture, _resource_restore),
@@ -1243,6 +1278,7 @@ CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
     "multiprocessing": (_multiprocessing_capture, _multiprocessing_restore),
     "asyncio": (_asyncio_capture, _asyncio_restore),
     "finalize": (_finalize_capture, _finalize_restore),
+    "pyplot": (_pyplot_capture, _pyplot_restore),
     "atexit": (_atexit_capture, _atexit_restore),
     "hooks": (_hooks_capture, _hooks_restore),
     "signals": (_signals_capture, _signals_restore),
