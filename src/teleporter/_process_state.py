@@ -130,11 +130,13 @@ def _movable(what: str | Callable[[], str], obj: Any) -> Any:
     try:
         _pickling.dumps(obj)
     except Exception as e:
+        why: str | None = f"{type(e).__name__}: {e}"
+    else:
+        why = None
+    if why is not None:  # raised outside the handler: nothing of the attempt stays referenced
         name = what if isinstance(what, str) else what()
-        raise TeleportError(
-            f"cannot teleport: {name} ({_short_repr(obj)}) cannot be moved "
-            f"({type(e).__name__}: {e})"
-        ) from None
+        kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        raise TeleportError(f"cannot teleport: {name} (a {kind}) cannot be moved ({why})")
     return obj
 
 
@@ -166,11 +168,8 @@ def _plainly_movable(obj: Any, depth: int) -> bool:
 
 
 def _short_repr(obj: Any) -> str:
-    try:
-        text = repr(obj)
-    except Exception:
-        text = f"a {type(obj).__qualname__}"
-    return text if len(text) <= 80 else text[:77] + "..."
+    """What names an object in a message: never its address."""
+    return f"a {type(obj).__module__}.{type(obj).__qualname__}"
 
 
 def _import(name: str) -> Any:
