@@ -377,7 +377,7 @@ PROGRAMS = {
         teleporter.teleport()
         print(Square().area(), isinstance(Other(), Shape), list(pairs), list(done))
         print(list(fresh))
-        print(days + 1, later.base is days, db.execute("select 1").fetchone())
+        print(days + np.timedelta64(1, "D"), later.base is days, db.execute("select 1").fetchone())
         try:
             Shape()
         except TypeError:
