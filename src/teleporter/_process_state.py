@@ -111,6 +111,7 @@ from __future__ import annotations
 
 import sys
 
+from ._reducers import CSV_DIALECT_FIELDS
 from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -1008,16 +1009,6 @@ def _gettext_restore(state: tuple[str, dict[str, str]]) -> None:
 
 
 _CSV_DIALECTS = ("excel", "excel-tab", "unix")  # registered by csv itself
-_CSV_FIELDS = (
-    "delimiter",
-    "quotechar",
-    "escapechar",
-    "doublequote",
-    "skipinitialspace",
-    "lineterminator",
-    "quoting",
-    "strict",
-)
 
 
 def _csv_capture() -> Any:
@@ -1025,7 +1016,7 @@ def _csv_capture() -> Any:
     if csv is None:
         return None
     dialects = {
-        name: {f: getattr(csv.get_dialect(name), f) for f in _CSV_FIELDS}
+        name: {f: getattr(csv.get_dialect(name), f) for f in CSV_DIALECT_FIELDS}
         for name in csv.list_dialects()
         if name not in _CSV_DIALECTS
     }

@@ -322,7 +322,8 @@ def _thread_handle_reduce(handle: Any) -> Any:
 
 # ---- csv writers: their file travels ---------------------------------------------------------
 
-_DIALECT_FIELDS = (
+# The parameters of a csv dialect (also what _process_state carries of registered ones).
+CSV_DIALECT_FIELDS = (
     "delimiter",
     "quotechar",
     "escapechar",
@@ -352,7 +353,7 @@ def _csv_writer_reduce(w: Any) -> Any:
     writes = [r for r in writes if getattr(r, "__name__", None) == "write"]
     if len(writes) != 1:
         raise TypeError("cannot find the file this csv writer writes to")
-    params = {k: getattr(w.dialect, k) for k in _DIALECT_FIELDS}
+    params = {k: getattr(w.dialect, k) for k in CSV_DIALECT_FIELDS}
     return _make_csv_writer, (writes[0], params)
 
 
