@@ -82,7 +82,7 @@ def sanitize(session: nox.Session) -> None:
     The interpreter is not instrumented, so the sanitizer runtimes are preloaded."""
     session.env["TELEPORTER_DEV"] = "1"
     session.env["TELEPORTER_SANITIZE"] = "address,undefined"
-    session.install("pytest", "numpy", "-c", "tests/corpus/requirements.txt")  # numpy as pinned
+    session.install("pytest", "-r", "tests/corpus/requirements.txt")  # the tests' libraries
     session.install(".", "--no-cache-dir")
     runtimes = [
         session.run("gcc", f"-print-file-name={lib}", silent=True, external=True).strip()

@@ -1226,9 +1226,8 @@ def _pyplot_capture() -> Any:
 def _pyplot_restore(figs: list[tuple[Any, Any]]) -> None:
     """Each figure under its own number again (a rebuilt figure registers itself under
     the next free number), in the program's order: the current figure is the last."""
-    import matplotlib.pyplot as plt
-    from matplotlib import _pylab_helpers
-
+    plt: Any = _import("matplotlib.pyplot")
+    helpers: Any = _import("matplotlib._pylab_helpers")
     managers = []
     for num, fig in figs:
         manager = fig.canvas.manager
@@ -1238,8 +1237,8 @@ def _pyplot_restore(figs: list[tuple[Any, Any]]) -> None:
         if "_number" in vars(fig):  # matplotlib 3.10+ keeps the number on the figure too
             fig._number = num
         managers.append((num, manager))
-    _pylab_helpers.Gcf.figs.clear()
-    _pylab_helpers.Gcf.figs.update(managers)
+    helpers.Gcf.figs.clear()
+    helpers.Gcf.figs.update(managers)
 
 
 CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
