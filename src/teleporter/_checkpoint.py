@@ -22,12 +22,10 @@ def _start_trial(body: Any, buffers: list[Any]) -> tuple[int, int]:
 
     lifted = [b for b in buffers if isinstance(b, (bytes, bytearray))]
     oob = [b for b in buffers if not isinstance(b, (bytes, bytearray))]
+    from .transports.local import flush_stdio
+
     r, w = os.pipe()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
+    flush_stdio()  # what the program printed is not written twice by the copy
     with warnings.catch_warnings():  # 3.12+ warns about fork() beside native threads
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()

@@ -8,7 +8,6 @@ on its own, then names the frame, the variable and the path to that object.
 from __future__ import annotations
 
 import io
-import sys
 import types
 
 from . import _pickling
@@ -69,14 +68,11 @@ def _trail(obj: Any) -> list[Any]:
             super().save(o, save_persistent_id)
             trail.pop()
 
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, _pickling.DEEP_RECURSION_LIMIT))
+    pickler = Tracing(io.BytesIO(), _pickling.PROTOCOL, buffer_callback=lambda b: None)
     try:
-        Tracing(io.BytesIO(), _pickling.PROTOCOL, buffer_callback=lambda b: None).dump(obj)
+        _pickling.deep_dump(pickler, obj)
     except Exception:
         return trail
-    finally:
-        sys.setrecursionlimit(limit)
     return []
 
 

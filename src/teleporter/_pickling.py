@@ -586,6 +586,16 @@ def _deep_pickler() -> type:
 DEEP_RECURSION_LIMIT = 200_000
 
 
+def deep_dump(pickler: Any, obj: Any) -> None:
+    """``pickler.dump(obj)`` for a Python pickler, under DEEP_RECURSION_LIMIT."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
+    try:
+        pickler.dump(obj)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 # bytes and bytearray objects at least this large leave the stream (persistent ids) and
 # travel as raw sections, like protocol-5 buffers.
 LIFT_THRESHOLD = 1 << 20
@@ -595,25 +605,23 @@ def dumps(obj: Any) -> tuple[memoryview, list[Any]]:
     """The pickle stream of obj, and the objects that travel beside it: its out-of-band
     buffers (views, not copies) then the large bytes/bytearray objects it refers to."""
     try:
-        return _dumps(Pickler, obj)
+        return _dumps(Pickler, obj, deep=False)
     except RecursionError:
         pass  # nested deeper than the C pickler goes
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
-    try:
-        return _dumps(_deep_pickler(), obj)
-    finally:
-        sys.setrecursionlimit(limit)
+    return _dumps(_deep_pickler(), obj, deep=True)
 
 
-def _dumps(cls: type, obj: Any) -> tuple[memoryview, list[Any]]:
+def _dumps(cls: type, obj: Any, deep: bool) -> tuple[memoryview, list[Any]]:
     buf = io.BytesIO()
     buffers: list[Any] = []
     pickler = cls(buf, PROTOCOL, buffer_callback=buffers.append)
     sieve = _impl.BytesSieve(LIFT_THRESHOLD)
     pickler.persistent_id = sieve
     try:
-        pickler.dump(obj)
+        if deep:
+            deep_dump(pickler, obj)
+        else:
+            pickler.dump(obj)
     except BaseException as e:
         # A refusal leaves the program as it was: nothing it owns stays referenced from
         # the failed pickler's memo through this exception's frames.
