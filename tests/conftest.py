@@ -40,6 +40,38 @@ def run_python(*args, stdin=b"", reference=False, timeout=120, env=None, cwd=Non
     )
 
 
+# The move, as a checkpoint: flush, write it, and end this run; the resumed run goes on.
+CHECKPOINT = (
+    "(teleporter.checkpoint(__import__('os').environ['TELEPORTER_CKPT']) or "
+    "[s.flush() for s in (__import__('sys').stdout, __import__('sys').stderr)] and "
+    "__import__('os')._exit(0))"
+)
+
+
+def run_moved(path, text, mode, env, cwd, resume=True):
+    """Writes the program `text` to `path` and runs it: "reference" with the fork-based
+    stand-in, "teleport" as written, "checkpoint" with its teleport() replaced by a
+    checkpoint that ends the run, then (with `resume`) `python -m teleporter resume`; the
+    two runs' stdout are joined. `env` names the checkpoint in TELEPORTER_CKPT."""
+    if mode == "checkpoint":
+        text = text.replace("teleporter.teleport()", CHECKPOINT)
+    path.write_text(text)
+    first = run_program(path, reference=mode == "reference", env=env, cwd=cwd)
+    if mode != "checkpoint" or not resume:
+        return first
+    assert first.returncode == 0 and first.stderr == b"", first.stderr.decode()
+    second = subprocess.run(
+        [sys.executable, "-m", "teleporter", "resume", env["TELEPORTER_CKPT"]],
+        capture_output=True,
+        cwd=cwd,
+        timeout=120,
+        env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
+    )
+    return subprocess.CompletedProcess(
+        second.args, second.returncode, first.stdout + second.stdout, second.stderr
+    )
+
+
 @pytest.fixture
 def run():
     return run_program

@@ -9,14 +9,11 @@ does not keep (interval timers): only its expected lines count. Programs are nam
 the carrier they need (``<carrier>`` or ``<carrier>_<what>``).
 """
 
-import os
-import subprocess
 import sys
 import textwrap
 
 import pytest
-from conftest import run_program
-from test_regressions import CHECKPOINT
+from conftest import run_moved, run_program
 
 # name -> (source, expected lines, compared with the reference)
 PROGRAMS = {
@@ -883,23 +880,7 @@ def _run_source(tmp_path, name, text, mode, resume=True):
         (tmp_path / file).write_text(textwrap.dedent(content).lstrip())
     path = tmp_path / f"program_{name}.py"  # never a module's name (calendar.py)
     env = {"TELEPORTER_CKPT": str(tmp_path / "run.ckpt"), **ENV.get(name, {})}
-    if mode == "checkpoint":
-        text = text.replace("teleporter.teleport()", CHECKPOINT)
-    path.write_text(text)
-    first = run_program(path, reference=mode == "reference", env=env, cwd=tmp_path)
-    if mode != "checkpoint" or not resume:
-        return first
-    assert first.returncode == 0 and first.stderr == b"", first.stderr.decode()
-    second = subprocess.run(
-        [sys.executable, "-m", "teleporter", "resume", env["TELEPORTER_CKPT"]],
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
-    )
-    return subprocess.CompletedProcess(
-        second.args, second.returncode, first.stdout + second.stdout, second.stderr
-    )
+    return run_moved(path, text, mode, env, tmp_path, resume)
 
 
 def _clean(tmp_path):

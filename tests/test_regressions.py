@@ -6,20 +6,12 @@ program as it would run unmoved), moved by ``teleport()``, and checkpointed then
 Output, stderr and exit code must be the reference's, and its expected lines must appear.
 """
 
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from conftest import run_program
-
-# The move, as a checkpoint: flush, write it, and end this run; the resumed run goes on.
-CHECKPOINT = (
-    "(teleporter.checkpoint(__import__('os').environ['TELEPORTER_CKPT']) or "
-    "[s.flush() for s in (__import__('sys').stdout, __import__('sys').stderr)] and "
-    "__import__('os')._exit(0))"
-)
+from conftest import run_moved, run_program
 
 PROGRAMS = {
     # Two buffers of 1 MiB or more: every section after the first was mapped at offset 0.
@@ -481,26 +473,8 @@ def _source(name):
 def _run(tmp_path, name, mode):
     tmp_path = tmp_path / mode  # each run in a directory of its own
     tmp_path.mkdir()
-    path = tmp_path / f"{name}.py"
-    text = _source(name)
     env = {"TELEPORTER_CKPT": str(tmp_path / "run.ckpt")}
-    if mode == "checkpoint":
-        text = text.replace("teleporter.teleport()", CHECKPOINT)
-    path.write_text(text)
-    first = run_program(path, reference=mode == "reference", env=env, cwd=tmp_path)
-    if mode != "checkpoint":
-        return first
-    assert first.returncode == 0 and first.stderr == b"", first.stderr.decode()
-    second = subprocess.run(
-        [sys.executable, "-m", "teleporter", "resume", env["TELEPORTER_CKPT"]],
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={**os.environ, **env},
-    )
-    return subprocess.CompletedProcess(
-        second.args, second.returncode, first.stdout + second.stdout, second.stderr
-    )
+    return run_moved(tmp_path / f"{name}.py", _source(name), mode, env, tmp_path)
 
 
 @pytest.mark.parametrize("mode", ["teleport", "checkpoint"])
