@@ -7,6 +7,7 @@ them and the user's code other than the documented API frames.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 import types
@@ -247,16 +248,48 @@ def environment_changes() -> dict[str, str | None]:
 
 
 def _check_threads() -> None:
+    """Refuses other live threads (their state cannot move yet), daemon or not, and threads
+    started with ``_thread`` alone. Left behind: a daemon thread of a library's own thread
+    class (tqdm's monitor), which lives in that library's state: libraries are imported
+    afresh at the destination and start such helpers again when they need them."""
+    from . import policy
+
+    frames = sys._current_frames()
+    me = _thread.get_ident()
     threading = sys.modules.get("threading")
-    if threading is None:  # never imported: no other Python thread can exist
-        return
-    if threading.current_thread() is not threading.main_thread():
+    if threading is not None and threading.current_thread() is not threading.main_thread():
         raise TeleportError("teleport() must be called from the main thread")
-    others = [
-        _describe_thread(t, threading.Thread)
-        for t in threading.enumerate()
-        if t is not threading.current_thread() and not t.daemon and t.is_alive()
-    ]
+    others = []
+    known: set[int] = {me}
+    if threading is not None:
+        for t in threading.enumerate():
+            if t.ident is not None:
+                known.add(t.ident)
+            if t.ident == me or not t.is_alive():
+                continue
+            cls = type(t)
+            module = cls.__module__
+            if (
+                t.daemon
+                and cls is not threading.Thread
+                and module not in ("threading", "__main__")
+                and not policy.module_by_value(module)
+                and getattr(t, "_target", None) is None
+            ):
+                continue  # a library's own helper (see above)
+            others.append(_describe_thread(t, threading.Thread))
+    for ident, frame in frames.items():
+        if ident not in known:  # started with _thread: described by where it started
+            while frame.f_back is not None:
+                frame = frame.f_back
+            code = frame.f_code
+            others.append(
+                f"a thread started with _thread (running {code.co_qualname} at "
+                f"{code.co_filename}:{code.co_firstlineno})"
+            )
+    unseen = _thread._count() - (len(known) - 1) - (len(frames) - len(known & frames.keys()))
+    if unseen > 0:  # started with _thread and running native code: no frame to name them by
+        others.append(f"{unseen} thread(s) started with _thread, running native code")
     if others:
         raise TeleportError(
             "cannot teleport while other threads are running (their state cannot move): "
