@@ -6,10 +6,18 @@ from __future__ import annotations
 import os
 import sys
 
+from .errors import TeleportError
+
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+
+
+# How long a move waits, at each step before the hand-off, for a destination that does
+# not answer: its start-up (a launcher may have to connect or be scheduled first), then the
+# word that it rebuilt the program once it has all of it.
+TIMEOUT = 120.0
 
 
 def _move(
@@ -19,29 +27,52 @@ def _move(
     env: Mapping[str, str] | None,
     cwd: str | None,
     copies: int | None = None,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """Starts the destination, captures the caller's stack (`depth` API frames above it)
     and hands the program over; returns only by raising TeleportError. The destination
     is started first: its interpreter starts while this one imports the serializer and
-    captures the program."""
-    if not command and (python is None or python == sys.executable):
-        from .transports.local import LocalMove
+    captures the program. From the start until the destination is told to run, a guard
+    holds terminating signals: one that arrives cancels the move (see ``_guard``)."""
+    timeout = _timeout(timeout)
+    from ._guard import Guard
 
-        move: Any = LocalMove(sys.executable, env, copies)
-        remote = False
-    else:  # another interpreter, or a launcher: the target says what it has first
-        from .transports.launcher import LauncherMove
+    guard = Guard()
+    try:
+        if not command and (python is None or python == sys.executable):
+            from .transports.local import LocalMove
 
-        move = LauncherMove(command or ("sh", "-c"), python, env, copies)
-        remote = bool(command)
+            move: Any = LocalMove(sys.executable, env, copies)
+            remote = False
+        else:  # another interpreter, or a launcher: the target says what it has first
+            from .transports.launcher import LauncherMove
+
+            move = LauncherMove(command or ("sh", "-c"), python, env, copies)
+            remote = bool(command)
+    except BaseException:
+        guard.release()
+        raise
     try:
         from . import _state
 
         snapshot = _state.snapshot(depth + 1, None, cwd=cwd, remote=remote, env=env)
     except BaseException:
         move.cancel()
+        guard.release()
         raise
-    move.hand_off(snapshot)
+    if guard.pending():  # a signal came during the capture
+        move.cancel()
+        guard.release()
+        raise TeleportError(guard.reason(""))
+    move.hand_off(snapshot, guard, timeout)
+
+
+def _timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+    return float(timeout)
 
 
 def teleport(
@@ -49,6 +80,7 @@ def teleport(
     python: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """Continue the running program in a new process; the caller never returns here.
 
@@ -56,8 +88,15 @@ def teleport(
     ``command`` is an argv prefix that runs one shell command line on the target, e.g.
     ``teleport("bash", "-c")``. In the new process this call returns None. Raises
     :class:`TeleportError` (and the program keeps running here) when the stack cannot move.
+
+    ``timeout`` bounds each wait for the destination before it takes the program (its
+    start-up, then its word that it rebuilt the program); None waits forever. A SIGINT,
+    SIGTERM, SIGHUP or SIGQUIT that arrives before the destination took the program
+    cancels the move: the destination is stopped, and the signal is then handled here,
+    once, as if the move had not been tried (a KeyboardInterrupt from this call, the
+    program's own handler; TeleportError when the handler returns).
     """
-    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None)
+    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, timeout=timeout)
 
 
 def tp_dummy(
@@ -65,9 +104,10 @@ def tp_dummy(
     python: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """pyteleport's name for a local teleport: ``teleport(**kwargs)``."""
-    _move(1, (), python, env, os.fspath(cwd) if cwd is not None else None)
+    _move(1, (), python, env, os.fspath(cwd) if cwd is not None else None, timeout=timeout)
 
 
 def tp_shell(
@@ -75,9 +115,10 @@ def tp_shell(
     python: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
 ) -> None:
     """pyteleport's name: ``teleport(*shell_args, **kwargs)``; ``tp_bash`` is the same."""
-    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None)
+    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, timeout=timeout)
 
 
 tp_bash = tp_shell
@@ -95,6 +136,7 @@ def fork(
     python: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
 ) -> int:
     """Continue the running program in `n` new processes; the caller never returns here.
 
@@ -105,7 +147,8 @@ def fork(
     first non-zero exit code among them (in the order they end), else 0. Raises
     :class:`TeleportError` (the program keeps running here) when it cannot move.
     """
-    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, _copies(n, "fork"))
+    where = os.fspath(cwd) if cwd is not None else None
+    _move(1, command, python, env, where, _copies(n, "fork"), timeout)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -115,10 +158,12 @@ def fork_shell(
     python: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
 ) -> int:
     """pyteleport's name: ``fork(n, *shell_args, **kwargs)``."""
     copies = _copies(n, "fork_shell")
-    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, copies)
+    where = os.fspath(cwd) if cwd is not None else None
+    _move(1, shell_args, python, env, where, copies, timeout)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

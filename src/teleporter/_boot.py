@@ -64,7 +64,8 @@ def failure(e: BaseException) -> tuple[str, int]:
 
 
 def report(control_fd: int, word: bytes) -> None:
-    """Tells the origin b"A" (accepted: the program is rebuilt) or b"F" + why not."""
+    """Tells the origin b"A" (accepted: the program is rebuilt; it then waits for the
+    word to run it, see ``go``) or b"F" + why not."""
     try:
         os.write(control_fd, word)
         os.close(control_fd)
@@ -87,7 +88,18 @@ def run(fd: int, mapped_fd: int = -1, control_fd: int = -1) -> None:
         sys.exit(code)
     if control_fd >= 0:
         report(control_fd, b"A")
+        if not go(fd):
+            os._exit(0)
     execute(restored)
+
+
+def go(fd: int) -> bool:
+    """Waits for the origin's word to run the program (one byte after the payload):
+    False when the origin kept it (the move was cancelled) or went away."""
+    try:
+        return os.read(fd, 1) == b"G"
+    except OSError:
+        return False
 
 
 def execute(restored: _state.Restored) -> None:

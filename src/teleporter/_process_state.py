@@ -351,7 +351,9 @@ def _signal_name(sig: int) -> str:
 def _signals_capture() -> Any:
     signal: Any = sys.modules["_signal"]  # always imported at start-up
     fresh = _fresh_dispositions(signal)
-    getsignal, dfl = signal.getsignal, signal.SIG_DFL
+    from ._guard import program_handler as getsignal  # not a move's own stand-in
+
+    dfl = signal.SIG_DFL
     handlers: dict[int, Any] = {}
     for sig in signal.valid_signals():
         handler = getsignal(sig)

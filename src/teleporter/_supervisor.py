@@ -56,11 +56,14 @@ def _become_copy(index: int, fork: bool, payload: tuple[Any, ...], fds: dict[str
         write_all(fds["ready"], b"F" + why.encode(errors="replace"))
         os._exit(code)
     del payload
-    write_all(fds["ready"], b"R")
-    os.close(fds["ready"])
-    go = os.read(fds["go"], 1)
-    os.close(fds["go"])
-    if go != b"G":  # another copy failed: the origin keeps the program
+    try:
+        write_all(fds["ready"], b"R")
+        os.close(fds["ready"])
+        go = os.read(fds["go"], 1)
+        os.close(fds["go"])
+    except OSError:  # the supervisor is gone: the origin keeps the program
+        go = b""
+    if go != b"G":  # another copy failed, or the origin keeps the program
         os._exit(0)
     return restored
 
@@ -104,9 +107,10 @@ def _fork_copies(
     return copies, None
 
 
-def _start(copies: list[_Copy], report: Callable[[bytes], None]) -> None:
-    """Waits until every copy is rebuilt; then tells the origin and lets them run. If
-    one fails, stops them all, tells the origin why, and exits."""
+def _start(copies: list[_Copy], report: Callable[[bytes], None], go: Callable[[], bool]) -> None:
+    """Waits until every copy is rebuilt; then tells the origin, waits for its word to
+    run (`go`) and lets them run. If one fails, or the origin keeps the program, stops
+    them all (telling the origin why) and exits."""
     failure = b""
     for c in copies:
         word = read_to_end(c.ready)
@@ -116,22 +120,33 @@ def _start(copies: list[_Copy], report: Callable[[bytes], None]) -> None:
                 if word[:1] == b"F"
                 else (f"copy {c.index} of the program died while it was being rebuilt".encode())
             )
-    if failure:
-        for c in copies:
-            try:
-                os.kill(c.pid, _signal.SIGKILL)
-            except OSError:
-                pass
-            os.waitpid(c.pid, 0)
-        report(b"F" + failure)
-        os._exit(2)
-    report(b"A")
+    if not failure:
+        try:
+            report(b"A")
+            going = go()
+        except OSError:  # the origin is gone: it kept the program, or died with it
+            going = False
+        if going:
+            for c in copies:
+                try:
+                    write_all(c.go, b"G")
+                except OSError:
+                    pass
+                os.close(c.go)
+            return
     for c in copies:
         try:
-            write_all(c.go, b"G")
+            os.kill(c.pid, _signal.SIGKILL)
         except OSError:
             pass
-        os.close(c.go)
+        os.waitpid(c.pid, 0)
+    if failure:
+        try:
+            report(b"F" + failure)
+        except OSError:
+            pass
+        os._exit(2)
+    os._exit(0)  # the origin kept the program
 
 
 def _kill(live: dict[int, _Copy], sig: int) -> None:
@@ -175,7 +190,7 @@ def _serve_framed(copies: list[_Copy]) -> NoReturn:
     os.set_blocking(stdin, False)
     pending = bytearray()  # the origin's stdin, not yet taken by copy 0
     stdin_ended, connected = False, True
-    frames = Frames()
+    frames = Frames(limit=1 << 30)  # the origin's frames: stdin data, signals
     poller = select.poll()
     poller.register(0, select.POLLIN)
     poller.register(wake_r, select.POLLIN)
@@ -288,9 +303,24 @@ def local(n: int, mapped_fd: int, control_fd: int) -> None:
     copies, restored = _fork_copies(n, True, False, payload, [control_fd])
     del payload  # each copy keeps what its objects use, and no more
     if restored is None:
-        _start(copies, report)
+        _start(copies, report, lambda: _boot.go(0))
         _serve_local(copies)
     _boot.execute(restored)
+
+
+def _framed_go() -> bool:
+    """The origin's word to run, as a frame (``G``) on fd 0; read exactly, since the
+    program's stdin frames follow it."""
+    head = b""
+    try:
+        while len(head) < 5:
+            chunk = os.read(0, 5 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+    except OSError:
+        return False
+    return head == frame(b"G")
 
 
 def remote(n: int | None) -> None:
@@ -309,6 +339,6 @@ def remote(n: int | None) -> None:
     copies, restored = _fork_copies(n or 1, n is not None, True, payload, [])
     del payload  # each copy keeps what its objects use, and no more
     if restored is None:
-        _start(copies, report)
+        _start(copies, report, _framed_go)
         _serve_framed(copies)
     _boot.execute(restored)

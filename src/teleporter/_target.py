@@ -46,16 +46,21 @@ def frame(kind: bytes, data: bytes = b"") -> bytes:
 
 
 class Frames:
-    """Splits a byte stream into (kind, data) frames as it arrives."""
+    """Splits a byte stream into (kind, data) frames as it arrives. A frame longer than
+    `limit` is a broken stream (ValueError), not a reason to buffer gigabytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 1 << 20) -> None:
         self.buffer = bytearray()
+        self.limit = limit
 
     def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
         self.buffer += data
         out = []
         while len(self.buffer) >= 5:
-            end = 5 + int.from_bytes(self.buffer[1:5], "big")
+            size = int.from_bytes(self.buffer[1:5], "big")
+            if size > self.limit:
+                raise ValueError(f"a frame of {size} bytes")
+            end = 5 + size
             if len(self.buffer) < end:
                 break
             out.append((bytes(self.buffer[:1]), bytes(self.buffer[5:end])))

@@ -23,7 +23,8 @@ from .. import _payload, _target
 from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
-from .local import FORWARDED, HOME, flush_stdio, pending_stdin, stand_down
+from .._guard import Guard
+from .local import HOME, flush_stdio, pending_stdin, printable, stand_down
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ STAGE1 = (
     ";exec(r(int(r(8))))"
 )
 LOST = 255  # exit code of an origin whose destination became unreachable
+
+
+def printable_lines(data: bytes) -> list[str]:
+    """A target's text (its hello) as lines safe to print."""
+    return [printable(line) for line in data.split(b"\n") if line]
 
 
 def quote(arg: str) -> str:
@@ -185,6 +191,8 @@ class LauncherMove:
         self.errors = bytearray()  # what the launcher said on stderr before the hand-off
         self.frames = Frames()
         self.early: list[tuple[bytes, bytes]] = []
+        self.output: list[tuple[bytes, bytes]] = []  # the program's, before the word to run
+        self.pidfd = -1
         self.seen = bytearray()  # stdout before the target's first frame
         self.started = False
         # Named only now (it reads teleporter's files), while the launcher connects.
@@ -244,74 +252,109 @@ class LauncherMove:
                 if not self.started:
                     self.seen += data
                     at = self.seen.find(_target.MAGIC)
-                    if at < 0:
+                    if at < 0:  # a login shell's banner: only its end can start the magic
+                        del self.seen[: -len(_target.MAGIC)]
                         continue
                     self.started = True
                     data = bytes(self.seen[at + len(_target.MAGIC) :])
                 self.early += self.frames.feed(data)
         return self.early.pop(0)
 
-    def hand_off(self, snapshot: tuple[bytes, memoryview, list[Any]]) -> NoReturn:
-        got = self._next_frame()
+    def _fail(self, guard: Guard, error: TeleportError) -> NoReturn:
+        """Ends a move that did not happen: the launcher stopped, the program's signal
+        handling back (held signals handled now), then `error` or why it was cancelled."""
+        if self.stdin >= 0 or self.stdout >= 0:
+            self._stop()
+        guard.release()
+        os.close(self.pidfd)
+        raise TeleportError(guard.reason(str(error)))
+
+    def hand_off(
+        self, snapshot: tuple[bytes, memoryview, list[Any]], guard: Guard, timeout: float | None
+    ) -> NoReturn:
+        pidfd = self.pidfd = os.pidfd_open(self.pid)
+
+        def stop() -> None:  # a launcher (ssh, srun) is asked first, then made to end
+            _signal.pidfd_send_signal(pidfd, _signal.SIGTERM)
+
+        def kill() -> None:
+            _signal.pidfd_send_signal(pidfd, _signal.SIGKILL)
+
+        guard.watch(stop, kill)
+        late = f" within {timeout:g} s" if timeout is not None else ""
+        if timeout is not None:
+            guard.arm(timeout, f"the target did not start teleporter{late}")
+        try:
+            got = self._next_frame()
+        except ValueError as e:
+            self._fail(guard, self._failed(f"the target sent something else than teleporter ({e})"))
+        guard.disarm()
         if got is None or got[0] != b"H":
-            raise self._failed("the target did not start teleporter")
-        hello = dict(
-            line.partition("=")[::2] for line in got[1].decode(errors="replace").splitlines()
-        )
+            self._fail(guard, self._failed("the target did not start teleporter"))
+        hello = dict(line.partition("=")[::2] for line in printable_lines(got[1]))
         try:
             ship = _decide(hello)
-        except TeleportError:
-            self._stop()
-            raise
+        except TeleportError as e:
+            self._fail(guard, e)
         try:
             if ship:
                 write_all(self.stdin, frame(b"S", b"" if hello.get("cached") else archive()))
             write_all(self.stdin, frame(b"R", b"" if self.copies is None else b"%d" % self.copies))
             _payload.write(self.stdin, *snapshot)
         except OSError:
-            raise self._failed("the target stopped taking the program") from None
-        output: list[tuple[bytes, bytes]] = []
-        # A signal that comes while the target decides waits for the decision: then it
-        # goes to whichever process has the program.
-        blocked = _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
+            self._fail(guard, self._failed("the target stopped taking the program"))
+        if timeout is not None:
+            guard.arm(timeout, f"the target did not say{late} that it rebuilt the program")
         while True:
-            got = self._next_frame()
-            if got is None or got[0] == b"F":
-                _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
+            try:
+                got = self._next_frame()
+            except ValueError as e:
+                self._fail(guard, self._failed(f"the target broke the protocol ({e})"))
             if got is None:
-                raise self._failed("the target ended before the program was rebuilt")
+                self._fail(guard, self._failed("the target ended before the program was rebuilt"))
             if got[0] == b"F":
-                self._stop()
-                raise TeleportError(f"the target could not take the program: {got[1].decode()}")
+                self._fail(guard, TeleportError(
+                    f"the target could not take the program: {printable(got[1])}"
+                ))
             if got[0] == b"A":
                 break
-            output.append(got)
-        self._serve(output, blocked)
+            if got[0] not in (b"1", b"2"):
+                self._fail(guard, self._failed(f"the target broke the protocol (frame {got[0]!r})"))
+            self.output.append(got)
+        if not guard.commit():
+            self._fail(guard, TeleportError(""))
+        try:
+            write_all(self.stdin, frame(b"G"))  # from here on, the target runs the program
+        except OSError:
+            guard.uncommit()
+            self._fail(guard, self._failed("the target ended before the program was rebuilt"))
+        late_signals = guard.finish()
+        os.close(pidfd)
+        self._serve(guard.wake_r, late_signals)
 
     # -- after the hand-off -------------------------------------------------------------
 
-    def _serve(self, output: list[tuple[bytes, bytes]], blocked: Any) -> NoReturn:
-        """Forwards between the origin's stdio and the target until the program ends."""
+    def _serve(self, wake_r: int, late: bytes) -> NoReturn:
+        """Forwards between the origin's stdio and the target until the program ends.
+        Signals are taken through the wakeup fd (still the guard's)."""
         import select
 
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_w, False)
-        _signal.set_wakeup_fd(wake_w)
-        stand_down()  # signals are seen through the wakeup fd
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
+        stand_down()
         outgoing = bytearray()
+        for signum in late:
+            outgoing += frame(b"K", b"%d" % signum)
         pending = pending_stdin()
-        if pending:
-            outgoing += frame(b"D", pending)
+        for at in range(0, len(pending), 65536):
+            outgoing += frame(b"D", pending[at : at + 65536])
         os.set_blocking(self.stdin, False)
-        os.write(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
+        _write_out(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
         code: int | None = None
         stdin_open = True
         poller = select.poll()
         for fd in (self.stdout, self.stderr, wake_r, 0):
             poller.register(fd, select.POLLIN)
         readers = 2
-        for kind, data in output + self.early:
+        for kind, data in self.output + self.early:
             code = self._deliver(kind, data, code)
         while readers:
             if self.stdin >= 0:
@@ -352,7 +395,13 @@ class LauncherMove:
                     elif fd == self.stderr:
                         _write_out(2, data)
                     else:
-                        for kind, body in self.frames.feed(data):
+                        try:
+                            got = self.frames.feed(data)
+                        except ValueError:  # not teleporter's frames: the connection is lost
+                            poller.unregister(fd)
+                            readers -= 1
+                            continue
+                        for kind, body in got:
                             code = self._deliver(kind, body, code)
         _, status = os.waitpid(self.pid, 0)
         if code is None:

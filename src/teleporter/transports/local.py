@@ -3,9 +3,13 @@
 The destination is started first, so that its interpreter starts while the origin
 captures and serializes the program. The payload streams through its stdin (large
 buffers through a memory file it maps, fd 3); it says on a control pipe (fd 4) whether it
-rebuilt the program, and only then does the origin let go: it forwards its own stdin
-(including what its ``sys.stdin`` had already buffered) and terminating signals, and exits
-with the destination's exit code. The destination's stdout and stderr are the origin's own.
+rebuilt the program, then waits for one more byte on its stdin: ``G``, the word to run
+it, which the origin sends only if nothing cancelled the move (see ``teleporter._guard``:
+a signal or the deadline before that word cancels it, and the origin keeps the program).
+End of file instead means the origin kept the program, or died: the destination leaves.
+After the word the origin only serves: it forwards its own stdin (including what its
+``sys.stdin`` had already buffered) and terminating signals, and exits with the
+destination's exit code. The destination's stdout and stderr are the origin's own.
 
 ``fork(n)`` starts a supervisor instead (``teleporter._supervisor``) that rebuilds n copies.
 
@@ -21,6 +25,7 @@ import os
 import sys
 
 from .. import _payload
+from .._guard import Guard
 from .._target import exit_code, read_to_end, write_all
 from ..errors import TeleportError
 
@@ -37,6 +42,7 @@ else:
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PARENT = os.path.dirname(HOME)
 MAPPED_FD, CONTROL_FD = 3, 4
+GO = b"G"  # after the payload on the destination's stdin: run the program
 BOOT = (
     f"import sys; sys.path.insert(0, {_PARENT!r}); "
     f"import teleporter._boot as b; b.main({MAPPED_FD}, {CONTROL_FD})"
@@ -147,7 +153,7 @@ class LocalMove:
                 os.close(fd)
         self.stdin_w = self.control_r = self.mapped = -1
         try:
-            os.kill(self.pid, _signal.SIGKILL)
+            os.killpg(self.pid, _signal.SIGKILL)  # a supervisor and its copies too
         except OSError:
             pass
         return exit_code(os.waitpid(self.pid, 0)[1])
@@ -155,57 +161,72 @@ class LocalMove:
     def cancel(self) -> None:
         self._stop()
 
-    def hand_off(self, snapshot: tuple[bytes, memoryview, list[Any]]) -> NoReturn:
+    def _fail(self, guard: Guard, why: str) -> NoReturn:
+        """Ends a move that did not happen: the destination stopped and reaped, the
+        program's signal handling back (held signals handled now), then TeleportError."""
+        code = self._stop()
+        guard.release()
+        raise TeleportError(guard.reason(why.replace("{code}", str(code))))
+
+    def hand_off(
+        self, snapshot: tuple[bytes, memoryview, list[Any]], guard: Guard, timeout: float | None
+    ) -> NoReturn:
         """Streams the payload; returns only by raising TeleportError when the destination
         did not take the program. Once it has, the origin serves it and exits with its
         exit code."""
+        pid = self.pid
+        # The destination's process group: a fork's supervisor and its copies with it.
+        guard.watch(lambda: os.killpg(pid, _signal.SIGKILL))
         try:
             _payload.write(self.stdin_w, *snapshot, mapped_fd=self.mapped)
         except OSError as e:  # died early, or no memory for the buffers' file
             word = read_to_end(self.control_r) if isinstance(e, BrokenPipeError) else b""
             self.control_r = -1
-            code = self._stop()
             if word[:1] == b"F":
-                raise TeleportError(f"the destination refused the program: {word[1:].decode()}")
-            raise TeleportError(
-                f"the destination exited with code {code} before taking the program"
+                self._fail(guard, f"the destination refused the program: {_said(word)}")
+            self._fail(
+                guard,
+                "the destination exited with code {code} before taking the program"
                 if isinstance(e, BrokenPipeError)
-                else f"cannot send the program: {e.strerror or e}"
-            ) from None
+                else f"cannot send the program: {e.strerror or e}",
+            )
         os.close(self.mapped)
         self.mapped = -1
-        # A signal that comes while the destination decides waits for the decision: then
-        # it goes to whichever process has the program.
-        blocked = _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
+        if timeout is not None:
+            guard.arm(timeout, f"the destination did not answer within {timeout:g} s")
         word = read_to_end(self.control_r)
         self.control_r = -1
-        if word != b"A":
-            _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
-            code = self._stop()
+        if word != b"A" or not guard.commit():
             if word[:1] == b"F":
-                raise TeleportError(
-                    f"the destination could not rebuild the program: {word[1:].decode()}"
-                )
-            raise TeleportError(
-                f"the destination exited with code {code} before taking the program"
-            )
-        # The program is handed over: from here on the origin only serves it. Signals are
-        # taken through the wakeup fd: whichever thread of this process receives one
-        # (a daemon thread of the program, the stdin pump), the main loop sees it.
+                self._fail(guard, f"the destination could not rebuild the program: {_said(word)}")
+            self._fail(guard, "the destination exited with code {code} before taking the program")
+        try:
+            write_all(self.stdin_w, GO)  # from here on, the destination runs the program
+        except OSError:
+            guard.uncommit()
+            self._fail(guard, "the destination exited with code {code} before taking the program")
+        self._serve(guard.wake_r, guard.finish())
+
+    def _serve(self, wake_r: int, late: bytes) -> NoReturn:
+        """From the hand-off on, the origin only serves the program: its stdin and
+        signals go to the destination, and it exits with the destination's exit code.
+        Signals are taken through the wakeup fd (still the guard's): whichever thread
+        of this process receives one, the main loop sees it."""
         import select
 
         pid, w = self.pid, self.stdin_w
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_w, False)
-        _signal.set_wakeup_fd(wake_w)
         stand_down()
+        for signum in late:
+            try:
+                os.kill(pid, signum)
+            except OSError:
+                pass
         try:
             write_all(w, pending_stdin())
         except OSError:
             pass
         _thread.start_new_thread(_pump, (w,))
         ended = os.pidfd_open(pid)
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, blocked)
         poller = select.poll()
         poller.register(ended, select.POLLIN)
         poller.register(wake_r, select.POLLIN)
@@ -219,3 +240,19 @@ class LocalMove:
                         os.kill(pid, signum)
                     except OSError:
                         pass
+
+
+def _said(word: bytes) -> str:
+    """A destination's one-line reason (after its b"F"), safe to print."""
+    return printable(word[1:])
+
+
+def printable(data: bytes, limit: int = 1000) -> str:
+    """Bytes from another process as one line of text: undecodable bytes replaced,
+    control characters escaped, and at most `limit` characters."""
+    text = data.decode(errors="replace")
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
