@@ -64,7 +64,13 @@ def _move(
         move.cancel()
         guard.release()
         raise TeleportError(guard.reason(""))
-    move.hand_off(snapshot, guard, timeout)
+    try:
+        move.hand_off(snapshot, guard, timeout)
+    finally:  # the move did not happen: the pickle stream's buffer goes now, not in a cycle
+        try:
+            snapshot[1].release()
+        except BufferError:
+            pass
 
 
 def _timeout(timeout: float | None) -> float | None:

@@ -23,7 +23,7 @@ from .. import _payload, _target
 from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
-from .._guard import Guard
+from .._guard import KILL_AFTER, Guard
 from .local import HOME, flush_stdio, pending_stdin, printable, stand_down
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -168,7 +168,7 @@ class LauncherMove:
         copies: int | None,
     ) -> None:
         self.copies = copies
-        self.name = " ".join(command)
+        self.name = printable(" ".join(command).encode(), limit=100)  # for one-line errors
         argv = [*command, command_line(python, env)]
         stdin_r, self.stdin = os.pipe()
         self.stdout, stdout_w = os.pipe()
@@ -220,21 +220,39 @@ class LauncherMove:
     def cancel(self) -> None:
         self._stop()
 
-    def _failed(self, what: str) -> TeleportError:
-        """The launcher ended before the hand-off: why, in one line."""
-        # Read what it still has to say, then wait for it.
+    def _failed(self, what: str, end: bool = False) -> TeleportError:
+        """The launcher ended before the hand-off, or (with `end`) is made to end because
+        the target broke the protocol: why, in one line. What it still says on stderr is
+        read while it ends; one that lingers is asked to end, then killed."""
+        import select
+
         os.close(self.stdin)
         self.stdin = -1
+        nudges = [_signal.SIGTERM, _signal.SIGKILL]
+        if end:
+            self._signal(nudges.pop(0))
         while self.stderr >= 0:
+            if not select.select([self.stderr], [], [], KILL_AFTER)[0]:
+                if not nudges:
+                    break  # something the launcher started holds its stderr open
+                self._signal(nudges.pop(0))
+                continue
             data = os.read(self.stderr, 65536)
             if not data:
                 break
             self.errors += data
+            del self.errors[: max(0, len(self.errors) - 65536)]
         code = self._stop()
-        said = [line.strip() for line in bytes(self.errors).decode(errors="replace").splitlines()]
+        said = [printable(line.strip()) for line in bytes(self.errors).splitlines()]
         said = [line for line in said if line]
         detail = f": {said[-1]}" if said else ""
         return TeleportError(f"{what} ({self.name} exited with code {code}){detail}")
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)  # not reaped yet: the pid is still the launcher's
+        except OSError:
+            pass
 
     def _next_frame(self) -> tuple[bytes, bytes] | None:
         """The target's next frame; None when the launcher's stdout ends."""
@@ -287,10 +305,10 @@ class LauncherMove:
         try:
             got = self._next_frame()
         except ValueError as e:
-            self._fail(guard, self._failed(f"the target sent something else than teleporter ({e})"))
+            self._fail(guard, self._failed(f"the target sent something else than teleporter ({e})", end=True))
         guard.disarm()
         if got is None or got[0] != b"H":
-            self._fail(guard, self._failed("the target did not start teleporter"))
+            self._fail(guard, self._failed("the target did not start teleporter", got is not None))
         hello = dict(line.partition("=")[::2] for line in printable_lines(got[1]))
         try:
             ship = _decide(hello)
@@ -309,7 +327,7 @@ class LauncherMove:
             try:
                 got = self._next_frame()
             except ValueError as e:
-                self._fail(guard, self._failed(f"the target broke the protocol ({e})"))
+                self._fail(guard, self._failed(f"the target broke the protocol ({e})", end=True))
             if got is None:
                 self._fail(guard, self._failed("the target ended before the program was rebuilt"))
             if got[0] == b"F":
@@ -319,7 +337,7 @@ class LauncherMove:
             if got[0] == b"A":
                 break
             if got[0] not in (b"1", b"2"):
-                self._fail(guard, self._failed(f"the target broke the protocol (frame {got[0]!r})"))
+                self._fail(guard, self._failed(f"the target broke the protocol (frame {got[0]!r})", end=True))
             self.output.append(got)
         if not guard.commit():
             self._fail(guard, TeleportError(""))
