@@ -5,6 +5,8 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <sys/prctl.h>
+
 #include <string>
 
 #include "adapters/frame_adapter.hpp"
@@ -14,6 +16,7 @@
 #include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
 #include "stdlib/lru_cache.hpp"
+#include "stream/mapped.hpp"
 #include "stream/stream.hpp"
 #include "codec/format.hpp"
 
@@ -335,7 +338,21 @@ PyType_Spec sieve_spec = {"teleporter._teleporter_impl.BytesSieve", sizeof(Bytes
                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
                           sieve_slots};
 
+// ---- the origin after a hand-off ---------------------------------------------------------
+
+PyObject *py_become_subreaper(PyObject *, PyObject *)
+{
+    // Kept across exec(): the origin's server adopts the destinations of later local moves
+    // when the process that started each of them exits.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
 PyMethodDef methods[] = {
+    {"become_subreaper", py_become_subreaper, METH_NOARGS,
+     "become_subreaper(): orphaned descendants of this process become its children"},
     {"capture_generator", py_capture_generator, METH_O,
      "capture_generator(gen) -> (code, func, globals, phase, raw_state, position, localsplus, "
      "stack, exception)"},
@@ -420,7 +437,7 @@ PyMODINIT_FUNC PyInit__teleporter_impl(void)
     if (!sieve_type || PyModule_AddObjectRef(m.get(), "BytesSieve", sieve_type.get()) < 0) {
         return nullptr;
     }
-    if (!tp::resume_init(m.get()) || !tp::stream_init(m.get())) {
+    if (!tp::resume_init(m.get()) || !tp::stream_init(m.get()) || !tp::mapped_init(m.get())) {
         return nullptr;
     }
     return m.release();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "codec/format.hpp"
+#include "stream/mapped.hpp"
 #include "pyutil/refs.hpp"
 
 namespace tp {
@@ -393,21 +394,7 @@ PyObject *map_section(int mfd, const Section &s, size_t index)
     if (!memory_file_holds(mfd, s, index)) {
         return nullptr;
     }
-    Ref mmap_mod = Ref::steal(PyImport_ImportModule("mmap"));
-    if (!mmap_mod) {
-        return nullptr;
-    }
-    // mmap.mmap(fileno, length, flags, prot, access, offset): the offset is a keyword
-    // (its fifth positional parameter is `access`).
-    Ref mmap_type = Ref::steal(PyObject_GetAttrString(mmap_mod.get(), "mmap"));
-    Ref args = Ref::steal(Py_BuildValue("(iKii)", mfd, static_cast<unsigned long long>(s.length),
-                                        MAP_PRIVATE, PROT_READ | PROT_WRITE));
-    Ref kwargs = Ref::steal(Py_BuildValue("{s:K}", "offset",
-                                          static_cast<unsigned long long>(s.offset)));
-    if (!mmap_type || !args || !kwargs) {
-        return nullptr;
-    }
-    Ref mm = Ref::steal(PyObject_Call(mmap_type.get(), args.get(), kwargs.get()));
+    Ref mm = Ref::steal(map_private(mfd, s.offset, s.length));
     if (!mm) {
         return nullptr;
     }

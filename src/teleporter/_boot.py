@@ -63,12 +63,13 @@ def failure(e: BaseException) -> tuple[str, int]:
     return f"{type(e).__name__}: {e}", PayloadError.exit_code
 
 
-def report(control_fd: int, word: bytes) -> None:
+def report(control_fd: int, word: bytes, keep: bool = False) -> None:
     """Tells the origin b"A" (accepted: the program is rebuilt; it then waits for the
-    word to run it, see ``go``) or b"F" + why not."""
+    word to run it, see ``go``) or b"F" + why not. With `keep` the fd stays open."""
     try:
         os.write(control_fd, word)
-        os.close(control_fd)
+        if not keep:
+            os.close(control_fd)
     except OSError:
         pass
 
@@ -87,10 +88,33 @@ def run(fd: int, mapped_fd: int = -1, control_fd: int = -1) -> None:
         print(f"teleporter: {reason}", file=sys.stderr)
         sys.exit(code)
     if control_fd >= 0:
-        report(control_fd, b"A")
+        report(control_fd, b"A", keep=True)
         if not go(fd):
             os._exit(0)
+        global _home
+        os.set_inheritable(control_fd, False)  # not for the program's own children
+        _home = (os.getpid(), control_fd, os.fstat(control_fd).st_ino)
     execute(restored)
+
+
+# The control socket to the server of the local move that started this process: a later
+# local move from here hands its destination over to that server (see _serve).
+_home: tuple[int, int, int] | None = None
+
+
+def home_channel() -> int:
+    """That socket's fd, if this process still has it (not a fork of the program, and the
+    program did not close the fd or reuse its number); else -1."""
+    if _home is None:
+        return -1
+    pid, fd, inode = _home
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return -1
+    if pid != os.getpid() or st.st_mode & 0o170000 != 0o140000 or st.st_ino != inode:
+        return -1
+    return fd
 
 
 def go(fd: int) -> bool:

@@ -24,7 +24,7 @@ from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
 from .._guard import KILL_AFTER, Guard
-from .local import HOME, flush_stdio, pending_stdin, printable, stand_down
+from .local import FORWARDED, HOME, flush_stdio, pending_stdin, printable, stand_down
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ STAGE1 = (
     'import os;r=lambda n,b=b"":b if len(b)>=n else r(n,b+(os.read(0,n-len(b)) or os._exit(0)))'
     ";exec(r(int(r(8))))"
 )
-LOST = 255  # exit code of an origin whose destination became unreachable
 
 
 def printable_lines(data: bytes) -> list[str]:
@@ -346,105 +345,47 @@ class LauncherMove:
         except OSError:
             guard.uncommit()
             self._fail(guard, self._failed("the target ended before the program was rebuilt"))
-        late_signals = guard.finish()
-        os.close(pidfd)
-        self._serve(guard.wake_r, late_signals)
+        self._serve(guard)
 
     # -- after the hand-off -------------------------------------------------------------
 
-    def _serve(self, wake_r: int, late: bytes) -> NoReturn:
-        """Forwards between the origin's stdio and the target until the program ends.
-        Signals are taken through the wakeup fd (still the guard's)."""
-        import select
+    def _serve(self, guard: Guard) -> NoReturn:
+        """The origin becomes the server of the program (see teleporter._serve), which
+        forwards between its stdio and the target until the program ends."""
+        from .. import _serve
 
-        stand_down()
+        # Signals stay blocked until the server forwards them; what came since the word to
+        # run, the program's buffered stdin and the frames not yet delivered go with it.
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
+        late = guard.finish()
+        try:
+            late += os.read(guard.wake_r, 256)
+        except BlockingIOError:
+            pass
+        os.close(self.pidfd)
         outgoing = bytearray()
         for signum in late:
             outgoing += frame(b"K", b"%d" % signum)
         pending = pending_stdin()
         for at in range(0, len(pending), 65536):
             outgoing += frame(b"D", pending[at : at + 65536])
-        os.set_blocking(self.stdin, False)
-        _write_out(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
-        code: int | None = None
-        stdin_open = True
-        poller = select.poll()
-        for fd in (self.stdout, self.stderr, wake_r, 0):
-            poller.register(fd, select.POLLIN)
-        readers = 2
-        for kind, data in self.output + self.early:
-            code = self._deliver(kind, data, code)
-        while readers:
-            if self.stdin >= 0:
-                poller.register(self.stdin, select.POLLOUT if outgoing else 0)
-            if stdin_open and len(outgoing) > 1 << 20:  # the target is slow to take stdin
-                poller.unregister(0)
-                stdin_open = False
-            for fd, ev in poller.poll():
-                if fd == wake_r:
-                    for signum in os.read(wake_r, 64):
-                        outgoing += frame(b"K", b"%d" % signum)
-                elif fd == 0:
-                    try:
-                        data = os.read(0, 65536)
-                    except OSError:
-                        data = b""
-                    outgoing += frame(b"D", data) if data else frame(b"E")
-                    if not data:
-                        poller.unregister(0)
-                        stdin_open = False
-                elif fd == self.stdin:
-                    try:
-                        if ev & (select.POLLERR | select.POLLHUP):
-                            raise BrokenPipeError
-                        del outgoing[: os.write(self.stdin, outgoing)]
-                    except BlockingIOError:
-                        pass
-                    except OSError:  # the target is gone; its end is read below
-                        outgoing.clear()
-                        poller.unregister(self.stdin)
-                        os.close(self.stdin)
-                        self.stdin = -1
-                else:
-                    data = os.read(fd, 65536)
-                    if not data:
-                        poller.unregister(fd)
-                        readers -= 1
-                    elif fd == self.stderr:
-                        _write_out(2, data)
-                    else:
-                        try:
-                            got = self.frames.feed(data)
-                        except ValueError:  # not teleporter's frames: the connection is lost
-                            poller.unregister(fd)
-                            readers -= 1
-                            continue
-                        for kind, body in got:
-                            code = self._deliver(kind, body, code)
-        _, status = os.waitpid(self.pid, 0)
-        if code is None:
-            flush_stdio()
-            os.write(
-                2,
-                f"teleporter: lost the connection to the program ({self.name} exited with "
-                f"code {exit_code(status)})\n".encode(),
+        received = b"".join(frame(k, d) for k, d in self.output + self.early)
+        received += bytes(self.frames.buffer)
+        carried = b"".join(len(b).to_bytes(4, "big") + b for b in (received, outgoing))
+        flush_stdio()
+        stand_down()  # the program's timers would outlive the exec
+        _serve.write_out(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
+        fds = (self.stdin, self.stdout, self.stderr)
+        try:
+            memory = os.memfd_create("teleporter-carried", 0)  # inheritable
+            write_all(memory, carried)
+            os.lseek(memory, 0, os.SEEK_SET)
+            for fd in fds:
+                os.set_inheritable(fd, True)
+            argv = [sys.executable, "-E", "-s", "-S", os.path.join(HOME, "_serve.py")]
+            os.execv(
+                sys.executable,
+                [*argv, "launcher", str(self.pid), *map(str, fds), str(memory), self.name],
             )
-            os._exit(LOST)
-        os._exit(code)
-
-    @staticmethod
-    def _deliver(kind: bytes, data: bytes, code: int | None) -> int | None:
-        if kind == b"1":
-            _write_out(1, data)
-        elif kind == b"2":
-            _write_out(2, data)
-        elif kind == b"X" and data.isdigit():
-            return int(data)
-        return code
-
-
-def _write_out(fd: int, data: bytes) -> None:
-    try:
-        write_all(fd, data)
-    except OSError:  # the origin's own stdout is gone (a closed pipe): drop the output
-        pass
+        except OSError:  # serve from this interpreter, then
+            _serve.launcher(self.pid, *fds, carried, self.name)

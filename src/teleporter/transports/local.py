@@ -84,9 +84,8 @@ def pending_stdin() -> bytes:
 
 def stand_down() -> None:
     """After the hand-off the origin runs none of the program's code: every Python-level
-    signal handler becomes a no-op (the signal is still seen through the wakeup fd and
-    forwarded to the program), and the program's interval timers stop here (they run on
-    at the destination)."""
+    signal handler becomes a no-op, and the program's interval timers stop here (they run
+    on at the destination; they would also outlive the exec into the server)."""
 
     def forward(_s: int, _f: Any) -> None:
         pass
@@ -101,27 +100,18 @@ def stand_down() -> None:
         _signal.setitimer(timer, 0)
 
 
-def _pump(fd: int) -> None:
-    """Forwards the origin's stdin to the destination until either side ends."""
-    try:
-        while True:
-            data = os.read(0, 65536)
-            if not data:
-                break
-            write_all(fd, data)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class LocalMove:
     """One local destination (or a fork's supervisor), started at once; ``hand_off`` then
     gives it the program, ``cancel`` stops it when the program could not be captured."""
 
     def __init__(self, python: str, env: Mapping[str, str] | None, copies: int | None) -> None:
+        import _socket
+
         self.stdin_r, self.stdin_w = os.pipe()
-        self.control_r, control_w = os.pipe()
+        # A socket: the destination says whether it took the program, and later hands its
+        # successors over to this process's server (see teleporter._serve).
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        self.control_r, control_w = ours.detach(), theirs.detach()
         self.mapped = os.memfd_create("teleporter-buffers", os.MFD_CLOEXEC)
         actions: list[tuple[Any, ...]] = [
             (os.POSIX_SPAWN_DUP2, self.stdin_r, 0),
@@ -194,8 +184,7 @@ class LocalMove:
         self.mapped = -1
         if timeout is not None:
             guard.arm(timeout, f"the destination did not answer within {timeout:g} s")
-        word = read_to_end(self.control_r)
-        self.control_r = -1
+        word = self._verdict()
         if word != b"A" or not guard.commit():
             if word[:1] == b"F":
                 self._fail(guard, f"the destination could not rebuild the program: {_said(word)}")
@@ -205,41 +194,89 @@ class LocalMove:
         except OSError:
             guard.uncommit()
             self._fail(guard, "the destination exited with code {code} before taking the program")
-        self._serve(guard.wake_r, guard.finish())
+        self._serve(guard)
 
-    def _serve(self, wake_r: int, late: bytes) -> NoReturn:
-        """From the hand-off on, the origin only serves the program: its stdin and
-        signals go to the destination, and it exits with the destination's exit code.
-        Signals are taken through the wakeup fd (still the guard's): whichever thread
-        of this process receives one, the main loop sees it."""
-        import select
-
-        pid, w = self.pid, self.stdin_w
-        stand_down()
-        for signum in late:
-            try:
-                os.kill(pid, signum)
-            except OSError:
-                pass
+    def _verdict(self) -> bytes:
+        """b"A" when the destination took the program (it keeps the socket for later), else
+        b"F" and its reason, or what it said before it died."""
         try:
-            write_all(w, pending_stdin())
+            word = os.read(self.control_r, 1)
+        except OSError:
+            word = b""
+        if word != b"A":
+            word += read_to_end(self.control_r)
+            self.control_r = -1
+        return word
+
+    def _serve(self, guard: Guard) -> NoReturn:
+        """From the hand-off on, the origin only serves the program (see teleporter._serve):
+        it hands the new destination to the server of an earlier local move when it is
+        itself the destination of one, else it becomes that server."""
+        from .. import _boot
+
+        pid, stdin_w, control = self.pid, self.stdin_w, self.control_r
+        # Signals stay blocked until the server forwards them; what came since the word to
+        # run goes to the destination now.
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
+        late = guard.finish()
+        try:
+            late += os.read(guard.wake_r, 256)
+        except BlockingIOError:
+            pass
+        for signum in late:
+            _kill(pid, signum)
+        try:
+            write_all(stdin_w, pending_stdin())
         except OSError:
             pass
-        _thread.start_new_thread(_pump, (w,))
-        ended = os.pidfd_open(pid)
-        poller = select.poll()
-        poller.register(ended, select.POLLIN)
-        poller.register(wake_r, select.POLLIN)
-        while True:
-            for fd, _ev in poller.poll():
-                if fd == ended:
-                    _, status = os.waitpid(pid, 0)
-                    os._exit(exit_code(status))
-                for signum in os.read(wake_r, 64):
-                    try:
-                        os.kill(pid, signum)
-                    except OSError:
-                        pass
+        flush_stdio()
+        stand_down()  # the program's timers would outlive the exec
+        home = _boot.home_channel()
+        if home >= 0:
+            _hand_home(home, pid, stdin_w, control)
+        from .. import _serve, _teleporter_impl
+
+        try:
+            _teleporter_impl.become_subreaper()
+        except OSError:
+            pass  # a chain of moves then keeps its intermediate processes
+        for fd in (stdin_w, control):
+            os.set_inheritable(fd, True)
+        argv = [sys.executable, "-E", "-s", "-S", os.path.join(HOME, "_serve.py")]
+        try:
+            os.execv(sys.executable, [*argv, "local", str(pid), str(stdin_w), str(control)])
+        except OSError:  # serve from this interpreter, then
+            _serve.local(pid, stdin_w, control)
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass
+
+
+def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
+    """This process is the destination of an earlier local move, whose origin serves it:
+    gives that server the new destination (`pid`, its stdin pipe and control socket), passes
+    on what is left of this process's stdin, and exits; the server adopts the destination."""
+    import _socket
+    import array
+
+    sock = _socket.socket(fileno=home)
+    fds = array.array("i", [stdin_w, control]).tobytes()
+    try:
+        sock.sendmsg([b"P" + pid.to_bytes(8, "big")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        # The server stops writing to this process's stdin: the rest of it is read to its
+        # end and passed on, after what sys.stdin had buffered (sent already).
+        while data := os.read(0, 65536):
+            write_all(stdin_w, data)
+        sock.sendall(b"D")
+    except OSError:
+        pass
+    for signum in _signal.sigpending():  # sent here before the server knew of `pid`
+        _kill(pid, signum)
+    os._exit(0)
 
 
 def _said(word: bytes) -> str:
