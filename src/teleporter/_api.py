@@ -12,18 +12,61 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _valid_env(env: object) -> dict[str, str] | None:
+    """`env` as checked before anything starts: str names of letters, digits and _ not
+    starting with a digit (what a shell can export), str values without NUL; a
+    TeleportError names the first bad variable."""
+    from .errors import TeleportError
+
+    if env is None:
+        return None
+    if not callable(getattr(env, "items", None)):
+        raise TeleportError(f"env: expected a mapping of names to values, not {type(env).__name__}")
+    checked = {}
+    for name, value in env.items():  # type: ignore[attr-defined]
+        if not (isinstance(name, str) and name.isascii() and name.isidentifier()):
+            raise TeleportError(f"env: {name!r} is not a valid variable name")
+        if not isinstance(value, str):
+            raise TeleportError(
+                f"env: the value of {name!r} is not a string ({type(value).__name__})"
+            )
+        if "\0" in value:
+            raise TeleportError(f"env: the value of {name!r} contains a NUL byte")
+        checked[name] = value
+    return checked
+
+
+def _valid_path(what: str, path: object, pathlike: bool) -> str | None:
+    """`path` (`what=`) as a str without NUL, or None; else TeleportError."""
+    from .errors import TeleportError
+
+    if path is None:
+        return None
+    if pathlike and isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        kinds = "a str or an os.PathLike of str" if pathlike else "a str"
+        raise TeleportError(f"{what}: expected {kinds}, not {type(path).__name__}")
+    if "\0" in path:
+        raise TeleportError(f"{what}: {path!r} contains a NUL byte")
+    return path
+
+
 def _move(
     depth: int,
     command: tuple[str, ...],
     python: str | None,
     env: Mapping[str, str] | None,
-    cwd: str | None,
+    cwd: str | os.PathLike[str] | None,
     copies: int | None = None,
 ) -> None:
     """Starts the destination, captures the caller's stack (`depth` API frames above it)
     and hands the program over; returns only by raising TeleportError. The destination
     is started first: its interpreter starts while this one imports the serializer and
-    captures the program."""
+    captures the program. `env`, `cwd` and `python` are checked before anything starts."""
+    env = _valid_env(env)
+    cwd = _valid_path("cwd", cwd, True)
+    python = _valid_path("python", python, False)
     if not command and (python is None or python == sys.executable):
         from .transports.local import LocalMove
 
@@ -57,7 +100,7 @@ def teleport(
     ``teleport("bash", "-c")``. In the new process this call returns None. Raises
     :class:`TeleportError` (and the program keeps running here) when the stack cannot move.
     """
-    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None)
+    _move(1, command, python, env, cwd)
 
 
 def tp_dummy(
@@ -67,7 +110,7 @@ def tp_dummy(
     cwd: str | os.PathLike[str] | None = None,
 ) -> None:
     """pyteleport's name for a local teleport: ``teleport(**kwargs)``."""
-    _move(1, (), python, env, os.fspath(cwd) if cwd is not None else None)
+    _move(1, (), python, env, cwd)
 
 
 def tp_shell(
@@ -77,7 +120,7 @@ def tp_shell(
     cwd: str | os.PathLike[str] | None = None,
 ) -> None:
     """pyteleport's name: ``teleport(*shell_args, **kwargs)``; ``tp_bash`` is the same."""
-    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None)
+    _move(1, shell_args, python, env, cwd)
 
 
 tp_bash = tp_shell
@@ -105,7 +148,7 @@ def fork(
     first non-zero exit code among them (in the order they end), else 0. Raises
     :class:`TeleportError` (the program keeps running here) when it cannot move.
     """
-    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, _copies(n, "fork"))
+    _move(1, command, python, env, cwd, _copies(n, "fork"))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -118,7 +161,7 @@ def fork_shell(
 ) -> int:
     """pyteleport's name: ``fork(n, *shell_args, **kwargs)``."""
     copies = _copies(n, "fork_shell")
-    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, copies)
+    _move(1, shell_args, python, env, cwd, copies)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

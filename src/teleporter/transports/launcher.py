@@ -49,12 +49,9 @@ def quote(arg: str) -> str:
 
 
 def command_line(python: str | None, env: Mapping[str, str] | None) -> str:
-    """The one shell command line a launcher runs on the target."""
-    exports = ""
-    for name, value in (env or {}).items():
-        if not name.isidentifier():
-            raise TeleportError(f"cannot set {name!r} at the target: not a variable name")
-        exports += f"export {name}={quote(value)}; "
+    """The one shell command line a launcher runs on the target. `env` was checked
+    (teleporter._api._valid_env): its names need no quoting, its values have no NUL."""
+    exports = "".join(f"export {name}={quote(value)}; " for name, value in (env or {}).items())
     minor = "python%d.%d" % sys.version_info[:2]
     if python:
         find, tried = f"P={quote(python)}", python
