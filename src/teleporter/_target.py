@@ -189,21 +189,22 @@ def _unsafe_copy(home: str, digest: str) -> str | None:
 
     uid = os.geteuid()
     files: list[str] = []
-    todo = [(home, os.lstat(home), False)]
+    # (path, its lstat, where: "" in the copy, "cache" a __pycache__, "in-cache" within one)
+    todo = [(home, os.lstat(home), "")]
     while todo:
-        path, st, in_pycache = todo.pop()
+        path, st, where = todo.pop()
         if st.st_uid != uid:
             return f"{path} belongs to another user (uid {st.st_uid})"
         if st.st_mode & 0o022:
             return f"{path} is writable by other users"
-        if stat.S_ISREG(st.st_mode):
-            if not in_pycache:
-                files.append(os.path.relpath(path, home))
-        elif stat.S_ISDIR(st.st_mode) and not (in_pycache and path != home):
+        if stat.S_ISDIR(st.st_mode) and where != "in-cache":
             with os.scandir(path) as entries:
                 for entry in entries:
-                    pycache = entry.name == "__pycache__" and entry.is_dir(follow_symlinks=False)
-                    todo.append((entry.path, entry.stat(follow_symlinks=False), pycache or in_pycache))
+                    inner = "in-cache" if where else "cache" if entry.name == "__pycache__" else ""
+                    todo.append((entry.path, entry.stat(follow_symlinks=False), inner))
+        elif stat.S_ISREG(st.st_mode) and where != "cache":
+            if not where:
+                files.append(os.path.relpath(path, home))
         else:
             return f"{path} is not a regular file or directory"
     h = _sha256()
