@@ -142,11 +142,13 @@ def _installed() -> str:
 # say, so only this user can have written one. (This user can change any of their own
 # files anyway.)
 #
-# A copy that is unusable is replaced by a fresh one from the origin: the hello says
-# "cached" only for a copy that passed. When the cache itself cannot be trusted or
-# written, the fresh copy goes to a new private directory under $TMPDIR (else /tmp),
-# checked the same way; only when that fails too does the target refuse, in one line
-# naming the path. Directories are created with mode 0700, files with 0600.
+# The hello says "cached" only for a copy that passed; any other is replaced by a fresh
+# one from the origin (its SHA-256 checked first), staged in a new private directory
+# beside it and renamed into place. When the cache cannot be trusted or written (a
+# directory above it that others can write, say), the fresh copy goes to a new private
+# directory under $TMPDIR (else /tmp), whose directories above must pass the same check;
+# that copy serves this run only and is left there. Only when that fails too does the
+# target refuse, in one line naming the paths. Directories are made 0700, files 0600.
 
 
 class Unusable(Exception):
@@ -281,7 +283,7 @@ def _unpack(archive: bytes, dest: str) -> None:
         data = archive[at + 6 + n : at + 6 + n + size]
         at += 6 + n + size
         parts = name.split("/")
-        if len(data) != size or name.startswith("/") or "__pycache__" in parts or ".." in parts:
+        if len(data) != size or {"", ".", "..", "__pycache__"} & set(parts):
             raise ValueError("malformed archive of teleporter")
         path = os.path.join(dest, *parts)
         _make_dirs(os.path.dirname(path))
