@@ -41,9 +41,7 @@ def _env(**extra):
 def hello(python, cache, tmp=None):
     """What the target's hello says, run as the launcher would run it (stdin closed after
     the hello: the target then leaves)."""
-    source = (
-        open(_target.__file__).read() + f"\nmain({{'ship_id': {launcher.ship_id()!r}}})\n"
-    )
+    source = open(_target.__file__).read() + f"\nmain({{'ship_id': {launcher.ship_id()!r}}})\n"
     extra = {"XDG_CACHE_HOME": str(cache), **({"TMPDIR": str(tmp)} if tmp else {})}
     r = subprocess.run(
         [python, "-c", source], stdin=subprocess.DEVNULL, capture_output=True, env=_env(**extra)
@@ -125,6 +123,18 @@ def would_run(python, dest):
         env=_env(PYTHONPATH=str(dest)),
     )
     return b"PWNED" in r.stdout
+
+
+def sources(copy):
+    """The files of a copy, outside __pycache__: {relative path: content}."""
+    found = {}
+    for root, _, names in os.walk(copy):
+        if os.path.basename(root) != "__pycache__":
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, "rb") as f:
+                    found[os.path.relpath(path, copy)] = f.read()
+    return found
 
 
 def chown_tree(path, uid):
@@ -235,12 +245,7 @@ DAMAGE = {
 def test_a_changed_copy_is_replaced_never_run(tmp_path, bare, damage):
     cache = tmp_path / "cache"
     move(tmp_path, bare, cache)
-    pristine = {
-        os.path.relpath(os.path.join(root, n), home(cache)): open(os.path.join(root, n), "rb").read()
-        for root, _, names in os.walk(home(cache))
-        if "__pycache__" not in root
-        for n in names
-    }
+    pristine = sources(home(cache))
     DAMAGE[damage](home(cache))
     if damage in ("changed-source", "planted-module", "bytecode-of-another-user"):
         assert would_run(bare, home(cache))
@@ -249,12 +254,7 @@ def test_a_changed_copy_is_replaced_never_run(tmp_path, bare, damage):
     out, _ = move(tmp_path, bare, cache)  # PWNED never printed (checked by move)
     assert out == shipped(cache)
     assert hello(bare, cache)["cached"] == "1"
-    now = {
-        os.path.relpath(os.path.join(root, n), home(cache)): open(os.path.join(root, n), "rb").read()
-        for root, _, names in os.walk(home(cache))
-        if "__pycache__" not in root
-        for n in names
-    }
+    now = sources(home(cache))
     assert now == pristine
     assert os.listdir(cache / "teleporter") == [launcher.ship_id()]
 
