@@ -341,3 +341,32 @@ def test_an_archive_that_does_not_match_its_checksum_is_refused(tmp_path):
     data[-1] ^= 1
     with pytest.raises(_target.Unusable, match="does not match its checksum"):
         _target._ship(bytes(data), launcher.ship_id())
+
+
+@pytest.mark.parametrize("start", ["empty", "changed"])
+def test_targets_shipping_at_once_share_one_copy(tmp_path, bare, start):
+    """Several targets unpack at the same time into an empty cache, or over a changed
+    copy: each is moved, from the one copy left in the cache, and nothing else remains."""
+    cache = tmp_path / "cache"
+    if start == "changed":
+        move(tmp_path, bare, cache)
+        _tamper_source(home(cache))
+    env = {"XDG_CACHE_HOME": str(cache)}
+    prog = tmp_path / "many.py"
+    prog.write_text(
+        "import os, teleporter\n"
+        f"teleporter.teleport('bash', '-c', python={bare!r}, env={env!r})\n"
+        "print('moved from', os.path.dirname(teleporter.__file__))\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, str(prog)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ
+        )
+        for _ in range(4)
+    ]
+    results = [(r.communicate(timeout=120), r.returncode) for r in runs]
+    for (out, err), code in results:
+        assert (out.decode(), err, code) == (f"moved from {home(cache) / 'teleporter'}\n", b"", 0)
+    assert os.listdir(cache / "teleporter") == [launcher.ship_id()]
+    assert hello(bare, cache)["cached"] == "1"
