@@ -602,8 +602,6 @@ def test_command_line_is_small_and_carries_no_payload():
     line = launcher.command_line(None, {"A": "x y", "B": "it's"})
     assert len(line) < 1024
     assert line.startswith("export A='x y'; export B='it'\"'\"'s'; P=")
-    with pytest.raises(TeleportError, match="cannot set 'A B' at the target"):
-        launcher.command_line(None, {"A B": "1"})
 
 
 def _hello(**changes):

@@ -20,20 +20,64 @@ if TYPE_CHECKING:
 TIMEOUT = 120.0
 
 
+def _valid_env(env: object) -> dict[str, str] | None:
+    """`env` as checked before anything starts: str names of letters, digits and _ not
+    starting with a digit (what a shell can export), str values without NUL; a
+    TeleportError names the first bad variable."""
+    from .errors import TeleportError
+
+    if env is None:
+        return None
+    if not callable(getattr(env, "items", None)):
+        raise TeleportError(f"env: expected a mapping of names to values, not {type(env).__name__}")
+    checked = {}
+    for name, value in env.items():  # type: ignore[attr-defined]
+        if not (isinstance(name, str) and name.isascii() and name.isidentifier()):
+            raise TeleportError(f"env: {name!r} is not a valid variable name")
+        if not isinstance(value, str):
+            raise TeleportError(
+                f"env: the value of {name!r} is not a string ({type(value).__name__})"
+            )
+        if "\0" in value:
+            raise TeleportError(f"env: the value of {name!r} contains a NUL byte")
+        checked[name] = value
+    return checked
+
+
+def _valid_path(what: str, path: object, pathlike: bool) -> str | None:
+    """`path` (`what=`) as a str without NUL, or None; else TeleportError."""
+    from .errors import TeleportError
+
+    if path is None:
+        return None
+    if pathlike and isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        kinds = "a str or an os.PathLike of str" if pathlike else "a str"
+        raise TeleportError(f"{what}: expected {kinds}, not {type(path).__name__}")
+    if "\0" in path:
+        raise TeleportError(f"{what}: {path!r} contains a NUL byte")
+    return path
+
+
 def _move(
     depth: int,
     command: tuple[str, ...],
     python: str | None,
     env: Mapping[str, str] | None,
-    cwd: str | None,
+    cwd: str | os.PathLike[str] | None,
     copies: int | None = None,
     timeout: float | None = TIMEOUT,
 ) -> None:
     """Starts the destination, captures the caller's stack (`depth` API frames above it)
     and hands the program over; returns only by raising TeleportError. The destination
     is started first: its interpreter starts while this one imports the serializer and
-    captures the program. From the start until the destination is told to run, a guard
-    holds terminating signals: one that arrives cancels the move (see ``_guard``)."""
+    captures the program. `env`, `cwd` and `python` are checked before anything starts.
+    From the start until the destination is told to run, a guard holds terminating
+    signals: one that arrives cancels the move (see ``_guard``)."""
+    env = _valid_env(env)
+    cwd = _valid_path("cwd", cwd, True)
+    python = _valid_path("python", python, False)
     timeout = _timeout(timeout)
     from ._guard import Guard
 
@@ -102,7 +146,7 @@ def teleport(
     once, as if the move had not been tried (a KeyboardInterrupt from this call, the
     program's own handler; TeleportError when the handler returns).
     """
-    _move(1, command, python, env, os.fspath(cwd) if cwd is not None else None, timeout=timeout)
+    _move(1, command, python, env, cwd, timeout=timeout)
 
 
 def tp_dummy(
@@ -113,7 +157,7 @@ def tp_dummy(
     timeout: float | None = TIMEOUT,
 ) -> None:
     """pyteleport's name for a local teleport: ``teleport(**kwargs)``."""
-    _move(1, (), python, env, os.fspath(cwd) if cwd is not None else None, timeout=timeout)
+    _move(1, (), python, env, cwd, timeout=timeout)
 
 
 def tp_shell(
@@ -124,7 +168,7 @@ def tp_shell(
     timeout: float | None = TIMEOUT,
 ) -> None:
     """pyteleport's name: ``teleport(*shell_args, **kwargs)``; ``tp_bash`` is the same."""
-    _move(1, shell_args, python, env, os.fspath(cwd) if cwd is not None else None, timeout=timeout)
+    _move(1, shell_args, python, env, cwd, timeout=timeout)
 
 
 tp_bash = tp_shell
@@ -153,8 +197,7 @@ def fork(
     first non-zero exit code among them (in the order they end), else 0. Raises
     :class:`TeleportError` (the program keeps running here) when it cannot move.
     """
-    where = os.fspath(cwd) if cwd is not None else None
-    _move(1, command, python, env, where, _copies(n, "fork"), timeout)
+    _move(1, command, python, env, cwd, _copies(n, "fork"), timeout)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -168,8 +211,7 @@ def fork_shell(
 ) -> int:
     """pyteleport's name: ``fork(n, *shell_args, **kwargs)``."""
     copies = _copies(n, "fork_shell")
-    where = os.fspath(cwd) if cwd is not None else None
-    _move(1, shell_args, python, env, where, copies, timeout)
+    _move(1, shell_args, python, env, cwd, copies, timeout)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

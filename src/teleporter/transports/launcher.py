@@ -54,12 +54,9 @@ def quote(arg: str) -> str:
 
 
 def command_line(python: str | None, env: Mapping[str, str] | None) -> str:
-    """The one shell command line a launcher runs on the target."""
-    exports = ""
-    for name, value in (env or {}).items():
-        if not name.isidentifier():
-            raise TeleportError(f"cannot set {name!r} at the target: not a variable name")
-        exports += f"export {name}={quote(value)}; "
+    """The one shell command line a launcher runs on the target. `env` was checked
+    (teleporter._api._valid_env): its names need no quoting, its values have no NUL."""
+    exports = "".join(f"export {name}={quote(value)}; " for name, value in (env or {}).items())
     minor = "python%d.%d" % sys.version_info[:2]
     if python:
         find, tried = f"P={quote(python)}", python
@@ -82,33 +79,39 @@ def _ext_suffix() -> str:
 
 def _shipped_files() -> list[tuple[str, str]]:
     """(name in the archive, path here) of what a target needs to run teleporter: its
-    Python sources and the extension built for this interpreter."""
+    Python sources and the extension built for this interpreter, sorted by name."""
     ext = "_teleporter_impl" + _ext_suffix()
     files = []
     for root, dirs, names in os.walk(HOME):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in names:
             if name.endswith(".py") or name == ext:
                 path = os.path.join(root, name)
                 files.append(("teleporter/" + os.path.relpath(path, HOME), path))
-    return files
+    return sorted(files)
+
+
+_named: tuple[object, str] = ((), "")  # the last ship id, and the files' state it is for
 
 
 def ship_id() -> str:
-    """Names this build of teleporter: version, interpreter tag and a checksum of the
-    files (a rebuilt extension, or a shipped copy shipped on, keeps or changes its name
-    with its content)."""
-    import zlib
-
-    crc = 0
-    for name, path in _shipped_files():
-        with open(path, "rb") as f:
-            crc = zlib.crc32(f.read(), zlib.crc32(name.encode(), crc))
-    tag = _ext_suffix().strip(".").removesuffix(".so").replace(".", "-")
-    return f"{__version__}-{tag}-{crc:08x}"
+    """Names this build of teleporter: version, interpreter tag and the SHA-256 of its
+    archive, which the target checks a cached copy against (see teleporter._target)."""
+    global _named
+    key = [
+        (name, st.st_ino, st.st_size, st.st_mtime_ns)
+        for name, path in _shipped_files()
+        for st in [os.stat(path)]
+    ]
+    if _named[0] != key:  # hashed once per process, again only if a file changed
+        tag = _ext_suffix().strip(".").removesuffix(".so").replace(".", "-")
+        _named = (key, f"{__version__}-{tag}-{_target._sha256(archive()).hexdigest()}")
+    return _named[1]
 
 
 def archive() -> bytes:
+    """teleporter's files for a target without it: u16 name length, name, u32 size,
+    data; repeated, sorted by name (the target hashes its cached copy the same way)."""
     parts = []
     for name, path in _shipped_files():
         with open(path, "rb") as f:
