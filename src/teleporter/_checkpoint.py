@@ -309,6 +309,10 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
             os.close(dfd)
         if trial is not None:  # the write failed first: the verdict no longer matters
             trial.stop()
+        # An exception's traceback keeps this frame: not the state it holds. (The state's
+        # view of its BytesIO, collected in a cycle with that BytesIO, makes CPython's
+        # garbage collector free the BytesIO first and crash.)
+        del meta, body, buffers
     return False
 
 

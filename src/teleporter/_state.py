@@ -111,8 +111,6 @@ def _apply_patch(module: str, name: str, value: Any) -> None:
     setattr(importlib.import_module(module), name, value)
 
 
-
-
 def _patches() -> list[_Patch]:
     """Attributes of by-reference modules bound to the program's own functions and
     classes (defined in __main__ or in a module that travels by value)."""
