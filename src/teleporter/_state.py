@@ -470,7 +470,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
         raise PayloadError(f"malformed payload: no {missing[0]!r} in its state")
     for key, kind in _STATE_TYPES.items():
         if not isinstance(state.get(key), kind):
-            raise PayloadError(f"malformed payload: its {key!r} is not a {kind.__name__}")
+            raise PayloadError(f"malformed payload: its {key!r} is not of type {kind.__name__}")
     _order_main(state["main_order"])
     sys.setrecursionlimit(state["recursionlimit"])
     _process_state.restore(state["process"])
