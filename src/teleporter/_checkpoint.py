@@ -50,7 +50,7 @@ def configured_key(
         key_file, key = from_file, from_env
         source = KEY_FILE_ENV if from_file is not None else KEY_ENV
     else:
-        source = "the key"
+        source = "the key argument"
     if key_file is not None:
         name = os.fspath(key_file)
         try:
