@@ -66,9 +66,11 @@ def _created(meta: dict[str, Any]) -> str:
     import datetime
 
     when = meta.get("created")
+    if not isinstance(when, (int, float)):
+        return "?"
     try:
         return datetime.datetime.fromtimestamp(when).isoformat(" ", "seconds")
-    except (TypeError, ValueError, OverflowError, OSError):
+    except (ValueError, OverflowError, OSError):  # no date this host can write
         return "?"
 
 
