@@ -267,6 +267,10 @@ def test_key_settings_that_cannot_work_are_one_line(signed, tmp_path, command):
         cli(command, str(signed), key=""),
         "the checkpoint key is empty (TELEPORTER_CHECKPOINT_KEY)",
     )
+    assert_refused(
+        cli(command, "--key-file", "/dev/zero", str(signed)),
+        "the key file '/dev/zero' is larger than 64 KiB: is it a key?",
+    )
 
 
 def test_checkpoint_refuses_key_settings_that_cannot_work(tmp_path):

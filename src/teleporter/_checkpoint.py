@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 KEY_ENV = "TELEPORTER_CHECKPOINT_KEY"
 KEY_FILE_ENV = "TELEPORTER_CHECKPOINT_KEY_FILE"
+_KEY_FILE_LIMIT = 1 << 16
 
 # ---- keys ------------------------------------------------------------------------------
 
@@ -55,9 +56,11 @@ def configured_key(
         name = os.fspath(key_file)
         try:
             with open(name, "rb") as f:
-                key = f.read(1 << 16)
+                key = f.read(_KEY_FILE_LIMIT + 1)
         except OSError as e:
             raise error(f"cannot read the key file {name!r}: {e.strerror or e}") from None
+        if len(key) > _KEY_FILE_LIMIT:
+            raise error(f"the key file {name!r} is larger than 64 KiB: is it a key?")
         key = key[:-2] if key.endswith(b"\r\n") else key[:-1] if key.endswith(b"\n") else key
         source = f"the key file {name!r}"
     if key is None:
@@ -166,6 +169,7 @@ class _Temp:
         self.fd = -1
 
     def create(self) -> None:
+        import errno
         import fcntl
         import secrets
 
@@ -178,7 +182,13 @@ class _Temp:
                 self.name = None
                 continue
             self.fd = fd
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as e:
+                # A file system without locks (NFS mounted nolock): write unlocked. A
+                # clean-up there cannot lock either, so it never takes this file.
+                if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
             if os.fstat(fd).st_nlink:
                 return
             # Another checkpoint's clean-up took it for a dead writer's in the instant
