@@ -33,9 +33,7 @@ def mapped() -> bytes:
 
 SEEDS = {
     "minimal": lambda: payload(b"{}", b"s", []),
-    "buffers": lambda: payload(
-        b'{"kind": "teleport"}', b"state" * 20, [b"a" * 100, b"", b"z" * 7]
-    ),
+    "buffers": lambda: payload(b'{"kind": "teleport"}', b"state" * 20, [b"a" * 100, b"", b"z" * 7]),
     "lifted": lambda: payload(b"{}", b"s", [bytearray(b"w" * 300), b"x" * 200]),
     "meta_only_large": lambda: payload(b"{" + b" " * 300 + b"}", b"\x80\x05N.", [b"q" * 64]),
     "mapped": mapped,
