@@ -373,11 +373,14 @@ PyMethodDef methods[] = {
     {"view_offset", py_view_offset, METH_O,
      "view_offset(memoryview) -> offset of its data in its base object's buffer, or -1"},
     {"write_payload", py_write_payload, METH_VARARGS,
-     "write_payload(fd, meta, state, buffers, teleporter_version) -> bytes written"},
+     "write_payload(fd, meta, state, buffers, teleporter_version, mapped_fd=-1, "
+     "threshold=1 MiB, signer=None) -> bytes written"},
     {"read_payload", py_read_payload, METH_VARARGS,
-     "read_payload(fd) -> (meta, state, buffers, info), every checksum verified"},
+     "read_payload(fd, mapped_fd=-1, verifier=None) -> (meta, state, buffers, info), every "
+     "checksum (and with a verifier, the signature) verified"},
     {"describe_payload", py_describe_payload, METH_VARARGS,
-     "describe_payload(fd) -> info with the section table and the meta section"},
+     "describe_payload(fd, verifier=None) -> info with the section table and the meta "
+     "section, every byte checked"},
     {"crc32c", py_crc32c, METH_O, "crc32c(data) -> int (Castagnoli)"},
     {"check_payload", py_check_payload, METH_O,
      "check_payload(data) -> number of sections, or PayloadFormatError"},

@@ -12,8 +12,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tp::codec::Header h;
     std::string why;
     if (tp::codec::decode_all(data, size, &h, why)) {
-        // Accepted: every section of the stream must lie inside the input (a mapped
-        // section's bytes are in its memory file, not here).
+        // Accepted: the payload and every section of the stream must lie inside the input
+        // (a mapped section's bytes are in its memory file, not here).
+        if (h.total > size || tp::codec::sections_end(h) > h.total) {
+            __builtin_trap();
+        }
         for (const tp::codec::Section &s : h.sections) {
             if (s.kind != tp::codec::kMapped && s.offset + s.length > size) {
                 __builtin_trap();

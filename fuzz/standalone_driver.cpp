@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "codec/format.hpp"
@@ -92,7 +93,15 @@ int main(int argc, char **argv)
             LLVMFuzzerTestOneInput(d.data(), d.size());
         }
     }
-    for (const auto &c : corpus) { // the seeds themselves must be accepted
+    for (int i = 2; i < argc; i++) { // the seeds themselves must be accepted
+        const std::vector<uint8_t> &c = corpus[static_cast<size_t>(i - 2)];
+        tp::codec::Header h;
+        std::string why;
+        if (!tp::codec::decode_all(c.data(), c.size(), &h, why)) {
+            std::fprintf(stderr, "seed %s is refused (%s): regenerate it (fuzz/make_seeds.py)\n",
+                         argv[i], why.c_str());
+            return 1;
+        }
         LLVMFuzzerTestOneInput(c.data(), c.size());
     }
     std::printf("fuzz_decode_payload: %lu inputs in %.0f s, no crash\n", runs, seconds);

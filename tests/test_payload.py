@@ -144,7 +144,7 @@ def test_malformed_frames_are_refused_before_running():
 
     state = {
         "frames": [("not code", None, {}, (), (), 0)],
-        "main": {},
+        "main": [],
         "main_order": [],
         "patches": [],
         "handled": None,

@@ -94,6 +94,8 @@ uint64_t get64(const uint8_t *p) { return get32(p) | (static_cast<uint64_t>(get3
 
 uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
+uint64_t signature_size(uint16_t flags) { return (flags & kSigned) ? kSignatureSize : 0; }
+
 }  // namespace
 
 uint32_t crc32c(uint32_t crc, const void *data, size_t n)
@@ -123,11 +125,11 @@ std::string encode_header(Header &h)
         s.offset = off;
         off = align_up(off + s.length);
     }
-    h.total = off + kTrailerSize;
+    h.total = off + signature_size(h.flags) + kTrailerSize;
     std::string out;
     out.append(kMagic, sizeof kMagic);
     put16(out, h.format);
-    put16(out, 0);
+    put16(out, h.flags);
     put32(out, h.python);
     out.append(reinterpret_cast<const char *>(h.bytecode_magic), 4);
     put32(out, h.teleporter);
@@ -148,8 +150,23 @@ std::string encode_header(Header &h)
     return out;
 }
 
+uint64_t sections_end(const Header &h)
+{
+    return h.total - kTrailerSize - signature_size(h.flags);
+}
+
+bool all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= p[i];
+    }
+    return acc == 0;
+}
+
 namespace {
-uint32_t digest(const uint8_t *header_bytes, size_t header_len, const Header &h)
+uint32_t digest(const uint8_t *header_bytes, size_t header_len, const Header &h,
+                const uint8_t *signature)
 {
     uint32_t d = crc32c(0, header_bytes, header_len);
     for (const Section &s : h.sections) {
@@ -162,15 +179,19 @@ uint32_t digest(const uint8_t *header_bytes, size_t header_len, const Header &h)
         }
         d = crc32c(d, rec, sizeof rec);
     }
+    if (h.flags & kSigned) {
+        d = crc32c(d, signature, kSignatureSize);
+    }
     return d;
 }
 }  // namespace
 
-std::string encode_trailer(const std::string &header_bytes, const Header &h)
+std::string encode_trailer(const std::string &header_bytes, const Header &h,
+                           const uint8_t *signature)
 {
     std::string out(kTrailerMagic, sizeof kTrailerMagic);
     put32(out, digest(reinterpret_cast<const uint8_t *>(header_bytes.data()),
-                      header_bytes.size(), h));
+                      header_bytes.size(), h, signature));
     put32(out, 0);
     return out;
 }
@@ -192,20 +213,27 @@ bool decode_fixed(const uint8_t *p, size_t n, Header *out, std::string &why)
               ")";
         return false;
     }
-    if (get16(p + 10) != 0 || get32(p + 36) != 0) {
-        why = "corrupt payload: reserved header fields are set";
-        return false;
-    }
+    out->flags = get16(p + 10);
     out->python = get32(p + 12);
     std::memcpy(out->bytecode_magic, p + 16, 4);
     out->teleporter = get32(p + 20);
+    // Versions are bytes: major, minor (and patch) of a u32 leave its top bytes zero.
+    if ((out->flags & ~kSigned) != 0 || get32(p + 36) != 0 || (out->python >> 16) != 0 ||
+        (out->teleporter >> 24) != 0) {
+        why = "corrupt payload: reserved header fields are set";
+        return false;
+    }
     out->total = get64(p + 24);
     uint32_t count = get32(p + 32);
     if (count == 0 || count > kMaxSections) {
         why = "corrupt payload: " + std::to_string(count) + " sections";
         return false;
     }
-    if (out->total < header_size(count) + kTrailerSize) {
+    if (out->total >= kMaxTotal) {
+        why = "corrupt payload: total length " + std::to_string(out->total) + " is out of range";
+        return false;
+    }
+    if (out->total < header_size(count) + signature_size(out->flags) + kTrailerSize) {
         why = "corrupt payload: total length too small for its header";
         return false;
     }
@@ -229,6 +257,14 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
         why = "corrupt payload: header checksum mismatch";
         return false;
     }
+    if (!all_zero(p + table_end + 4, hsize - table_end - 4)) {
+        why = "corrupt payload: the header's padding is not zero";
+        return false;
+    }
+    const bool is_signed = out->flags & kSigned;
+    // Sections end before the signature and the trailer (decode_fixed checked that the
+    // total leaves room for them).
+    const uint64_t limit = out->total - kTrailerSize - signature_size(out->flags);
     uint64_t expect = hsize;
     uint64_t mapped_end = 0;
     for (size_t i = 0; i < count; i++) {
@@ -247,6 +283,10 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
             return false;
         }
         if (s.kind == kMapped) {
+            if (is_signed) { // a signature covers the stream only
+                why = "corrupt payload: a signed payload refers to a memory file";
+                return false;
+            }
             if (s.offset % kPage != 0 || s.offset < mapped_end || s.length == 0 ||
                 s.length > (uint64_t{1} << 56) || s.offset > (uint64_t{1} << 56)) {
                 why = "corrupt payload: section " + std::to_string(i) +
@@ -256,14 +296,13 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
             mapped_end = s.offset + s.length;
             continue;
         }
-        if (s.offset != expect || s.length > out->total ||
-            s.offset > out->total - kTrailerSize - s.length) {
+        if (s.offset != expect || s.length > limit || s.offset > limit - s.length) {
             why = "corrupt payload: section " + std::to_string(i) + " lies outside the payload";
             return false;
         }
         expect = align_up(s.offset + s.length);
     }
-    if (expect + kTrailerSize != out->total) {
+    if (expect != limit) {
         why = "corrupt payload: sections do not add up to the total length";
         return false;
     }
@@ -271,13 +310,13 @@ bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why)
 }
 
 bool check_trailer(const uint8_t *p, size_t n, const uint8_t *header_bytes, size_t header_len,
-                   const Header &h, std::string &why)
+                   const Header &h, const uint8_t *signature, std::string &why)
 {
     if (n < kTrailerSize || std::memcmp(p, kTrailerMagic, sizeof kTrailerMagic) != 0) {
         why = "truncated payload: the trailer is missing";
         return false;
     }
-    if (get32(p + 8) != digest(header_bytes, header_len, h) || get32(p + 12) != 0) {
+    if (get32(p + 8) != digest(header_bytes, header_len, h, signature) || get32(p + 12) != 0) {
         why = "corrupt payload: whole-payload checksum mismatch";
         return false;
     }
@@ -294,18 +333,32 @@ bool decode_all(const uint8_t *p, size_t n, Header *out, std::string &why)
               " bytes";
         return false;
     }
+    const size_t hsize = header_size(out->sections.size());
+    uint64_t pos = hsize;
     for (size_t i = 0; i < out->sections.size(); i++) {
         const Section &s = out->sections[i];
         if (s.kind == kMapped) {
             continue; // its bytes are not in this buffer: checked where the file is mapped
         }
+        if (!all_zero(p + pos, static_cast<size_t>(s.offset - pos))) {
+            why = "corrupt payload: the padding before section " + std::to_string(i) +
+                  " is not zero";
+            return false;
+        }
         if (crc32c(0, p + s.offset, s.length) != s.crc) {
             why = "corrupt payload: section " + std::to_string(i) + " checksum mismatch";
             return false;
         }
+        pos = s.offset + s.length;
     }
-    const size_t hsize = header_size(out->sections.size());
-    return check_trailer(p + out->total - kTrailerSize, kTrailerSize, p, hsize, *out, why);
+    const uint64_t end = sections_end(*out);
+    if (!all_zero(p + pos, static_cast<size_t>(end - pos))) {
+        why = "corrupt payload: the padding after the last section is not zero";
+        return false;
+    }
+    const uint8_t *signature = (out->flags & kSigned) ? p + end : nullptr;
+    return check_trailer(p + out->total - kTrailerSize, kTrailerSize, p, hsize, *out, signature,
+                         why);
 }
 
 }  // namespace tp::codec

@@ -5,25 +5,29 @@
 //   fixed header, 40 bytes
 //     0  magic            8  "TELEPORT"
 //     8  format version   u16
-//    10  flags            u16 (0)
+//    10  flags            u16 (kSigned or 0)
 //    12  CPython          u32 (major << 8 | minor) of the writer
 //    16  bytecode magic   4   importlib.util.MAGIC_NUMBER of the writer
 //    20  teleporter       u32 (major << 16 | minor << 8 | patch) of the writer
-//    24  total length     u64 everything, trailer included
+//    24  total length     u64 everything, trailer included (below kMaxTotal)
 //    32  section count    u32 (at most kMaxSections)
 //    36  reserved         u32 (0)
 //   section table, 32 bytes per section
 //     kind u32, flags u32, offset u64, length u64, crc32c u32, reserved u32
-//   header checksum       u32 crc32c of every byte before it, then u32 0
-//   sections              each starting at a multiple of 64 (buffers stay aligned);
-//                         kMapped sections take no room here: their bytes are in a
-//                         memory file that a local destination receives beside the stream
+//   header checksum       u32 crc32c of every byte before it, then u32 0, zero padding
+//   sections              each starting at a multiple of 64 (buffers stay aligned), zero
+//                         padding between them; kMapped sections take no room here: their
+//                         bytes are in a memory file that a local destination receives
+//                         beside the stream
+//   signature, 32 bytes   kSigned only, at a multiple of 64: HMAC-SHA256 of every byte
+//                         before it (computed and checked by the caller, who has the key)
 //   trailer, 16 bytes     "TPEND\0\0\0", u32 digest, u32 0
 //
-// The digest is the crc32c of the header bytes followed by each section's
-// (length, crc32c): it covers the whole payload, and a reader checks it without a second
-// pass over the data. Every field is validated before it is used; a payload is refused
-// with one sentence.
+// The digest is the crc32c of the header bytes (padding included) followed by each
+// section's (length, crc32c) and the signature. With the section checksums, and padding
+// that must be zero, every byte of the payload is checked, and a reader checks the digest
+// without a second pass over the data. Every field is validated before it is used; a
+// payload is refused with one sentence.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -34,7 +38,13 @@ namespace tp::codec {
 
 inline constexpr char kMagic[8] = {'T', 'E', 'L', 'E', 'P', 'O', 'R', 'T'};
 inline constexpr char kTrailerMagic[8] = {'T', 'P', 'E', 'N', 'D', 0, 0, 0};
-inline constexpr uint16_t kFormatVersion = 2;
+inline constexpr uint16_t kFormatVersion = 3;
+// Header flags: kSigned, a signature precedes the trailer.
+inline constexpr uint16_t kSigned = 1;
+inline constexpr size_t kSignatureSize = 32;
+// A total length at or above this is refused (no real payload comes near it), so that
+// offset arithmetic on valid headers can never overflow.
+inline constexpr uint64_t kMaxTotal = uint64_t{1} << 62;
 inline constexpr size_t kFixedSize = 40;
 inline constexpr size_t kEntrySize = 32;
 inline constexpr size_t kTrailerSize = 16;
@@ -67,6 +77,7 @@ struct Section {
 
 struct Header {
     uint16_t format = kFormatVersion;
+    uint16_t flags = 0;
     uint32_t python = 0;
     uint8_t bytecode_magic[4] = {0, 0, 0, 0};
     uint32_t teleporter = 0;
@@ -80,22 +91,31 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t n);
 size_t header_size(size_t nsections);
 
 // Fills the stream offsets of all but kMapped sections (whose offsets the caller set) and
-// `total` from the lengths, and returns the header bytes.
+// `total` from the lengths (and the signature, with kSigned), and returns the header bytes.
 std::string encode_header(Header &h);
-// The trailer for a header (as returned by encode_header) and its sections.
-std::string encode_trailer(const std::string &header_bytes, const Header &h);
+// Where the signature (kSigned) or else the trailer starts: the end of the last section,
+// aligned.
+uint64_t sections_end(const Header &h);
+// The trailer for a header (as returned by encode_header), its sections and, with
+// kSigned, its kSignatureSize signature bytes (else nullptr).
+std::string encode_trailer(const std::string &header_bytes, const Header &h,
+                           const uint8_t *signature);
 
 // Step 1 of decoding: the fixed header alone (kFixedSize bytes). Fills format, python,
 // bytecode magic, teleporter, total and the section count (as sections.size()).
 bool decode_fixed(const uint8_t *p, size_t n, Header *out, std::string &why);
-// Step 2: the whole header (header_size(count) bytes): table, checksum, and that every
-// section lies inside the payload, aligned, in order, without overlap.
+// Step 2: the whole header (header_size(count) bytes): table, checksum, zero padding,
+// and that every section lies inside the payload, aligned, in order, without overlap.
 bool decode_header(const uint8_t *p, size_t n, Header *out, std::string &why);
-// Step 3: the trailer, against the decoded header (and its raw bytes).
+// Step 3: the trailer, against the decoded header (and its raw bytes) and the signature
+// bytes (kSigned; else nullptr). Checks the digest, not the signature itself.
 bool check_trailer(const uint8_t *p, size_t n, const uint8_t *header_bytes,
-                   size_t header_len, const Header &h, std::string &why);
-// Decodes a complete in-memory payload and checks every checksum (used by the fuzz
-// target and by `inspect`).
+                   size_t header_len, const Header &h, const uint8_t *signature,
+                   std::string &why);
+// True when all n bytes are zero (padding).
+bool all_zero(const uint8_t *p, size_t n);
+// Decodes a complete in-memory payload and checks every checksum, the padding and the
+// digest (used by the fuzz target and the tests; a signature is not checked here).
 bool decode_all(const uint8_t *p, size_t n, Header *out, std::string &why);
 
 }  // namespace tp::codec

@@ -102,6 +102,60 @@ uint32_t crc_nogil(const void *p, size_t n)
     return c;
 }
 
+// The keyed hash of a signed payload (an hmac.HMAC object of the caller's): every byte
+// written or read before the signature passes through its update(), as a read-only view of
+// our own memory that is released right after the call (a hasher cannot keep it).
+class Tap {
+  public:
+    explicit Tap(PyObject *hasher) : hasher_(hasher == Py_None ? nullptr : hasher) {}
+    bool active() const { return hasher_ != nullptr; }
+
+    // False with the exception set when update() failed.
+    bool feed(const char *p, size_t n)
+    {
+        if (!hasher_ || n == 0) {
+            return true;
+        }
+        Ref view = Ref::steal(PyMemoryView_FromMemory(const_cast<char *>(p),
+                                                      static_cast<Py_ssize_t>(n), PyBUF_READ));
+        if (!view) {
+            return false;
+        }
+        Ref r = Ref::steal(PyObject_CallMethod(hasher_, "update", "O", view.get()));
+        Ref released = Ref::steal(PyObject_CallMethod(view.get(), "release", nullptr));
+        return r && released;
+    }
+
+    // The digest so far: kSignatureSize bytes, or false with the exception set.
+    bool digest(uint8_t out[codec::kSignatureSize])
+    {
+        Ref d = Ref::steal(PyObject_CallMethod(hasher_, "digest", nullptr));
+        if (!d) {
+            return false;
+        }
+        if (!PyBytes_Check(d.get()) ||
+            PyBytes_GET_SIZE(d.get()) != static_cast<Py_ssize_t>(codec::kSignatureSize)) {
+            PyErr_SetString(PyExc_ValueError, "the signer's digest is not 32 bytes");
+            return false;
+        }
+        std::memcpy(out, PyBytes_AS_STRING(d.get()), codec::kSignatureSize);
+        return true;
+    }
+
+  private:
+    PyObject *hasher_; // borrowed: the caller's argument outlives the call
+};
+
+// Constant time: how long the comparison takes says nothing of where the bytes differ.
+bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff |= static_cast<uint8_t>(a[i] ^ b[i]);
+    }
+    return diff == 0;
+}
+
 struct Views {
     std::vector<Py_buffer> v;
     ~Views()
@@ -122,12 +176,10 @@ bool get_view(PyObject *o, Views &views)
     return true;
 }
 
-// Reads one section's bytes into a new bytearray that grows with the data received (a
-// corrupt length never becomes one huge allocation), checking its checksum on the way.
 // Reads one section's bytes into a new bytearray (or, for a kBytesObject section, a new
 // bytes object) that grows with the data received (a corrupt length never becomes one
 // huge allocation), checking its checksum on the way.
-PyObject *read_section(int fd, const Section &s, size_t index)
+PyObject *read_section(int fd, const Section &s, size_t index, Tap &tap)
 {
     const bool as_bytes = s.flags & codec::kBytesObject;
     const size_t len = static_cast<size_t>(s.length);
@@ -164,6 +216,10 @@ PyObject *read_section(int fd, const Section &s, size_t index)
         Py_BEGIN_ALLOW_THREADS
         crc = codec::crc32c(crc, p, static_cast<size_t>(k));
         Py_END_ALLOW_THREADS
+        if (!tap.feed(p, static_cast<size_t>(k))) {
+            Py_DECREF(raw);
+            return nullptr;
+        }
         got += static_cast<size_t>(k);
         if (got < cap) { // read_full stops short only at the end of the stream
             Py_DECREF(raw);
@@ -239,7 +295,8 @@ PyObject *pread_section(int mfd, const Section &s, size_t index)
     return obj.release();
 }
 
-bool skip_to(int fd, uint64_t &pos, uint64_t target)
+// Reads the padding up to `target`: it must be zero.
+bool skip_to(int fd, uint64_t &pos, uint64_t target, Tap &tap)
 {
     char pad[codec::kAlign];
     while (pos < target) {
@@ -255,7 +312,48 @@ bool skip_to(int fd, uint64_t &pos, uint64_t target)
             refuse("truncated payload: it ends between sections");
             return false;
         }
+        if (!codec::all_zero(reinterpret_cast<const uint8_t *>(pad), n)) {
+            refuse("corrupt payload: the padding between sections is not zero");
+            return false;
+        }
+        if (!tap.feed(pad, n)) {
+            return false;
+        }
         pos += n;
+    }
+    return true;
+}
+
+// Reads one section through a small buffer, checking its checksum, keeping nothing.
+bool drain_section(int fd, const Section &s, size_t index, Tap &tap)
+{
+    std::vector<char> buf(static_cast<size_t>(std::min<uint64_t>(s.length, 1u << 20)));
+    uint64_t got = 0;
+    uint32_t crc = 0;
+    while (got < s.length) {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), s.length - got));
+        int err = 0;
+        ssize_t k = read_full(fd, buf.data(), want, &err);
+        if (k < 0) {
+            os_error(err);
+            return false;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        crc = codec::crc32c(crc, buf.data(), static_cast<size_t>(k));
+        Py_END_ALLOW_THREADS
+        if (!tap.feed(buf.data(), static_cast<size_t>(k))) {
+            return false;
+        }
+        got += static_cast<uint64_t>(k);
+        if (static_cast<size_t>(k) < want) {
+            refuse("truncated payload: section " + std::to_string(index) + " ended after " +
+                   std::to_string(got) + " of " + std::to_string(s.length) + " bytes");
+            return false;
+        }
+    }
+    if (crc != s.crc) {
+        refuse("corrupt payload: section " + std::to_string(index) + " checksum mismatch");
+        return false;
     }
     return true;
 }
@@ -277,16 +375,18 @@ PyObject *info_dict(const Header &h)
             return nullptr;
         }
     }
-    return Py_BuildValue("{s:i,s:(ii),s:y#,s:(iii),s:K,s:O}", "format", h.format, "python",
+    return Py_BuildValue("{s:i,s:(ii),s:y#,s:(iii),s:K,s:O,s:O}", "format", h.format, "python",
                          h.python >> 8, h.python & 0xFF, "bytecode_magic",
                          reinterpret_cast<const char *>(h.bytecode_magic), Py_ssize_t(4),
                          "teleporter", h.teleporter >> 16, (h.teleporter >> 8) & 0xFF,
                          h.teleporter & 0xFF, "total", static_cast<unsigned long long>(h.total),
-                         "sections", sections.get());
+                         "sections", sections.get(), "signed",
+                         (h.flags & codec::kSigned) ? Py_True : Py_False);
 }
 
 // Reads and validates the header: format, this interpreter, table and header checksum.
-bool read_header(int fd, Header &h, std::string &raw, bool check_interpreter)
+// With a tap (a key), an unsigned payload is refused here, before any section is read.
+bool read_header(int fd, Header &h, std::string &raw, bool check_interpreter, Tap &tap)
 {
     raw.assign(codec::kFixedSize, '\0');
     int err = 0;
@@ -327,13 +427,36 @@ bool read_header(int fd, Header &h, std::string &raw, bool check_interpreter)
         refuse(why);
         return false;
     }
-    return true;
+    if (tap.active() && !(h.flags & codec::kSigned)) {
+        refuse("the checkpoint is not signed, and a key is set: only signed checkpoints are "
+               "accepted");
+        return false;
+    }
+    return tap.feed(raw.data(), raw.size());
 }
 
-bool read_trailer(int fd, const Header &h, const std::string &raw)
+// Reads the padding after the last section, the signature (kSigned: checked against the
+// tap when there is one) and the trailer.
+bool read_end(int fd, uint64_t pos, const Header &h, const std::string &raw, Tap &tap)
 {
+    if (!skip_to(fd, pos, codec::sections_end(h), tap)) {
+        return false;
+    }
+    const bool is_signed = h.flags & codec::kSigned;
+    uint8_t signature[codec::kSignatureSize];
     char trailer[codec::kTrailerSize];
     int err = 0;
+    if (is_signed) {
+        ssize_t k = read_full(fd, reinterpret_cast<char *>(signature), sizeof signature, &err);
+        if (k < 0) {
+            os_error(err);
+            return false;
+        }
+        if (static_cast<size_t>(k) < sizeof signature) {
+            refuse("truncated payload: the signature is missing");
+            return false;
+        }
+    }
     ssize_t k = read_full(fd, trailer, sizeof trailer, &err);
     if (k < 0) {
         os_error(err);
@@ -342,9 +465,20 @@ bool read_trailer(int fd, const Header &h, const std::string &raw)
     std::string why;
     if (!codec::check_trailer(reinterpret_cast<const uint8_t *>(trailer), static_cast<size_t>(k),
                               reinterpret_cast<const uint8_t *>(raw.data()), raw.size(), h,
-                              why)) {
+                              is_signed ? signature : nullptr, why)) {
         refuse(why);
         return false;
+    }
+    if (tap.active()) {
+        uint8_t expected[codec::kSignatureSize];
+        if (!tap.digest(expected)) {
+            return false;
+        }
+        if (!same_bytes(expected, signature, sizeof signature)) {
+            refuse("signature mismatch: the checkpoint was not signed with this key, or was "
+                   "changed after it was signed");
+            return false;
+        }
     }
     return true;
 }
@@ -427,9 +561,14 @@ PyObject *write_payload(PyObject *args)
     unsigned int version;
     int mapped_fd = -1;
     unsigned long long threshold = 1u << 20;
-    if (!PyArg_ParseTuple(args, "iOOO!I|iK:write_payload", &fd, &meta, &state, &PyList_Type,
-                          &buffers, &version, &mapped_fd, &threshold)) {
+    PyObject *signer = Py_None;
+    if (!PyArg_ParseTuple(args, "iOOO!I|iKO:write_payload", &fd, &meta, &state, &PyList_Type,
+                          &buffers, &version, &mapped_fd, &threshold, &signer)) {
         return nullptr;
+    }
+    Tap tap(signer);
+    if (tap.active()) {
+        mapped_fd = -1; // the signature covers the stream: every byte goes through it
     }
     Views views;
     if (!get_view(meta, views) || !get_view(state, views)) {
@@ -441,6 +580,7 @@ PyObject *write_payload(PyObject *args)
         }
     }
     Header h;
+    h.flags = tap.active() ? codec::kSigned : 0;
     h.python = this_python();
     this_magic(h.bytecode_magic);
     h.teleporter = version;
@@ -476,27 +616,44 @@ PyObject *write_payload(PyObject *args)
         }
     }
     const std::string head = codec::encode_header(h);
-    err = write_all(fd, head.data(), head.size());
+    // Writes n bytes and passes them to the signer: false with the exception set.
+    auto emit = [&](const char *p, size_t n) {
+        err = write_all(fd, p, n);
+        if (err) {
+            os_error(err);
+            return false;
+        }
+        return tap.feed(p, n);
+    };
+    if (!emit(head.data(), head.size())) {
+        return nullptr;
+    }
     uint64_t pos = head.size();
     static const char zeros[codec::kAlign] = {};
-    for (size_t i = 0; i < views.v.size() && !err; i++) {
+    for (size_t i = 0; i < views.v.size(); i++) {
         const Section &s = h.sections[i];
         if (s.kind == codec::kMapped) {
             continue;
         }
-        err = write_all(fd, zeros, static_cast<size_t>(s.offset - pos));
-        if (!err) {
-            err = write_all(fd, static_cast<const char *>(views.v[i].buf),
-                            static_cast<size_t>(s.length));
+        if (!emit(zeros, static_cast<size_t>(s.offset - pos)) ||
+            !emit(static_cast<const char *>(views.v[i].buf), static_cast<size_t>(s.length))) {
+            return nullptr;
         }
         pos = s.offset + s.length;
     }
-    const uint64_t end = h.total - codec::kTrailerSize;
-    if (!err) {
-        err = write_all(fd, zeros, static_cast<size_t>(end - pos));
+    if (!emit(zeros, static_cast<size_t>(codec::sections_end(h) - pos))) {
+        return nullptr;
+    }
+    uint8_t signature[codec::kSignatureSize];
+    if (tap.active()) {
+        if (!tap.digest(signature)) {
+            return nullptr;
+        }
+        err = write_all(fd, reinterpret_cast<const char *>(signature), sizeof signature);
     }
     if (!err) {
-        const std::string trailer = codec::encode_trailer(head, h);
+        const std::string trailer =
+            codec::encode_trailer(head, h, tap.active() ? signature : nullptr);
         err = write_all(fd, trailer.data(), trailer.size());
     }
     if (err) {
@@ -509,12 +666,14 @@ PyObject *read_payload(PyObject *args)
 {
     int fd;
     int mapped_fd = -1;
-    if (!PyArg_ParseTuple(args, "i|i:read_payload", &fd, &mapped_fd)) {
+    PyObject *verifier = Py_None;
+    if (!PyArg_ParseTuple(args, "i|iO:read_payload", &fd, &mapped_fd, &verifier)) {
         return nullptr;
     }
+    Tap tap(verifier);
     Header h;
     std::string raw;
-    if (!read_header(fd, h, raw, true)) {
+    if (!read_header(fd, h, raw, true, tap)) {
         return nullptr;
     }
     if (h.sections.size() < 2 || h.sections[0].kind != codec::kMeta ||
@@ -543,16 +702,16 @@ PyObject *read_payload(PyObject *args)
             }
             continue;
         }
-        if (!skip_to(fd, pos, s.offset)) {
+        if (!skip_to(fd, pos, s.offset, tap)) {
             return nullptr;
         }
-        Ref data = Ref::steal(read_section(fd, s, i));
+        Ref data = Ref::steal(read_section(fd, s, i, tap));
         if (!data || PyList_Append(parts.get(), data.get()) < 0) {
             return nullptr;
         }
         pos = s.offset + s.length;
     }
-    if (!skip_to(fd, pos, h.total - codec::kTrailerSize) || !read_trailer(fd, h, raw)) {
+    if (!read_end(fd, pos, h, raw, tap)) {
         return nullptr;
     }
     Ref info = Ref::steal(info_dict(h));
@@ -571,29 +730,41 @@ PyObject *read_payload(PyObject *args)
 PyObject *describe_payload(PyObject *args)
 {
     int fd;
-    if (!PyArg_ParseTuple(args, "i:describe_payload", &fd)) {
+    PyObject *verifier = Py_None;
+    if (!PyArg_ParseTuple(args, "i|O:describe_payload", &fd, &verifier)) {
         return nullptr;
     }
+    Tap tap(verifier);
     Header h;
     std::string raw;
-    if (!read_header(fd, h, raw, true)) {
+    if (!read_header(fd, h, raw, true, tap)) {
         return nullptr;
     }
     if (h.sections[0].kind != codec::kMeta) {
         return refuse("corrupt payload: it lacks its meta section");
     }
     uint64_t pos = raw.size();
-    if (!skip_to(fd, pos, h.sections[0].offset)) {
-        return nullptr;
+    Ref meta;
+    for (size_t i = 0; i < h.sections.size(); i++) {
+        const Section &s = h.sections[i];
+        if (s.kind == codec::kMapped) {
+            return refuse("corrupt payload: it refers to a memory file that did not come with it");
+        }
+        if (!skip_to(fd, pos, s.offset, tap)) {
+            return nullptr;
+        }
+        if (i == 0) {
+            meta = Ref::steal(read_section(fd, s, i, tap));
+            if (!meta) {
+                return nullptr;
+            }
+        }
+        else if (!drain_section(fd, s, i, tap)) { // checked, not kept
+            return nullptr;
+        }
+        pos = s.offset + s.length;
     }
-    Ref meta = Ref::steal(read_section(fd, h.sections[0], 0));
-    if (!meta) {
-        return nullptr;
-    }
-    if (::lseek(fd, static_cast<off_t>(h.total - codec::kTrailerSize), SEEK_SET) < 0) {
-        return os_error(errno);
-    }
-    if (!read_trailer(fd, h, raw)) {
+    if (!read_end(fd, pos, h, raw, tap)) {
         return nullptr;
     }
     Ref info = Ref::steal(info_dict(h));

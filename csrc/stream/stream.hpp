@@ -10,12 +10,18 @@ namespace tp {
 extern PyObject *PayloadFormatError;
 bool stream_init(PyObject *module);
 
-// write_payload(fd, meta, state, buffers, teleporter_version) -> total bytes written
+// write_payload(fd, meta, state, buffers, teleporter_version[, mapped_fd, threshold,
+// signer]) -> total bytes written. With a signer (an hmac.HMAC), the payload is signed:
+// every byte before the signature passes through signer.update().
 PyObject *write_payload(PyObject *args);
-// read_payload(fd) -> (meta: bytes, state: bytearray, buffers: list[bytearray], info: dict)
+// read_payload(fd[, mapped_fd, verifier]) -> (meta: bytes, state: bytearray,
+// buffers: list[bytearray], info: dict). With a verifier (an hmac.HMAC of the same key),
+// an unsigned payload is refused after its header, and a wrong signature after its last
+// byte: before the caller unpickles anything.
 PyObject *read_payload(PyObject *args);
-// describe_payload(fd) -> info dict with the section table, reading only the header, the
-// meta section and the trailer (the file is seeked past the data, which is not checked).
+// describe_payload(fd[, verifier]) -> info dict with the section table and the meta
+// section. Every byte is read and checked as by read_payload; only the meta section is
+// kept.
 PyObject *describe_payload(PyObject *args);
 
 }  // namespace tp

@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except TeleportError as e:
-        print(f"teleporter: {e}", file=sys.stderr)
+        from ._checkpoint import escape
+
+        print(f"teleporter: {escape(str(e))}", file=sys.stderr)  # one line, whatever it quotes
         return e.exit_code
     return code
 

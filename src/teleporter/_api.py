@@ -215,21 +215,25 @@ def fork_shell(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def checkpoint(path: str | os.PathLike[str]) -> bool:
+def checkpoint(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> bool:
     """Write the running program to `path` and keep running: returns False here, and True
     where the checkpoint is resumed (``teleporter resume PATH``).
 
     The file is replaced atomically and durably: a crash, a kill or a full disk during the
     write leaves the previous checkpoint at `path` intact. Raises TeleportError (the
-    program keeps running) when the state cannot be saved.
+    program keeps running) when the state cannot be saved. With a key (`key`, else the
+    file named by TELEPORTER_CHECKPOINT_KEY_FILE, else TELEPORTER_CHECKPOINT_KEY), the
+    checkpoint is signed (HMAC-SHA256).
     """
     from . import _checkpoint
 
-    return _checkpoint.write(os.fspath(path), depth=1)
+    return _checkpoint.write(os.fspath(path), depth=1, key=key)
 
 
-def resume(path: str | os.PathLike[str]) -> None:
-    """Continue the program saved in `path` in this process; exits with its exit code."""
+def resume(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> None:
+    """Continue the program saved in `path` in this process; exits with its exit code.
+    With a key (`key`, or as for checkpoint() from the environment), only a checkpoint
+    signed with it is accepted."""
     from . import _checkpoint
 
-    _checkpoint.resume(os.fspath(path))
+    _checkpoint.resume(os.fspath(path), key=key)

@@ -112,8 +112,6 @@ def _apply_patch(module: str, name: str, value: Any) -> None:
     setattr(importlib.import_module(module), name, value)
 
 
-
-
 def _patches() -> list[_Patch]:
     """Attributes of by-reference modules bound to the program's own functions and
     classes (defined in __main__ or in a module that travels by value)."""
@@ -445,8 +443,17 @@ def _reserve_stack(nframes: int) -> None:
         pass
 
 
-# What rebuild() reads from the state record (see snapshot()).
+# What rebuild() reads from the state record (see snapshot()), and the type each
+# rebuilds to ("main" and "patches" are applied while they are read: lists of None).
 _STATE_KEYS = ("frames", "main_order", "handled", "result", "recursionlimit", "process")
+_STATE_TYPES = {
+    "frames": list,
+    "main": list,
+    "main_order": list,
+    "patches": list,
+    "recursionlimit": int,
+    "process": dict,
+}
 
 
 def _clear_module(module: types.ModuleType) -> None:
@@ -494,8 +501,9 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     missing = [k for k in _STATE_KEYS if k not in state]
     if missing:
         raise PayloadError(f"malformed payload: no {missing[0]!r} in its state")
-    if not isinstance(state["main_order"], list):
-        raise PayloadError("malformed payload: 'main_order' is not a list")
+    for key, kind in _STATE_TYPES.items():
+        if not isinstance(state.get(key), kind):
+            raise PayloadError(f"malformed payload: its {key!r} is not of type {kind.__name__}")
     _order_main(state["main_order"])
     sys.setrecursionlimit(state["recursionlimit"])
     _process_state.restore(state["process"])
