@@ -95,7 +95,13 @@ def sanitize(session: nox.Session) -> None:
     session.chdir("tests")
     # The core's tests; the corpus (real libraries, unsanitized) runs in the test sessions.
     session.run(
-        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ignore=test_corpus.py",
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--ignore=test_corpus.py",
         *session.posargs,
     )
 
@@ -151,4 +157,5 @@ def bench(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff", "mypy")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "benchmarks")
     session.run("mypy", "--strict", "src/teleporter")

@@ -156,4 +156,6 @@ def test_timeout_must_be_positive_or_none(tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     out = r.stdout.decode().splitlines()
     assert len(out) == 6 and out[-1] == "moved", out
-    assert all(ln.startswith("timeout must be a positive number of seconds or None") for ln in out[:5])
+    assert all(
+        ln.startswith("timeout must be a positive number of seconds or None") for ln in out[:5]
+    )

@@ -599,7 +599,9 @@ def test_a_checkpoint_that_cannot_be_resumed_fails_at_checkpoint(tmp_path):
     path = tmp_path / "fragile.py"
     path.write_text(
         REBUILD_FAILS.replace("teleporter.teleport()", f"teleporter.checkpoint({str(ckpt)!r})")
-        + "import os\nprint('written:', os.path.exists(" + repr(str(ckpt)) + "))\n"
+        + "import os\nprint('written:', os.path.exists("
+        + repr(str(ckpt))
+        + "))\n"
     )
     r = run_program(path)
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()

@@ -161,9 +161,7 @@ def test_signals_at_random_instants_leave_exactly_one_program(tmp_path, how, req
         for _ in range(KINDS[how] * SCALE)
     ]
     with ThreadPoolExecutor(3) as pool:
-        results = list(
-            pool.map(lambda c: _run(path, how, c[0], c[1], c[2], env), cases)
-        )
+        results = list(pool.map(lambda c: _run(path, how, c[0], c[1], c[2], env), cases))
     wrong = []
     for (disposition, sig, delay), result in zip(cases, results):
         why = _check(how, disposition, sig, result)

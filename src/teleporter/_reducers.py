@@ -219,6 +219,7 @@ def _make_keyed_ref(target: Any, callback: Any, key: Any) -> Any:
     import weakref
 
     if target is None:
+
         class Gone:
             pass
 
@@ -360,9 +361,7 @@ def _csv_writer_reduce(w: Any) -> Any:
 # ---- sqlite3: connections reopen their database --------------------------------------------
 
 
-def _make_sqlite(
-    path: str, content: bytes | None, attrs: dict[str, Any]
-) -> Any:
+def _make_sqlite(path: str, content: bytes | None, attrs: dict[str, Any]) -> Any:
     import sqlite3
 
     conn = sqlite3.connect(path if content is None else ":memory:")

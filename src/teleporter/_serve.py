@@ -23,6 +23,7 @@ is served from then on. A chain of local moves leaves one waiting process: this 
 
 from __future__ import annotations
 
+import _thread
 import os
 import select
 import sys
@@ -30,7 +31,7 @@ import sys
 if __package__:
     from ._target import Frames, exit_code, frame, write_all
 else:  # run as a script: _target is beside this file
-    from _target import Frames, exit_code, frame, write_all  # type: ignore[no-redef]
+    from _target import Frames, exit_code, frame, write_all  # type: ignore[import-not-found,no-redef]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from typing import NoReturn
 else:
     import _signal
-
-import _thread
 
 FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
 LOST = 255  # exit code of an origin whose destination became unreachable
@@ -194,9 +193,7 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
 # -- launcher -------------------------------------------------------------------------------
 
 
-def launcher(
-    pid: int, stdin: int, stdout: int, stderr: int, carried: bytes, name: str
-) -> NoReturn:
+def launcher(pid: int, stdin: int, stdout: int, stderr: int, carried: bytes, name: str) -> NoReturn:
     """Forwards between the origin's stdio and the target until the program ends.
     `carried`: frames already received but not complete, then what the target is owed
     (the program's buffered stdin, signals), each as a 4-byte length and the bytes."""

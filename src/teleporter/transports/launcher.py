@@ -20,10 +20,10 @@ import os
 import sys
 
 from .. import _payload, _target
+from .._guard import KILL_AFTER, Guard
 from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
-from .._guard import KILL_AFTER, Guard
 from .local import FORWARDED, HOME, flush_stdio, pending_stdin, printable, stand_down
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -307,7 +307,10 @@ class LauncherMove:
         try:
             got = self._next_frame()
         except ValueError as e:
-            self._fail(guard, self._failed(f"the target sent something else than teleporter ({e})", end=True))
+            self._fail(
+                guard,
+                self._failed(f"the target sent something else than teleporter ({e})", end=True),
+            )
         guard.disarm()
         if got is None or got[0] != b"H":
             self._fail(guard, self._failed("the target did not start teleporter", got is not None))
@@ -333,13 +336,17 @@ class LauncherMove:
             if got is None:
                 self._fail(guard, self._failed("the target ended before the program was rebuilt"))
             if got[0] == b"F":
-                self._fail(guard, TeleportError(
-                    f"the target could not take the program: {printable(got[1])}"
-                ))
+                self._fail(
+                    guard,
+                    TeleportError(f"the target could not take the program: {printable(got[1])}"),
+                )
             if got[0] == b"A":
                 break
             if got[0] not in (b"1", b"2"):
-                self._fail(guard, self._failed(f"the target broke the protocol (frame {got[0]!r})", end=True))
+                self._fail(
+                    guard,
+                    self._failed(f"the target broke the protocol (frame {got[0]!r})", end=True),
+                )
             self.output.append(got)
         if not guard.commit():
             self._fail(guard, TeleportError(""))

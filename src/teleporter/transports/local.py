@@ -20,7 +20,6 @@ tens of milliseconds of imports to every move.
 
 from __future__ import annotations
 
-import _thread
 import os
 import sys
 
@@ -266,7 +265,9 @@ def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
     sock = _socket.socket(fileno=home)
     fds = array.array("i", [stdin_w, control]).tobytes()
     try:
-        sock.sendmsg([b"P" + pid.to_bytes(8, "big")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        sock.sendmsg(
+            [b"P" + pid.to_bytes(8, "big")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)]
+        )
         # The server stops writing to this process's stdin: the rest of it is read to its
         # end and passed on, after what sys.stdin had buffered (sent already).
         while data := os.read(0, 65536):
