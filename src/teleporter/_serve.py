@@ -140,12 +140,21 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
     pump = _Pump(stdin_w)
     _thread.start_new_thread(pump.run, ())
     poller = select.poll()
-    ended = os.pidfd_open(pid)
-    poller.register(ended, select.POLLIN)
     poller.register(wake_r, select.POLLIN)
     if control >= 0:
         poller.register(control, select.POLLIN)
-    old = -1  # a destination that handed over to `pid` and has not ended yet
+    # Every destination of the chain that has not been reaped, by pidfd. One that handed
+    # over may end before or after its successor, and is ours to reap only once the one
+    # that started it has ended (this process is their subreaper): each end is a reason to
+    # reap whatever can be reaped, and the program's end is the current one's.
+    watched: dict[int, int] = {}
+
+    def watch(pid: int) -> None:
+        fd = os.pidfd_open(pid)
+        watched[fd] = pid
+        poller.register(fd, select.POLLIN)
+
+    watch(pid)
     successor: tuple[int, int] | None = None  # (stdin pipe, control) until the hand-over
     while True:
         for fd, _ev in poller.poll():
@@ -160,7 +169,8 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
                     if data[:1] == b"P" and len(data) >= 9 and len(fds) == 2 and not successor:
                         # The destination moved on: its successor is served from now on.
                         pump.pause()  # the old one reads its stdin to the end, then says D
-                        old, pid = pid, int.from_bytes(data[1:9], "big")
+                        pid = int.from_bytes(data[1:9], "big")
+                        watch(pid)
                         successor = (fds[0], fds[1])
                         data, fds = data[9:], []
                     elif data[:1] == b"D":
@@ -177,17 +187,19 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
                         break  # not a word of ours: ignored
                 for extra in fds:
                     os.close(extra)
-            elif fd == ended:
-                poller.unregister(ended)
-                os.close(ended)
-                if old >= 0:  # the old destination ended: its successor is ours now
-                    os.waitpid(old, 0)
-                    old = -1
-                    ended = os.pidfd_open(pid)
-                    poller.register(ended, select.POLLIN)
-                    continue
-                _, status = os.waitpid(pid, 0)
-                os._exit(exit_code(status))
+            elif fd in watched:
+                poller.unregister(fd)
+                os.close(fd)
+                del watched[fd]
+                while True:
+                    try:
+                        ended, status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if ended == 0:
+                        break
+                    if ended == pid:
+                        os._exit(exit_code(status))
 
 
 # -- launcher -------------------------------------------------------------------------------
