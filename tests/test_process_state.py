@@ -250,21 +250,30 @@ PROGRAMS = {
     "atexit": (
         """
         import atexit
-        import threading
+        import os
+        import sys
         import teleporter
 
-        class Monitor(threading.Thread):  # as tqdm's: stopped at exit, left behind
-            def __init__(self):
-                super().__init__(daemon=True)
-                self.stopped = threading.Event()
-                atexit.register(self.stop)
-                self.start()
-
-            def run(self):
-                self.stopped.wait()
-
-            def stop(self):
-                self.stopped.set()
+        # A library's own daemon thread, as tqdm's monitor: stopped at exit, left behind
+        # (the library, imported afresh at the destination, starts it again if needed).
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "monitorlib.py"), "w") as f:
+            f.write(
+                "import atexit, threading\\n"
+                "class Monitor(threading.Thread):\\n"
+                "    def __init__(self):\\n"
+                "        super().__init__(daemon=True)\\n"
+                "        self.stopped = threading.Event()\\n"
+                "        atexit.register(self.stop)\\n"
+                "        self.start()\\n"
+                "    def run(self):\\n"
+                "        self.stopped.wait()\\n"
+                "    def stop(self):\\n"
+                "        self.stopped.set()\\n"
+            )
+        sys.path.insert(0, here)
+        teleporter.register_by_reference("monitorlib")
+        from monitorlib import Monitor
 
         class Report:
             def __init__(self, title):
