@@ -677,7 +677,8 @@ def test_what_cannot_move_is_named_by_what_the_program_made(tmp_path):
     ), out[0]
     assert out[1] == (
         "refused: cannot teleport while other threads are running (their state cannot move): "
-        "'Thread-1' (concurrent.futures.process._ExecutorManagerThread)"
+        "'Thread-1' (concurrent.futures.process._ExecutorManagerThread), 'QueueFeederThread' "
+        "(running multiprocessing.queues.Queue._feed)"
     )
     assert out[2:] == ["moves with a finished child", "moved 0"]
     assert "0x" not in r.stdout.decode()

@@ -85,13 +85,18 @@ class Guard:
         self._poke_r, self._poke_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self.wake_r, False)
+        # Blocked while the handlers change: one that came before is handled now, by the
+        # program's handler (the interpreter runs it as the mask is set); one that comes
+        # during the change waits, and is then held.
+        mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, HELD)
+        self._old_wakeup = _signal.set_wakeup_fd(self._wake_w)
         for sig in HELD:
             handler = _signal.getsignal(sig)
             if handler is None or handler == _signal.SIG_IGN:
                 continue  # a C library's handler, or ignored: left alone
             _saved[sig] = handler
             _signal.signal(sig, _held)
-        self._old_wakeup = _signal.set_wakeup_fd(self._wake_w)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
         self._watching = False
 
     # -- the watcher --------------------------------------------------------------------

@@ -120,6 +120,7 @@ def _receive(control: int) -> tuple[bytes, list[int]]:
     import array
 
     sock = _socket.socket(fileno=os.dup(control))
+    sock.settimeout(None)
     try:
         data, ancillary, _flags, _addr = sock.recvmsg(64, _socket.CMSG_LEN(2 * 4))
     except OSError:

@@ -252,8 +252,9 @@ def _check_threads() -> None:
     afresh at the destination and start such helpers again when they need them."""
     from . import policy
 
-    frames = sys._current_frames()
     me = _thread.get_ident()
+    frames = sys._current_frames()
+    del frames[me]  # this very frame: kept in its own locals, it would make a cycle
     threading = sys.modules.get("threading")
     if threading is not None and threading.current_thread() is not threading.main_thread():
         raise TeleportError("teleport() must be called from the main thread")

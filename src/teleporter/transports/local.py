@@ -111,6 +111,8 @@ class LocalMove:
         # successors over to this process's server (see teleporter._serve).
         ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self.control_r, control_w = ours.detach(), theirs.detach()
+        for fd in (self.control_r, control_w):  # whatever socket.setdefaulttimeout() says
+            os.set_blocking(fd, True)
         self.mapped = os.memfd_create("teleporter-buffers", os.MFD_CLOEXEC)
         actions: list[tuple[Any, ...]] = [
             (os.POSIX_SPAWN_DUP2, self.stdin_r, 0),
@@ -263,6 +265,7 @@ def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
     import array
 
     sock = _socket.socket(fileno=home)
+    sock.settimeout(None)  # whatever socket.setdefaulttimeout() says
     fds = array.array("i", [stdin_w, control]).tobytes()
     try:
         sock.sendmsg(
