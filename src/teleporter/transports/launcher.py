@@ -24,7 +24,15 @@ from .._guard import KILL_AFTER, Guard
 from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
-from .local import FORWARDED, HOME, flush_stdio, pending_stdin, printable, stand_down
+from .local import (
+    FORWARDED,
+    HOME,
+    become_server,
+    flush_stdio,
+    pending_stdin,
+    printable,
+    stand_down,
+)
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -387,6 +395,8 @@ class LauncherMove:
         _serve.write_out(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
         fds = (self.stdin, self.stdout, self.stderr)
         try:
+            if not become_server(fds):
+                raise OSError  # serve from here
             memory = os.memfd_create("teleporter-carried", 0)  # inheritable
             write_all(memory, carried)
             os.lseek(memory, 0, os.SEEK_SET)
