@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except TeleportError as e:
-        from ._checkpoint import escape
+        from .errors import escape
 
         print(f"teleporter: {escape(str(e))}", file=sys.stderr)  # one line, whatever it quotes
         return e.exit_code

@@ -22,7 +22,7 @@ import stat
 import sys
 
 from . import _payload
-from .errors import PayloadError, TeleportError
+from .errors import PayloadError, TeleportError, escape
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -329,30 +329,6 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
 def _refuse(reason: str, code: int = PayloadError.exit_code) -> NoReturn:
     print(f"teleporter: {escape(reason)}", file=sys.stderr)
     sys.exit(code)
-
-
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def escape(text: str) -> str:
-    """`text` with its control and format characters (line breaks, terminal escape
-    sequences, bidirectional overrides, lone surrogates) written as escapes, as repr()
-    writes them: what a checkpoint recorded is shown, never interpreted by a terminal."""
-    if text.isprintable():
-        return text
-    import unicodedata
-
-    out = []
-    for c in text:
-        if c.isprintable() or unicodedata.category(c) in ("Zs", "Co", "Cn"):
-            out.append(c)  # spaces, private use and unassigned: printable enough
-            continue
-        o = ord(c)
-        out.append(
-            _SHORT_ESCAPES.get(c)
-            or (f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
-        )
-    return "".join(out)
 
 
 def resume(

@@ -212,8 +212,10 @@ class Guard:
             self.late.clear()
 
     def finish(self) -> bytes:
-        """After the commit: stops the watcher and returns the signals that came since,
-        for the destination. The wakeup pipe (``wake_r``) stays set for the transport."""
+        """After the commit: blocks the held signals (the origin's server lets them in once
+        it forwards them), stops the watcher and returns the signals that came since, for
+        the destination."""
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, HELD)
         self._join()
         _saved.clear()
         late, self.late = bytes(self.late), bytearray()

@@ -61,7 +61,8 @@ def _take_signals() -> int:
     return wake_r
 
 
-def _kill(pid: int, sig: int) -> None:
+def kill(pid: int, sig: int) -> None:
+    """Sends `sig` to `pid`, which may have ended already."""
     try:
         os.kill(pid, sig)
     except OSError:
@@ -161,7 +162,7 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
         for fd, _ev in poller.poll():
             if fd == wake_r:
                 for signum in os.read(wake_r, 64):
-                    _kill(pid, signum)
+                    kill(pid, signum)
             elif fd == control:
                 data, fds = _receive(control)
                 if not data:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 
 from . import _boot, _state
+from ._guard import HELD
 from ._target import Frames, exit_code, frame, read_to_end, write_all
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 else:
     import _signal  # the C module behind signal, without its enum wrappers
 
-_FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
+_FORWARDED = HELD
 
 
 class _Copy:

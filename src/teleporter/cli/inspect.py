@@ -19,8 +19,8 @@ import os
 import sys
 
 from .. import _payload
-from .._checkpoint import KEY_ENV, KEY_FILE_ENV, configured_key, escape, open_checkpoint
-from ..errors import PayloadError
+from .._checkpoint import KEY_ENV, KEY_FILE_ENV, configured_key, open_checkpoint
+from ..errors import PayloadError, escape
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:

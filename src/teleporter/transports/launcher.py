@@ -25,7 +25,6 @@ from .._target import Frames, exit_code, frame, write_all
 from .._version import __version__
 from ..errors import TeleportError
 from .local import (
-    FORWARDED,
     HOME,
     become_server,
     flush_stdio,
@@ -372,14 +371,9 @@ class LauncherMove:
         forwards between its stdio and the target until the program ends."""
         from .. import _serve
 
-        # Signals stay blocked until the server forwards them; what came since the word to
-        # run, the program's buffered stdin and the frames not yet delivered go with it.
-        _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
+        # What came since the word to run (signals, blocked until the server forwards
+        # them), the program's buffered stdin and the frames not yet delivered go with it.
         late = guard.finish()
-        try:
-            late += os.read(guard.wake_r, 256)
-        except BlockingIOError:
-            pass
         os.close(self.pidfd)
         outgoing = bytearray()
         for signum in late:

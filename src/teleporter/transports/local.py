@@ -24,9 +24,9 @@ import os
 import sys
 
 from .. import _payload
-from .._guard import Guard
+from .._guard import HELD, Guard
 from .._target import exit_code, read_to_end, write_all
-from ..errors import TeleportError
+from ..errors import TeleportError, escape
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ BOOT_FORK = (
     f"import sys; sys.path.insert(0, {_PARENT!r}); "
     f"import teleporter._supervisor as s; s.local({{n}}, {MAPPED_FD}, {CONTROL_FD})"
 )
-FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
+FORWARDED = HELD
 
 
 def flush_stdio() -> None:
@@ -216,16 +216,10 @@ class LocalMove:
         from .. import _boot
 
         pid, stdin_w, control = self.pid, self.stdin_w, self.control_r
-        # Signals stay blocked until the server forwards them; what came since the word to
-        # run goes to the destination now.
-        _signal.pthread_sigmask(_signal.SIG_BLOCK, FORWARDED)
-        late = guard.finish()
-        try:
-            late += os.read(guard.wake_r, 256)
-        except BlockingIOError:
-            pass
-        for signum in late:
-            _kill(pid, signum)
+        from .. import _serve
+
+        for signum in guard.finish():  # what came since the word to run
+            _serve.kill(pid, signum)
         try:
             write_all(stdin_w, pending_stdin())
         except OSError:
@@ -235,7 +229,7 @@ class LocalMove:
         home = _boot.home_channel()
         if home >= 0:
             _hand_home(home, pid, stdin_w, control)
-        from .. import _serve, _teleporter_impl
+        from .. import _teleporter_impl
 
         try:
             _teleporter_impl.become_subreaper()
@@ -283,19 +277,14 @@ def become_server(keep: tuple[int, ...]) -> bool:
     return False
 
 
-def _kill(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except OSError:
-        pass
-
-
 def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
     """This process is the destination of an earlier local move, whose origin serves it:
     gives that server the new destination (`pid`, its stdin pipe and control socket), passes
     on what is left of this process's stdin, and exits; the server adopts the destination."""
     import _socket
     import array
+
+    from .. import _serve
 
     sock = _socket.socket(fileno=home)
     sock.settimeout(None)  # whatever socket.setdefaulttimeout() says
@@ -312,7 +301,7 @@ def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
     except OSError:
         pass
     for signum in _signal.sigpending():  # sent here before the server knew of `pid`
-        _kill(pid, signum)
+        _serve.kill(pid, signum)
     os._exit(0)
 
 
@@ -325,8 +314,4 @@ def printable(data: bytes, limit: int = 1000) -> str:
     """Bytes from another process as one line of text: undecodable bytes replaced,
     control characters escaped, and at most `limit` characters."""
     text = data.decode(errors="replace")
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return escape(text[:limit] + "..." if len(text) > limit else text)
