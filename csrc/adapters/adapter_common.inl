@@ -34,7 +34,7 @@ PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen)
 
 }  // namespace
 
-PyObject **frame_localsplus(Frame *f) { return f->localsplus; }
+PyObject *frame_slot(Frame *f, int i) { return f->localsplus[i]; }
 
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)

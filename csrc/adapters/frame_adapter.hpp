@@ -44,7 +44,9 @@ PyObject *frame_locals_mapping(Frame *f); // borrowed, may be NULL (f_locals)
 // Code-unit index of the instruction pointer, normalised so that it lies inside the
 // instruction being executed (possibly on one of its inline caches).
 int frame_position(Frame *f);
-PyObject **frame_localsplus(Frame *f);
+// Slot `i` of the frame's locals-plus-stack array (locals, cells, then the value stack),
+// borrowed; NULL when empty. Reading a stack slot is valid only below the live depth.
+PyObject *frame_slot(Frame *f, int i);
 
 // ---- calls -----------------------------------------------------------------------------
 

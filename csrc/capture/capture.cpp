@@ -96,12 +96,14 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
         if (shape.depth > a->stacksize) {
             return refuse("inconsistent stack depth in " + describe(co, pos));
         }
-        PyObject **lp = adapter::frame_localsplus(f);
-        PyObject **stack = lp + a->nlocalsplus;
+        std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
+        for (int i = 0; i < shape.depth; i++) {
+            stack[static_cast<size_t>(i)] = adapter::frame_slot(f, a->nlocalsplus + i);
+        }
         if (inner_native) {
             // Only a call instruction that called the inner frame's function directly
             // (e.g. f(*args) going through PyObject_Call) can be re-executed.
-            PyObject *callee = adapter::pending_callee(shape, stack);
+            PyObject *callee = adapter::pending_callee(shape, stack.data());
             PyObject *ccode = nullptr;
             if (callee && PyFunction_Check(callee)) {
                 ccode = PyFunction_GET_CODE(callee);
@@ -123,10 +125,10 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
             return nullptr;
         }
         for (int i = 0; i < a->nlocalsplus; i++) {
-            PyTuple_SET_ITEM(locals.get(), i, Py_NewRef(slot(lp[i])));
+            PyTuple_SET_ITEM(locals.get(), i, Py_NewRef(slot(adapter::frame_slot(f, i))));
         }
         for (int i = 0; i < shape.depth; i++) {
-            PyObject *v = stack[i];
+            PyObject *v = stack[static_cast<size_t>(i)];
             if (i == shape.callable_slot || i == shape.null_slot) {
                 v = nullptr;
             }
@@ -226,17 +228,17 @@ PyObject *capture_generator(PyObject *gen)
                           (why.empty() ? "inconsistent stack depth" : why));
         }
     }
-    PyObject **lp = adapter::frame_localsplus(f);
     Ref locals = Ref::steal(PyTuple_New(a->nlocalsplus));
     Ref stack = Ref::steal(PyTuple_New(depth));
     if (!locals || !stack) {
         return nullptr;
     }
     for (int i = 0; i < a->nlocalsplus; i++) {
-        PyTuple_SET_ITEM(locals.get(), i, Py_NewRef(slot(lp[i])));
+        PyTuple_SET_ITEM(locals.get(), i, Py_NewRef(slot(adapter::frame_slot(f, i))));
     }
     for (int i = 0; i < depth; i++) {
-        PyTuple_SET_ITEM(stack.get(), i, Py_NewRef(slot(lp[a->nlocalsplus + i])));
+        PyTuple_SET_ITEM(stack.get(), i,
+                         Py_NewRef(slot(adapter::frame_slot(f, a->nlocalsplus + i))));
     }
     PyObject *func = adapter::frame_function(f);
     PyObject *exc = adapter::generator_exception(gen);
