@@ -7,8 +7,16 @@
 //   void set_next_instruction(Frame *, PyCodeObject *, int unit);  // the frame runs unit
 //   void set_suspended_position(Frame *, PyCodeObject *, int position);  // as captured
 //
-// and frame_code(). The fields used here (localsplus, stacktop, gi_iframe,
-// gi_frame_state, gi_exc_state) have the same names and meaning in 3.11-3.13.
+// and frame_code(), and its frame slots (slots_object.inl for 3.11-3.13, whose slots are
+// object pointers; slots_stackref.inl for 3.14+, whose slots are tagged stack references):
+//
+//   int stack_top(Frame *);                     // index of the first free slot
+//   void set_stack_top(Frame *, int);
+//   void clear_slot(Frame *, int i);            // drops slot i's reference
+//   void store_slot(Frame *, int i, PyObject *);  // a new reference (NULL: empty)
+//
+// The generator fields used here (gi_iframe, gi_frame_state, gi_exc_state,
+// gi_running_async) have the same names and meaning in 3.11-3.15.
 
 namespace {
 
@@ -18,23 +26,21 @@ void write_slots(Frame *f, PyCodeObject *co, PyObject *const *localsplus, PyObje
                  int nstack)
 {
     const int nl = co->co_nlocalsplus;
-    for (int i = 0; i < f->stacktop; i++) {
-        Py_CLEAR(f->localsplus[i]);
+    for (int i = 0, top = stack_top(f); i < top; i++) {
+        clear_slot(f, i);
     }
     for (int i = 0; i < nl; i++) {
-        f->localsplus[i] = Py_XNewRef(localsplus[i]);
+        store_slot(f, i, localsplus[i]);
     }
     for (int i = 0; i < nstack; i++) {
-        f->localsplus[nl + i] = Py_XNewRef(stack[i]);
+        store_slot(f, nl + i, stack[i]);
     }
-    f->stacktop = nl + nstack;
+    set_stack_top(f, nl + nstack);
 }
 
 PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen); }
 
 }  // namespace
-
-PyObject *frame_slot(Frame *f, int i) { return f->localsplus[i]; }
 
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)
@@ -62,7 +68,7 @@ int generator_raw_state(PyObject *gen) { return as_gen(gen)->gi_frame_state; }
 
 Frame *generator_frame(PyObject *gen)
 {
-    return reinterpret_cast<Frame *>(as_gen(gen)->gi_iframe);
+    return reinterpret_cast<Frame *>(&as_gen(gen)->gi_iframe); // an array before 3.14
 }
 
 PyObject *generator_exception(PyObject *gen) { return as_gen(gen)->gi_exc_state.exc_value; }
@@ -72,7 +78,7 @@ bool generator_running_async(PyObject *gen) { return as_gen(gen)->gi_running_asy
 int generator_saved_depth(PyObject *gen)
 {
     Frame *f = generator_frame(gen);
-    return f->stacktop - frame_code(f)->co_nlocalsplus;
+    return stack_top(f) - frame_code(f)->co_nlocalsplus;
 }
 
 bool generator_state_phase(int raw_state, GenPhase *phase)

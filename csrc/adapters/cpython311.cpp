@@ -135,10 +135,18 @@ void set_suspended_position(Frame *f, PyCodeObject *co, int position)
 
 // Measured: a replayed level costs nothing beyond the frame's own unit on the shared
 // counter (tests/test_scenarios.py::test_recursion_headroom checks it).
-const int kReplayEntryCost = 0;
-int *python_recursion_counter(PyThreadState *tstate) { return &tstate->recursion_remaining; }
-int python_recursion_limit(PyThreadState *tstate) { return tstate->recursion_limit; }
-int *native_recursion_counter(PyThreadState *tstate) { return &tstate->recursion_remaining; }
+const long kReplayEntryCost = 0;
+void prepare_native_stack(PyThreadState *) {}
+long native_budget(PyThreadState *tstate) { return tstate->recursion_remaining; }
+void native_credit(PyThreadState *tstate, long units)
+{
+    tstate->recursion_remaining += static_cast<int>(units);
+}
+int python_depth(PyThreadState *tstate)
+{
+    return tstate->recursion_limit - tstate->recursion_remaining;
+}
+void python_credit(PyThreadState *tstate, int units) { tstate->recursion_remaining += units; }
 
 bool check_layout(std::string &why)
 {
@@ -146,6 +154,7 @@ bool check_layout(std::string &why)
     return true;
 }
 
+#include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

@@ -154,10 +154,18 @@ void set_suspended_position(Frame *f, PyCodeObject *co, int position)
 // Measured: each replayed level spends 2 units of c_recursion_remaining (the call into
 // the resumer and the evaluator's entry from C) that an inlined call does not spend
 // (tests/test_scenarios.py::test_recursion_headroom checks it).
-const int kReplayEntryCost = 2;
-int *python_recursion_counter(PyThreadState *tstate) { return &tstate->py_recursion_remaining; }
-int python_recursion_limit(PyThreadState *tstate) { return tstate->py_recursion_limit; }
-int *native_recursion_counter(PyThreadState *tstate) { return &tstate->c_recursion_remaining; }
+const long kReplayEntryCost = 2;
+void prepare_native_stack(PyThreadState *) {}
+long native_budget(PyThreadState *tstate) { return tstate->c_recursion_remaining; }
+void native_credit(PyThreadState *tstate, long units)
+{
+    tstate->c_recursion_remaining += static_cast<int>(units);
+}
+int python_depth(PyThreadState *tstate)
+{
+    return tstate->py_recursion_limit - tstate->py_recursion_remaining;
+}
+void python_credit(PyThreadState *tstate, int units) { tstate->py_recursion_remaining += units; }
 
 bool check_layout(std::string &why)
 {
@@ -182,6 +190,7 @@ bool check_layout(std::string &why)
     return true;
 }
 
+#include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

@@ -108,15 +108,28 @@ EvalFunc get_eval_func();
 void set_eval_func(EvalFunc fn); // NULL restores the default evaluator
 PyObject *eval_default(PyThreadState *tstate, Frame *f, int throwflag);
 
-// The counter that native recursion is charged against (3.11 shares it with Python
-// frames; 3.12+ has a C-only counter). Replay gives back what its own C levels cost.
-int *native_recursion_counter(PyThreadState *tstate);
-// The counter that Python frames are charged against, and its limit.
-int *python_recursion_counter(PyThreadState *tstate);
-int python_recursion_limit(PyThreadState *tstate);
-// What entering one replayed frame costs on that counter beyond what the resumer measured
-// before the eval hook ran (the evaluator's own entry), measured per version.
-extern const int kReplayEntryCost;
+// ---- recursion budgets ------------------------------------------------------------------
+// Replay nests one C call per rebuilt frame where the original program's Python calls
+// were inlined: it spends native recursion that the program did not. Versions that count
+// native recursion (3.11-3.13) give it back for as long as each rebuilt frame runs;
+// versions whose limit is the thread's real C stack (3.14+) have no count to give back:
+// there the destination grows its stack limit first (_state._reserve_stack) and
+// prepare_native_stack() re-reads the thread's stack bounds.
+
+// Called once before a replay starts.
+void prepare_native_stack(PyThreadState *tstate);
+// Native recursion left, in the version's own units (0 where there is no counter).
+long native_budget(PyThreadState *tstate);
+// Adds `units` to the native budget (negative: takes them back); no effect where the
+// limit is the real C stack.
+void native_credit(PyThreadState *tstate, long units);
+// What entering one replayed frame costs on the native budget beyond what the resumer
+// measured before the eval hook ran (the evaluator's own entry), measured per version.
+extern const long kReplayEntryCost;
+// Python frames charged against the recursion limit now, and a credit (negative: debit)
+// to that count.
+int python_depth(PyThreadState *tstate);
+void python_credit(PyThreadState *tstate, int units);
 
 }  // namespace tp::adapter
 

@@ -3,12 +3,16 @@
  * interp->atexit (struct atexit_state) holds `callbacks`, an array of `ncallbacks`
  * pointers to {func, args, kwargs} in registration order (NULL where one was
  * unregistered): Include/internal/pycore_interp.h in 3.11, pycore_atexit.h in 3.12 and
- * 3.13, with the same field names. Written in C because 3.11's internal headers use C11
- * atomics that C++ cannot include. */
+ * 3.13, with the same field names. From 3.14 on (pycore_interp_structs.h) `callbacks`
+ * is a list of (func, args, kwargs) tuples, unregistered ones removed. Written in C
+ * because 3.11's internal headers use C11 atomics that C++ cannot include. */
 #define Py_BUILD_CORE 1
 #include <Python.h>
 
 #include "internal/pycore_interp.h"
+
+/* 3.14+: the callbacks are a Python list. */
+#define TP_ATEXIT_CALLBACKS_LIST (PY_VERSION_HEX >= 0x030E0000)
 
 PyObject *tp_atexit_callbacks(void)
 {
@@ -17,6 +21,27 @@ PyObject *tp_atexit_callbacks(void)
     if (!out) {
         return NULL;
     }
+#if TP_ATEXIT_CALLBACKS_LIST
+    PyObject *list = interp->atexit.callbacks;
+    for (Py_ssize_t i = 0; list && i < PyList_GET_SIZE(list); i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+            continue;
+        }
+        PyObject *func = PyTuple_GET_ITEM(item, 0);
+        PyObject *args = PyTuple_GET_ITEM(item, 1);
+        PyObject *kwargs = PyTuple_GET_ITEM(item, 2);
+        PyObject *entry = (args && args != Py_None)
+                              ? PyTuple_Pack(3, func, args, kwargs ? kwargs : Py_None)
+                              : Py_BuildValue("(O()O)", func, kwargs ? kwargs : Py_None);
+        if (!entry || PyList_Append(out, entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(entry);
+    }
+#else
     for (int i = 0; i < interp->atexit.ncallbacks; i++) {
         PyObject *func = NULL, *args = NULL, *kwargs = NULL;
         if (interp->atexit.callbacks[i]) {
@@ -36,6 +61,7 @@ PyObject *tp_atexit_callbacks(void)
         }
         Py_DECREF(entry);
     }
+#endif
     return out;
 }
 

@@ -26,7 +26,7 @@ struct Prepared {
     adapter::CallShape shape;
     std::vector<PyObject *> args; // dummy call arguments (borrowed Py_None)
     Ref kwnames;
-    int counter_before = 0;
+    long counter_before = 0;
 };
 
 struct Replay {
@@ -209,11 +209,11 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
     }
     // Give back the native recursion the replay itself spent reaching this frame, for as
     // long as the frame runs: the original program did not spend it.
-    int *counter = adapter::native_recursion_counter(tstate);
-    const int credit = p.counter_before - *counter + adapter::kReplayEntryCost;
-    *counter += credit;
+    const long credit =
+        p.counter_before - adapter::native_budget(tstate) + adapter::kReplayEntryCost;
+    adapter::native_credit(tstate, credit);
     PyObject *r = adapter::eval_default(tstate, frame, throwflag);
-    *counter -= credit;
+    adapter::native_credit(tstate, -credit);
     return r;
 }
 
@@ -222,7 +222,7 @@ PyObject *enter_frame(int k)
     Replay *g = g_replay;
     Prepared &p = g->frames[static_cast<size_t>(k)];
     PyThreadState *tstate = PyThreadState_Get();
-    p.counter_before = *adapter::native_recursion_counter(tstate);
+    p.counter_before = adapter::native_budget(tstate);
     g->armed = k;
     PyObject *r;
     if (!p.func) {
@@ -480,11 +480,11 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     // The destination's own start-up frames sit below the program's __main__ frame; the
     // original had none there. Give their recursion budget back while the program runs.
     PyThreadState *tstate = PyThreadState_Get();
-    int *py_counter = adapter::python_recursion_counter(tstate);
-    const int base = adapter::python_recursion_limit(tstate) - *py_counter;
-    *py_counter += base;
+    adapter::prepare_native_stack(tstate);
+    const int base = adapter::python_depth(tstate);
+    adapter::python_credit(tstate, base);
     PyObject *r = enter_frame(0);
-    *py_counter -= base;
+    adapter::python_credit(tstate, -base);
     uninstall_hook(g.get());
     g_replay = nullptr;
     return r;

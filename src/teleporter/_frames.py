@@ -35,3 +35,11 @@ def line_of(code: types.CodeType, unit: int) -> int | None:
         if start <= 2 * unit < end:
             return line
     return None
+
+
+class StackInt(int):
+    """An integer that CPython 3.14+ keeps on a frame's value stack as a tagged value
+    rather than an object (an exception handler's saved offset, a loop's index): the
+    frame adapter reads one as a StackInt and writes it back tagged."""
+
+    __slots__ = ()

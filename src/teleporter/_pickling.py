@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import _pickle  # the C pickler itself: pickle.py would also import re and enum
 import _weakref
+import gc
 import importlib
 import io
 import marshal
@@ -58,6 +59,28 @@ def _make_cell() -> types.CellType:
 def _cell_setstate(cell: types.CellType, state: Any) -> None:
     if state != _EMPTY:
         cell.cell_contents = state[0]
+
+
+def _namespace(cls: type) -> Any:
+    """The dict a class keeps its attributes in (``cls.__dict__`` is a proxy of it)."""
+    return gc.get_referents(cls.__dict__)[0]
+
+
+def _class_of_namespace(d: Any) -> type | None:
+    """The class whose own attribute dict `d` is, or None. From 3.14 on a class's annotate
+    functions reach its namespace through a ``__classdict__`` cell holding that dict."""
+    if type(d) is not dict or "__module__" not in d:
+        return None
+    for value in d.values():
+        if type(value) in (types.GetSetDescriptorType, types.MemberDescriptorType):
+            owner = value.__objclass__
+            if isinstance(owner, type) and _namespace(owner) is d:
+                return owner
+    return None
+
+
+def _namespace_cell_setstate(cell: types.CellType, cls: type) -> None:
+    cell.cell_contents = _namespace(cls)
 
 
 def _make_function(
@@ -508,6 +531,10 @@ class _Reducing:
                 state: Any = (obj.cell_contents,)
             except ValueError:
                 state = _EMPTY
+            else:
+                owner = _class_of_namespace(state[0])
+                if owner is not None:  # the namespace travels as its class
+                    return _make_cell, (), owner, None, None, _namespace_cell_setstate
             return _make_cell, (), state, None, None, _cell_setstate
         if t is classmethod or t is staticmethod:
             return t, (obj.__func__,), obj.__dict__ or None

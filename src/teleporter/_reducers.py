@@ -422,6 +422,20 @@ def _pairwise_reduce(p: Any) -> Any:
     return _make_pairwise, (held[0], tuple(held[1:2]))
 
 
+def _count_reduce(c: Any) -> Any:
+    """count (3.14 dropped its pickling): its next value and its step. Counting by 1 from
+    an int that fits a C integer, it keeps the value in C, shown only by its repr."""
+    import gc
+    import itertools
+
+    # [value, step] when the value is an object, else [step] (and the type, a heap type)
+    held = [r for r in gc.get_referents(c) if r is not type(c)]
+    if len(held) >= 2:
+        return itertools.count, (held[0], held[1])
+    text = repr(c)  # "count(N)"
+    return itertools.count, (int(text[text.index("(") + 1 : text.rindex(")")]),)
+
+
 # ---- what cannot move, named by what the program made -------------------------------------
 
 
@@ -463,6 +477,8 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
 ]
+if sys.version_info >= (3, 14):  # pickle still handles it before
+    TYPES.append(("itertools", "count", _count_reduce))
 
 
 # Types whose subclasses are reduced the same way.
