@@ -48,15 +48,18 @@ def test_program_fed_on_stdin():
     assert out.splitlines() == ["((2, [1, 2]), True)", "15", "moved: True"]
 
 
+SUPPORTED = ("3.11", "3.12", "3.13", "3.14", "3.15")
+
+
 def _other_interpreter():
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    for minor in ("3.11", "3.12", "3.13"):
+    for minor in SUPPORTED:
         if minor == mine:
             continue
         for cand in sorted(glob.glob(f"{root}/versions/{minor}.*/bin/python{minor}")):
             return minor, cand
-    found = [shutil.which(f"python{m}") for m in ("3.11", "3.12", "3.13") if m != mine]
+    found = [shutil.which(f"python{m}") for m in SUPPORTED if m != mine]
     return next(((p.rsplit("python", 1)[1], p) for p in found if p), (None, None))
 
 

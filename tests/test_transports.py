@@ -376,7 +376,7 @@ def other_minor():
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     import glob
 
-    for minor in ("3.11", "3.12", "3.13"):
+    for minor in ("3.11", "3.12", "3.13", "3.14", "3.15"):
         if minor != mine:
             found = sorted(glob.glob(f"{root}/versions/{minor}.*/bin/python{minor}"))
             if found:

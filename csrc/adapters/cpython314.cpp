@@ -1,25 +1,15 @@
 // CPython 3.14 frame adapter. See frame_adapter.hpp for the contract of each function.
 //
-// 3.14 facts used here (Include/internal/pycore_interpframe_structs.h, pycore_stackref.h,
-// pycore_interpframe.h, Python/bytecodes.c and Python/ceval.c of 3.14):
-//  - _PyInterpreterFrame lives in pycore_interpframe_structs.h; its slots, f_executable
-//    and f_funcobj are tagged stack references (slots_stackref.inl), and the stack top
-//    is a pointer, stackpointer;
-//  - the thread's innermost frame is tstate->current_frame;
-//  - each fresh _PyEval_EvalFrameDefault call links an entry frame owned by the
-//    interpreter (FRAME_OWNED_BY_INTERPRETER; FRAME_OWNED_BY_CSTACK above it is kept for
-//    compatibility and assigned nowhere) below the frame it evaluates: an owner at or
-//    above FRAME_OWNED_BY_INTERPRETER marks "entered from C";
-//  - instr_ptr points at the instruction being executed (the CALL itself while a call is
-//    pending), and a frame starts at instr_ptr;
-//  - CALL n's stack is [callable, self-or-NULL, args x n]; CALL_KW n adds the tuple of
-//    keyword names on top;
-//  - CALL_FUNCTION_EX has no oparg: its stack is [func, NULL, callargs, kwargs or NULL];
-//  - the C recursion limit is an address on the thread's real stack
-//    (_PyThreadStateImpl.c_stack_soft_limit), set from the stack's bounds when the
-//    thread state is made; Python frames are charged to py_recursion_remaining;
-//  - CALL_ALLOC_AND_ENTER_INIT links an _Py_InitCleanup frame (EXIT_INIT_CHECK) between a
-//    class call and its __init__ frame, as in 3.13.
+// 3.14 moved _PyInterpreterFrame to Include/internal/pycore_interpframe_structs.h (its
+// inline functions to pycore_interpframe.h) and made its slots, f_executable and
+// f_funcobj tagged stack references (pycore_stackref.h), with a stack pointer instead of
+// an index; the C recursion limit became an address on the thread's stack. What 3.14
+// and 3.15 share is in adapter_stackref.inl and slots_stackref.inl; the facts below are
+// 3.14's own:
+//  - owners: THREAD 0, GENERATOR 1, FRAME_OBJECT 2, INTERPRETER 3, CSTACK 4 (CSTACK is
+//    assigned nowhere: entry frames are owned by the interpreter);
+//  - generator states: CREATED -3, SUSPENDED -2, SUSPENDED_YIELD_FROM -1, EXECUTING 0,
+//    COMPLETED 1, CLEARED 4 (Include/internal/pycore_frame.h).
 #define Py_BUILD_CORE 1
 #include <Python.h>
 
@@ -42,10 +32,6 @@ namespace tp::adapter {
 
 const char *version_name() { return "3.14"; }
 
-#include "adapters/adapter_stackref.inl"
-
-// ---- version facts used by adapter_common.inl ------------------------------------------
-
 namespace {
 bool is_suspended_state(int st)
 {
@@ -53,6 +39,7 @@ bool is_suspended_state(int st)
 }
 }  // namespace
 
+#include "adapters/adapter_stackref.inl"
 #include "adapters/slots_stackref.inl"
 #include "adapters/adapter_common.inl"
 

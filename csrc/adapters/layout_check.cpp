@@ -18,6 +18,10 @@ bool check_interpreter(std::string &why)
         why = buf;
         return false;
     }
+#ifdef Py_GIL_DISABLED
+    why = "teleporter does not support free-threaded CPython builds yet: use the default build";
+    return false;
+#endif
     std::string detail;
     if (!adapter::check_layout(detail)) {
         PyOS_snprintf(buf, sizeof buf, "unsupported CPython %s build: %s",
