@@ -798,7 +798,11 @@ PROGRAMS = {
     "asyncio": (
         """
         import asyncio
+        import warnings
         import teleporter
+
+        # policies are deprecated from 3.14 on (removed in 3.16), and still state
+        warnings.simplefilter("ignore", DeprecationWarning)
 
         class Policy(asyncio.DefaultEventLoopPolicy):
             pass

@@ -639,7 +639,7 @@ def test_checkpoint_metadata_uses_bounded_reprs(tmp_path):
 
 
 NAMED_REFUSALS = """
-import subprocess, sys
+import multiprocessing, subprocess, sys
 from concurrent.futures import ProcessPoolExecutor
 import teleporter
 
@@ -650,7 +650,7 @@ except teleporter.TeleportError as e:
     print("refused:", e)
 child.kill()
 child.wait()
-pool = ProcessPoolExecutor(2)
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))  # 3.14: forkserver
 pool.submit(abs, 1).result()
 try:
     teleporter.teleport()

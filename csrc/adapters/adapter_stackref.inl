@@ -16,8 +16,9 @@
 //  - CALL n's stack is [callable, self-or-NULL, args x n]; CALL_KW n adds the tuple of
 //    keyword names on top; CALL_FUNCTION_EX has no oparg: [func, NULL, callargs, kwargs
 //    or NULL];
-//  - CALL_ALLOC_AND_ENTER_INIT links an _Py_InitCleanup frame (EXIT_INIT_CHECK) between a
-//    class call and its __init__ frame, and shrinks the caller's stack;
+//  - CALL_ALLOC_AND_ENTER_INIT links a frame running _Py_InitCleanup (an exported code
+//    object: EXIT_INIT_CHECK) between a class call and its __init__ frame, and shrinks
+//    the caller's stack;
 //  - C recursion has no counter: the limit is an address on the thread's real stack
 //    (_PyThreadStateImpl.c_stack_soft_limit), set by _Py_InitializeRecursionLimits from
 //    the stack's bounds (pthread_getattr_np: for the main thread, its RLIMIT_STACK at the
@@ -39,16 +40,25 @@ Frame *skip_incomplete(Frame *f)
 bool is_init_trampoline(Frame *f)
 {
     return f->owner == FRAME_OWNED_BY_THREAD &&
-           _PyCode_CODE(_PyFrame_GetCode(f))[0].op.code == EXIT_INIT_CHECK;
+           PyStackRef_AsPyObjectBorrow(f->f_executable) ==
+               reinterpret_cast<const PyObject *>(&_Py_InitCleanup);
 }
 }  // namespace
 
 Frame *current_frame(PyThreadState *tstate) { return skip_incomplete(tstate->current_frame); }
 
+namespace {
+// Set by outer_frame() when the frame it steps out of was entered through an init
+// trampoline, for pending_callee() on the caller's call, which the engine asks next: the
+// specialised call consumed its stack, whose stale slots then hold __init__ and the new
+// object, while the call that entered __init__ was the class's.
+bool g_through_init_trampoline = false;
+}  // namespace
+
 Frame *outer_frame(Frame *f, bool *entered_from_native)
 {
-    *entered_from_native =
-        f->previous && (is_shim(f->previous) || is_init_trampoline(f->previous));
+    g_through_init_trampoline = f->previous && is_init_trampoline(f->previous);
+    *entered_from_native = f->previous && (is_shim(f->previous) || g_through_init_trampoline);
     return skip_incomplete(f->previous);
 }
 
@@ -103,6 +113,11 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
 
 PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
 {
+    if (g_through_init_trampoline) {
+        g_through_init_trampoline = false;
+        PyObject *self = stack[s.null_slot];
+        return self ? reinterpret_cast<PyObject *>(Py_TYPE(self)) : nullptr;
+    }
     PyObject *callee = stack[s.callable_slot];
     if (callee && PyMethod_Check(callee)) {
         callee = PyMethod_GET_FUNCTION(callee);

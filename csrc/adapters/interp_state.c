@@ -4,7 +4,8 @@
  * pointers to {func, args, kwargs} in registration order (NULL where one was
  * unregistered): Include/internal/pycore_interp.h in 3.11, pycore_atexit.h in 3.12 and
  * 3.13, with the same field names. From 3.14 on (pycore_interp_structs.h) `callbacks`
- * is a list of (func, args, kwargs) tuples, unregistered ones removed. Written in C
+ * is a list of (func, args, kwargs) tuples, the latest registered first (atexit_register
+ * inserts at the front, so that they run from the front), unregistered ones removed. Written in C
  * because 3.11's internal headers use C11 atomics that C++ cannot include. */
 #define Py_BUILD_CORE 1
 #include <Python.h>
@@ -23,7 +24,7 @@ PyObject *tp_atexit_callbacks(void)
     }
 #if TP_ATEXIT_CALLBACKS_LIST
     PyObject *list = interp->atexit.callbacks;
-    for (Py_ssize_t i = 0; list && i < PyList_GET_SIZE(list); i++) {
+    for (Py_ssize_t i = list ? PyList_GET_SIZE(list) - 1 : -1; i >= 0; i--) {
         PyObject *item = PyList_GET_ITEM(list, i);
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
             continue;

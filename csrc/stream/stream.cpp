@@ -206,7 +206,7 @@ PyObject *read_section(int fd, const Section &s, size_t index, Tap &tap)
             }
             cap += grow;
         }
-        char *p = (as_bytes ? PyBytes_AS_STRING(raw) : PyByteArray_AS_STRING(raw)) + got;
+        char *p = (as_bytes ? PyBytes_AS_STRING(raw) : PyByteArray_AsString(raw)) + got;
         int err = 0;
         ssize_t k = read_full(fd, p, cap - got, &err);
         if (k < 0) {
@@ -265,7 +265,9 @@ PyObject *pread_section(int mfd, const Section &s, size_t index)
     if (!obj) {
         return nullptr;
     }
-    char *p = as_bytes ? PyBytes_AS_STRING(obj.get()) : PyByteArray_AS_STRING(obj.get());
+    // PyByteArray_AsString, not the macro: 3.14's macro reads a symbol that 3.15 no longer
+    // has, and a build loaded into another version must get as far as its version check.
+    char *p = as_bytes ? PyBytes_AS_STRING(obj.get()) : PyByteArray_AsString(obj.get());
     int err = 0;
     uint64_t done = 0;
     uint32_t crc = 0;
