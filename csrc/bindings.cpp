@@ -15,6 +15,7 @@
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
+#include "stdlib/itertools_tee.hpp"
 #include "stdlib/lru_cache.hpp"
 #include "stream/mapped.hpp"
 #include "stream/stream.hpp"
@@ -93,6 +94,18 @@ PyObject *py_stack_depths(PyObject *, PyObject *arg)
 }
 
 PyObject *py_atexit_callbacks(PyObject *, PyObject *) { return tp_atexit_callbacks(); }
+
+PyObject *py_tee_state(PyObject *, PyObject *arg) { return tp::tee_state(arg); }
+PyObject *py_tee_data_state(PyObject *, PyObject *arg) { return tp::tee_data_state(arg); }
+PyObject *py_tee_set(PyObject *, PyObject *args)
+{
+    PyObject *tee, *data;
+    int index;
+    if (!PyArg_ParseTuple(args, "OOi:tee_set", &tee, &data, &index)) {
+        return nullptr;
+    }
+    return tp::tee_set(tee, data, index);
+}
 
 PyObject *py_token_used(PyObject *, PyObject *arg)
 {
@@ -362,6 +375,10 @@ PyMethodDef methods[] = {
      "restore_generator(gen, (phase, raw_state, position, localsplus, stack, exception))"},
     {"atexit_callbacks", py_atexit_callbacks, METH_NOARGS,
      "atexit_callbacks() -> [(func, args, kwargs or None), ...] in registration order"},
+    {"tee_state", py_tee_state, METH_O, "tee_state(tee) -> (dataobj, index)"},
+    {"tee_data_state", py_tee_data_state, METH_O,
+     "tee_data_state(dataobj) -> (it, values, nextlink or None)"},
+    {"tee_set", py_tee_set, METH_VARARGS, "tee_set(fresh_tee, dataobj, index)"},
     {"token_used", py_token_used, METH_O, "token_used(token) -> whether reset() used it"},
     {"token_restore", py_token_restore, METH_VARARGS,
      "token_restore(token, had_value, old_value, used)"},

@@ -39,8 +39,8 @@ if disposition == "catch":
 data = bytearray(48 << 20)  # the hand-off takes a while
 data[::4096] = b"x" * len(data[::4096])
 origin = os.getpid()
-print("ready", flush=True)
 try:
+    print("ready", flush=True)  # inside: a SIGINT sent as soon as it is read lands here
     try:
         if how == "fork":
             teleporter.fork(1)

@@ -436,6 +436,24 @@ def _count_reduce(c: Any) -> Any:
     return itertools.count, (int(text[text.index("(") + 1 : text.rindex(")")]),)
 
 
+def _make_tee(data: Any, index: int) -> Any:
+    import itertools
+
+    tee = itertools.tee((), 1)[0]
+    _impl.tee_set(tee, data, index)
+    return tee
+
+
+def _tee_reduce(tee: Any) -> Any:
+    """A tee (3.14 dropped its pickling): the buffer link it reads, shared with its copies
+    (so that they stay one buffer), and where it stands in it."""
+    return _make_tee, _impl.tee_state(tee)
+
+
+def _tee_data_reduce(data: Any) -> Any:
+    return type(data), _impl.tee_data_state(data)  # (source, values read, next link)
+
+
 # ---- what cannot move, named by what the program made -------------------------------------
 
 
@@ -477,8 +495,10 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
 ]
-if sys.version_info >= (3, 14):  # pickle still handles it before
+if sys.version_info >= (3, 14):  # pickle still handles them before
     TYPES.append(("itertools", "count", _count_reduce))
+    TYPES.append(("itertools", "_tee", _tee_reduce))
+    TYPES.append(("itertools", "_tee_dataobject", _tee_data_reduce))
 
 
 # Types whose subclasses are reduced the same way.
