@@ -31,8 +31,8 @@ const char *const kTerminal[] = {
 
 int lookup(PyObject *opmap, const char *name)
 {
-    PyObject *v = PyDict_GetItemString(opmap, name); // borrowed
-    return v ? static_cast<int>(PyLong_AsLong(v)) : -1;
+    Ref v = Ref::steal(PyMapping_GetItemString(opmap, name));
+    return v ? static_cast<int>(PyLong_AsLong(v.get())) : -1;
 }
 
 }  // namespace
@@ -55,16 +55,21 @@ bool init_opcode_tables(std::string &why)
     Ref opmap = Ref::steal(PyObject_GetAttrString(opcode.get(), "opmap"));
     Ref caches = Ref::steal(PyObject_GetAttrString(opcode.get(), "_inline_cache_entries"));
     Ref hasjrel = Ref::steal(PyObject_GetAttrString(opcode.get(), "hasjrel"));
-    if (!opmap || !caches || !hasjrel || !PyDict_Check(opmap.get())) {
+    // Mappings are dicts up to 3.14 and frozendicts from 3.15 on.
+    Ref items = opmap ? Ref::steal(PyMapping_Items(opmap.get())) : Ref();
+    if (!items || !caches || !hasjrel) {
         PyErr_Clear();
         why = "the opcode module lacks opmap/_inline_cache_entries/hasjrel";
         return false;
     }
-    PyObject *name;
-    PyObject *num;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(opmap.get(), &pos, &name, &num)) {
-        long op = PyLong_AsLong(num);
+    const bool caches_by_name = PyMapping_Check(caches.get()) && !PySequence_Check(caches.get());
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items.get()); i++) {
+        PyObject *item = PyList_GET_ITEM(items.get(), i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            continue;
+        }
+        PyObject *name = PyTuple_GET_ITEM(item, 0);
+        long op = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
         if (op < 0 || op > 255) {
             continue; // pseudo-instructions never appear in code objects
         }
@@ -73,8 +78,8 @@ bool init_opcode_tables(std::string &why)
         const char *s = PyUnicode_AsUTF8(name);
         g_names[static_cast<size_t>(op)] = s;
         Ref n;
-        if (PyDict_Check(caches.get())) { // 3.13: by name
-            n = Ref::borrow(PyDict_GetItem(caches.get(), name));
+        if (caches_by_name) { // 3.13+: by name
+            n = Ref::steal(PyObject_GetItem(caches.get(), name));
         }
         else {
             n = Ref::steal(PySequence_GetItem(caches.get(), op));
