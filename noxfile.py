@@ -1,7 +1,10 @@
-"""Sessions: tests-3.11, tests-3.12, tests-3.13, tests-debian-3.11, lint.
+"""Sessions: tests-3.11, tests-3.12, tests-3.13, tests-debian-3.11, tests-3.14,
+tests-3.15, lint.
 
 Every interpreter is looked up explicitly (pyenv's versions, then PATH), and a missing
-one is an error, never a skip.
+one is an error, never a skip. 3.14 and 3.15 are Debian testing's, in the chroot that
+scripts/forky-chroot makes: tests-3.14 runs nox there, whose session chroot-tests-3.14
+runs the same tests as tests-3.11 does here.
 """
 
 from __future__ import annotations
@@ -20,12 +23,17 @@ nox.options.sessions = [
     "tests-3.12",
     "tests-3.13",
     "tests-debian-3.11",
+    "tests-3.14",
+    "tests-3.15",
     "sanitize",
     "fuzz-smoke",
     "lint",
 ]
 
 VERSIONS = ["3.11", "3.12", "3.13"]
+# Interpreters inside the chroot (scripts/forky-chroot), and its nox.
+CHROOT_VERSIONS = ["3.14", "3.15"]
+CHROOT_NOX = "/opt/teleporter-nox/bin/nox"
 
 
 def _works(path: str) -> bool:
@@ -51,11 +59,11 @@ def find_python(minor: str) -> str:
     return f"python{minor}"
 
 
-def _tests(session: nox.Session) -> None:
+def _tests(session: nox.Session, others: list[str] = VERSIONS) -> None:
     # Dev build of the wheel: Debug, -Wall -Wextra -Wconversion -Werror, asserts on.
     session.env["TELEPORTER_DEV"] = "1"
     # The other interpreters, for refusals of a target of another version.
-    session.env["TELEPORTER_TEST_PYTHONS"] = os.pathsep.join(find_python(m) for m in VERSIONS)
+    session.env["TELEPORTER_TEST_PYTHONS"] = os.pathsep.join(find_python(m) for m in others)
     # The corpus's libraries (real programs use them), pinned: tests/corpus/requirements.txt.
     session.install("pytest", "-r", "tests/corpus/requirements.txt")
     session.install(".", "--no-cache-dir")
@@ -74,6 +82,27 @@ for _minor in VERSIONS:
 
 # Debian's own interpreter (3.11.2), built differently from pyenv's.
 nox.session(name="tests-debian-3.11", python="/usr/bin/python3.11")(_tests)
+
+
+def _chroot_tests(session: nox.Session) -> None:
+    _tests(session, CHROOT_VERSIONS)
+
+
+def _in_chroot(minor: str) -> object:
+    def run(session: nox.Session) -> None:
+        """The tests on Debian testing's CPython, inside the chroot (made when missing)."""
+        inner = [CHROOT_NOX, "--error-on-missing-interpreters", "-s", f"chroot-tests-{minor}"]
+        if session.posargs:
+            inner += ["--", *session.posargs]
+        session.run("scripts/forky-chroot", "run", *inner, external=True)
+
+    return run
+
+
+for _minor in CHROOT_VERSIONS:
+    # Run by nox inside the chroot, where python3.14/3.15 are Debian's.
+    nox.session(name=f"chroot-tests-{_minor}", python=find_python(_minor))(_chroot_tests)
+    nox.session(name=f"tests-{_minor}", python=False)(_in_chroot(_minor))
 
 
 @nox.session(python=find_python("3.12"))

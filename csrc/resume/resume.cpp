@@ -76,6 +76,19 @@ bool dummy_arguments(PyCodeObject *co, std::vector<PyObject *> &args, Ref &kwnam
     const int npos = co->co_argcount;
     const int nkw = co->co_kwonlyargcount;
     args.assign(static_cast<size_t>(npos + nkw), Py_None);
+    // A generator expression's argument `.0`: from 3.15 on it gets the iterable and calls
+    // iter() on it before the generator exists, so it must be one (the frame's own state
+    // replaces it).
+    static PyObject *empty = PyTuple_New(0);
+    if (npos > 0 && (co->co_flags & CO_GENERATOR) && empty) {
+        Ref names = Ref::steal(PyObject_GetAttrString(reinterpret_cast<PyObject *>(co), "co_varnames"));
+        if (!names) {
+            return false;
+        }
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names.get(), 0), ".0") == 0) {
+            args[0] = empty;
+        }
+    }
     if (nkw) {
         Ref names = Ref::steal(PyObject_GetAttrString(reinterpret_cast<PyObject *>(co), "co_varnames"));
         if (!names) {

@@ -106,7 +106,7 @@ PyObject *lru_cache_fill(PyObject *wrapper, PyObject *entries, Py_ssize_t hits,
     if (!c) {
         return nullptr;
     }
-    if (!PyList_Check(entries) || PyDict_GET_SIZE(c->cache) != 0 ||
+    if (!PyList_Check(entries) || PyDict_Size(c->cache) != 0 ||
         (c->maxsize > 0 && c->root.next != &c->root)) {
         PyErr_SetString(PyExc_ValueError, "lru_cache_fill() needs a fresh wrapper and a list");
         return nullptr;

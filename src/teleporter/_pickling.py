@@ -71,11 +71,19 @@ def _class_of_namespace(d: Any) -> type | None:
     functions reach its namespace through a ``__classdict__`` cell holding that dict."""
     if type(d) is not dict or "__module__" not in d:
         return None
+    # Found by the qualified name of a function defined in its body, else (a class inside
+    # a function) among the dict's referrers.
     for value in d.values():
-        if type(value) in (types.GetSetDescriptorType, types.MemberDescriptorType):
-            owner = value.__objclass__
+        qualname = getattr(value, "__qualname__", None) if type(value) is types.FunctionType else None
+        if qualname and "." in qualname and "<locals>" not in qualname:
+            owner: Any = sys.modules.get(d["__module__"])
+            for part in qualname.split(".")[:-1]:
+                owner = getattr(owner, part, None)
             if isinstance(owner, type) and _namespace(owner) is d:
                 return owner
+    for ref in gc.get_referrers(d):
+        if isinstance(ref, type) and _namespace(ref) is d:
+            return ref
     return None
 
 
