@@ -6,8 +6,10 @@ teleporter.teleport()   # the rest of the program runs in a new local process
 
 from __future__ import annotations
 
-from . import _supported  # noqa: F401  (refuses a free-threaded build at import)
-from . import _teleporter_impl  # noqa: F401  (refuses an unsupported interpreter at import)
+from . import (
+    _supported,  # noqa: F401  (refuses a free-threaded build at import)
+    _teleporter_impl,  # noqa: F401  (refuses an unsupported interpreter at import)
+)
 from ._api import checkpoint, fork, fork_shell, resume, teleport, tp_bash, tp_dummy, tp_shell
 from ._version import __version__
 from .errors import PayloadError, TeleportError

@@ -74,7 +74,7 @@ def _class_of_namespace(d: Any) -> type | None:
     # Found by the qualified name of a function defined in its body, else (a class inside
     # a function) among the dict's referrers.
     for value in d.values():
-        qualname = getattr(value, "__qualname__", None) if type(value) is types.FunctionType else None
+        qualname = value.__qualname__ if type(value) is types.FunctionType else None
         if qualname and "." in qualname and "<locals>" not in qualname:
             owner: Any = sys.modules.get(d["__module__"])
             for part in qualname.split(".")[:-1]:

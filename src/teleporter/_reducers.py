@@ -439,7 +439,7 @@ def _count_reduce(c: Any) -> Any:
 def _make_tee(data: Any, index: int) -> Any:
     import itertools
 
-    tee = itertools.tee((), 1)[0]
+    tee: Any = itertools.tee((), 1)[0]
     _impl.tee_set(tee, data, index)
     return tee
 
