@@ -159,7 +159,9 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
     watch(pid)
     successor: tuple[int, int] | None = None  # (stdin pipe, control) until the hand-over
     while True:
-        for fd, _ev in poller.poll():
+        # The control socket first: a destination that hands over says so before it ends,
+        # and both can be ready at once (its pidfd may be polled before it).
+        for fd, _ev in sorted(poller.poll(), key=lambda event: event[0] != control):
             if fd == wake_r:
                 for signum in os.read(wake_r, 64):
                     kill(pid, signum)
