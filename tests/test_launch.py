@@ -109,3 +109,19 @@ def test_a_move_imports_nothing_heavy(tmp_path):
     r = run_python(str(program))
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout.decode() == "[]\n"
+
+
+def test_a_free_threaded_build_is_refused_at_import():
+    # No free-threaded interpreter is at hand (Debian ships none): the check reads what
+    # python3.14t says of itself, sys.abiflags "t", before the extension loads.
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    r = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.abiflags += 't'; import teleporter"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"ImportError: teleporter does not support free-threaded CPython (python{mine}t) yet: "
+        f"use the default build (python{mine})"
+    )

@@ -210,6 +210,28 @@ PROGRAMS = {
         """,
         ["b'\\x01\\x00\\x00\\x00\\x02\\x00\\xfd\\xff' 8 <IHh (7, 8, 9)"],
     ),
+    # Loops over a list and a tuple, moved mid-loop: from 3.15 on the loop's index is a
+    # tagged integer on the value stack, not an iterator object; a class whose annotations
+    # (3.14+: an annotate function with a cell holding the class's namespace) travel.
+    "tagged_loop_index": (
+        """
+        import teleporter
+
+        class Point:
+            x: int
+            y: "Point | None" = None
+
+        seen = []
+        items = [10, 20, 30]
+        for a in items:
+            for b in (1, 2):
+                if a == 20 and b == 2:
+                    teleporter.teleport()
+                seen.append(a * b)
+        print(seen, Point.__annotations__)
+        """,
+        ["[10, 20, 20, 40, 30, 60] {'x': <class 'int'>, 'y': 'Point | None'}"],
+    ),
     # itertools.tee over a generator: CPython 3.12 crashed at exit after the move.
     "itertools_tee": (
         """
