@@ -144,6 +144,21 @@ bool check_layout(std::string &why)
     return true;
 }
 
+// ---- other threads ---------------------------------------------------------------------
+
+bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj)
+{
+    if (_PyEval_SetTrace(ts, func, obj) < 0) {
+        PyErr_WriteUnraisable(nullptr); // only an audit hook can refuse it
+    }
+    return true;
+}
+
+void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
+{
+    PyEval_SetTraceAllThreads(func, obj);
+}
+
 #include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter
