@@ -6,7 +6,8 @@
 //    entered from C (its caller is in a C call, or there is no Python caller);
 //  - prev_instr is the code unit *before* the next instruction: inside an inlined call
 //    it sits on the CALL's last inline cache, inside a C call on the CALL itself;
-//  - a call is PRECALL n; CALL n, optionally preceded by KW_NAMES (which stores the
+//  - a call is PRECALL n; CALL n (specialised PRECALLs of builtins make the call
+//    themselves), optionally preceded by KW_NAMES (which stores the
 //    keyword names in a C local that CALL reads: a re-executed call restarts there);
 //    the stack is [method-or-NULL, callable-or-self, args x n];
 //  - CALL_FUNCTION_EX's stack is [NULL, func, callargs, kwargs if oparg & 1];
@@ -56,6 +57,12 @@ int frame_position(Frame *f)
 
 bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why)
 {
+    // Specialised PRECALLs of builtins and method descriptors make the call themselves
+    // (and skip the CALL): a thread blocked in one stands inside the PRECALL.
+    if (code.at(index).op == PRECALL && index + 1 < static_cast<int>(code.instrs.size()) &&
+        code.at(index + 1).op == CALL) {
+        index++;
+    }
     const Instr &in = code.at(index);
     CallShape s;
     if (in.op == CALL) {

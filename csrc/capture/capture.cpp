@@ -186,8 +186,12 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                           describe(co, pos));
         }
         PyObject *func = module_level ? Py_None : adapter::frame_function(f);
+        // Where the frame starts again: the call instruction itself for a frame whose call
+        // resume re-creates (resume finds the call's shape from it); for a whole stack,
+        // where the instruction (or the call, with what precedes it) begins.
+        const int at = whole ? shape.restart : a->at(idx).start;
         Ref rec = Ref::steal(Py_BuildValue("(OOOOOi)", co, func ? func : Py_None, globals,
-                                           locals.get(), stk.get(), shape.restart));
+                                           locals.get(), stk.get(), at));
         if (!rec || PyList_Append(records.get(), rec.get()) < 0) {
             return nullptr;
         }

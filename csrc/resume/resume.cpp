@@ -211,14 +211,6 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
         stack[i] = p.stack[i].get();
     }
     const bool innermost = k + 1 == static_cast<int>(g->frames.size());
-    if (innermost && g->ready) {
-        // Before the program's first instruction here: the thread reports that it is
-        // rebuilt (and may wait until every thread is).
-        Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
-        if (!r) {
-            PyErr_WriteUnraisable(g->ready.get());
-        }
-    }
     if (!p.whole) {
         stack[static_cast<size_t>(p.shape.callable_slot)] =
             g->resumers[static_cast<size_t>(k + 1)].get();
@@ -232,6 +224,15 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
     p.stack.clear();
     if (innermost) {
         uninstall_hook(g); // innermost: calls inline and specialise again from here on
+        if (g->ready) {
+            // Before the program's first instruction here: the thread reports that it is
+            // rebuilt (and may wait until every thread is). The hook is gone first: the
+            // next thread's replay installs its own.
+            Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
+            if (!r) {
+                PyErr_WriteUnraisable(g->ready.get());
+            }
+        }
     }
     // Give back the native recursion the replay itself spent reaching this frame, for as
     // long as the frame runs: the original program did not spend it.

@@ -302,6 +302,32 @@ const char *syscall_name(long nr)
     }
 }
 
+// The switch interval while threads are parked: a thread whose blocking call ends must
+// not get the GIL (it waits for the capturing thread to let it go).
+constexpr double kHoldInterval = 1e6;
+
+// Sets sys.setswitchinterval (when `value` >= 0); returns the interval before, or -1 with
+// an exception set. Only C runs here: no eval breaker can hand the GIL over meanwhile.
+double switch_interval(double value)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    if (!sys) {
+        return -1;
+    }
+    Ref mod = Ref::steal(sys);
+    Ref before = Ref::steal(PyObject_CallMethod(mod.get(), "getswitchinterval", nullptr));
+    if (!before) {
+        return -1;
+    }
+    if (value >= 0) {
+        Ref r = Ref::steal(PyObject_CallMethod(mod.get(), "setswitchinterval", "d", value));
+        if (!r) {
+            return -1;
+        }
+    }
+    return PyFloat_AsDouble(before.get());
+}
+
 }  // namespace
 
 PyObject *park_threads(double timeout, PyObject *exempt)
@@ -336,19 +362,32 @@ PyObject *park_threads(double timeout, PyObject *exempt)
 
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+    const double interval = switch_interval(-1);
+    if (interval < 0) {
+        return nullptr;
+    }
     for (;;) {
         refresh(g, exempt);
         if (PyErr_Occurred()) {
             return nullptr;
         }
-        if (observe(g)) {
-            // Twice: a blocked thread seen in the same call on both looks.
+        // Twice: a blocked thread seen in the same call on both looks. Then, once a
+        // waiter can no longer ask for the GIL, a third time: a thread whose call ended
+        // just before (and may ask, its wait begun with the short interval) is not
+        // settled after all.
+        if (observe(g) && observe(g)) {
+            if (switch_interval(kHoldInterval) < 0) {
+                return nullptr;
+            }
             if (observe(g)) {
                 break;
             }
+            if (switch_interval(interval) < 0) {
+                return nullptr;
+            }
         }
         if (std::chrono::steady_clock::now() >= deadline) {
-            break;
+            break; // unsettled: the caller gives up (and lets them go)
         }
         // A slice: threads waiting for the GIL run to their next line and park.
         Py_BEGIN_ALLOW_THREADS

@@ -25,7 +25,9 @@ namespace tp {
 //   ident, native_id, state ("parked", "blocked" or "running": did not settle in time),
 //   syscall (the system call a blocked thread waits in: "futex", "clock_nanosleep", a
 //   number, or None), remaining (seconds left of its wait's deadline, or None).
-// The threads stay parked until unpark_threads().
+// When every thread has settled, the switch interval is raised (so that a blocked thread
+// whose call ends cannot ask for the GIL); the caller puts the program's back once the
+// capture is serialised. The threads stay parked until unpark_threads().
 PyObject *park_threads(double timeout, PyObject *exempt);
 // Lets parked threads run again and removes the trace function (restoring each thread's
 // own, a debugger's or coverage's, where the version allows; else the thread restores
