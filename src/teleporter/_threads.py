@@ -482,11 +482,11 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
 def _remap_saved_owners(chains: list[tuple[Any, Chain]], idmap: dict[int, int], threading: Any) -> None:
     """A Condition waiting on an RLock keeps the lock's owner (an ident) in the frame of
     ``Condition.wait`` until it takes the lock back: the new ident goes there."""
-    wait = threading.Condition.wait.__code__
-    slot = wait.co_varnames.index("saved_state")
+    wait = threading.Condition.wait
+    slot = wait.__code__.co_varnames.index("saved_state")
     for _, chain in chains:
         for i, (code, func, g, localsplus, stack, at) in enumerate(chain.records):
-            if code is not wait:
+            if func is not wait:
                 continue
             saved = localsplus[slot]
             if isinstance(saved, tuple) and len(saved) == 2 and saved[1] in idmap:
