@@ -146,6 +146,12 @@ bool check_layout(std::string &why)
 
 // ---- other threads ---------------------------------------------------------------------
 
+// Weak: a build loaded into another version must reach the version check (which refuses
+// it in one line) instead of failing to load on a symbol that version lacks.
+#pragma weak _PyEval_SetTrace
+#pragma weak PyEval_SetTraceAllThreads
+
+
 bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj)
 {
     if (_PyEval_SetTrace(ts, func, obj) < 0) {

@@ -57,8 +57,8 @@ teleporter.teleport()
 print("main thread kept:", threading.current_thread() is main is threading.main_thread())
 print("same Thread objects:", all(t in threading.enumerate() for t in threads[1:]))
 print("idents are this process's:", all(t.ident in threading._active for t in threads[1:]))
-print("names and flags:", {t.name: (t.daemon, t.is_alive()) for t in threads[1:]} == {
-    k: v for k, v in before.items() if k != "producer"})
+after = {t.name: (t.daemon, t.is_alive()) for t in threads[1:]}
+print("names and flags:", after == {k: v for k, v in before.items() if k != "producer"})
 for t in threads[:2]:
     t.join()
 stop.set()
