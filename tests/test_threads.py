@@ -4,11 +4,10 @@ calling thread, so the reference here is the same program not moved (its move re
 nothing): output and exit code must be identical."""
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import run_moved, run_program
-
-from pathlib import Path
 
 THREADS = Path(__file__).parent / "threads"
 PROGRAMS = sorted(p.stem for p in THREADS.glob("*.py"))

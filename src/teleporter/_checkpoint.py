@@ -314,7 +314,9 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
         raise TeleportError(f"cannot write the checkpoint {path!r}: {e.strerror or e}") from None
     finally:
         # Written (or not): the program's other threads go on from where they were parked.
-        _state._threads.release()
+        from . import _threads
+
+        _threads.release()
         if temp is not None:
             temp.discard()
         if dfd >= 0:

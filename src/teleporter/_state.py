@@ -7,7 +7,6 @@ them and the user's code other than the documented API frames.
 
 from __future__ import annotations
 
-import _thread
 import os
 import sys
 import types

@@ -244,7 +244,9 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
     return None
 
 
-def _read_chains(states: list[dict[str, Any]], main_globals: dict[str, Any], threading: Any) -> Moved:
+def _read_chains(
+    states: list[dict[str, Any]], main_globals: dict[str, Any], threading: Any
+) -> Moved:
     calls = _blocking_calls()
     frames = sys._current_frames()
     threads: list[Any] = []
@@ -255,12 +257,14 @@ def _read_chains(states: list[dict[str, Any]], main_globals: dict[str, Any], thr
     for d in states:
         ident = d["ident"]
         t = threading._active.get(ident) if threading is not None else None
-        who = f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+        who = (
+            f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+        )
         try:
             records, handled, parked, call = _impl.capture_thread(ident, main_globals, False)
         except _impl.CaptureError as e:
             raise TeleportError(f"cannot teleport {who}: {e}") from None
-        if not parked:
+        if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end = call
             found = _blocking_call(callee, calls)
             if found is None:
@@ -273,10 +277,10 @@ def _read_chains(states: list[dict[str, Any]], main_globals: dict[str, Any], thr
             if position is not None and remaining is not None and args_begin + position < args_end:
                 # The wait goes on for the time it had left.
                 code, func, g, localsplus, stack, at = records[-1]
-                stack = list(stack)
-                if isinstance(stack[args_begin + position], (int, float)):
-                    stack[args_begin + position] = remaining
-                    records[-1] = (code, func, g, localsplus, tuple(stack), at)
+                values = list(stack)
+                if isinstance(values[args_begin + position], (int, float)):
+                    values[args_begin + position] = remaining
+                    records[-1] = (code, func, g, localsplus, tuple(values), at)
         bottom = _thread_of(records)
         if bottom is not None:
             t = bottom
@@ -364,8 +368,7 @@ _locals: list[tuple[Any, int, dict[str, Any]]] = []
 
 
 def _set_thread_state(t: Any, state: tuple[dict[str, Any], Chain]) -> None:
-    import threading
-
+    threading: Any = sys.modules["threading"]  # its private tables
     values, chain = state
     t.__dict__.update(values)
     t._ident = t._native_id = None
@@ -445,7 +448,7 @@ def start(moved: Moved) -> Any:
 
 def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any:
     def run() -> None:
-        import threading
+        threading: Any = sys.modules["threading"]  # its private tables
 
         ident = _thread.get_ident()
         slot.ident = ident
@@ -479,7 +482,9 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
     return run
 
 
-def _remap_saved_owners(chains: list[tuple[Any, Chain]], idmap: dict[int, int], threading: Any) -> None:
+def _remap_saved_owners(
+    chains: list[tuple[Any, Chain]], idmap: dict[int, int], threading: Any
+) -> None:
     """A Condition waiting on an RLock keeps the lock's owner (an ident) in the frame of
     ``Condition.wait`` until it takes the lock back: the new ident goes there."""
     wait = threading.Condition.wait
@@ -490,5 +495,7 @@ def _remap_saved_owners(chains: list[tuple[Any, Chain]], idmap: dict[int, int], 
                 continue
             saved = localsplus[slot]
             if isinstance(saved, tuple) and len(saved) == 2 and saved[1] in idmap:
-                localsplus = localsplus[:slot] + ((saved[0], idmap[saved[1]]),) + localsplus[slot + 1 :]
+                localsplus = (
+                    localsplus[:slot] + ((saved[0], idmap[saved[1]]),) + localsplus[slot + 1 :]
+                )
                 chain.records[i] = (code, func, g, localsplus, stack, at)

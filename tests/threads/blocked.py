@@ -1,7 +1,6 @@
 """Threads blocked in each kind of wait when the program moves: each call is made again
 at the destination (timeouts with the time they had left) and completes there."""
 
-import os
 import queue
 import threading
 import time
@@ -69,8 +68,10 @@ def joiner():
     log.append("joined")
 
 
-workers = [threading.Thread(target=f, name=f.__name__) for f in (
-    on_lock, on_rlock_holder, on_cond, on_event, on_sem, on_barrier, on_simple, sleeper)]
+workers = [
+    threading.Thread(target=f, name=f.__name__)
+    for f in (on_lock, on_rlock_holder, on_cond, on_event, on_sem, on_barrier, on_simple, sleeper)
+]
 for t in workers:
     t.start()
 workers.append(threading.Thread(target=joiner, name="joiner"))
