@@ -14,6 +14,7 @@
 #include "capture/capture.hpp"
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
+#include "threads/park.hpp"
 #include "stack_depth/stack_depth.hpp"
 #include "stdlib/itertools_tee.hpp"
 #include "stdlib/lru_cache.hpp"
@@ -60,11 +61,41 @@ PyObject *py_capture(PyObject *, PyObject *args)
 
 PyObject *py_resume(PyObject *, PyObject *args)
 {
-    PyObject *records, *result, *handled;
-    if (!PyArg_ParseTuple(args, "OOO:resume", &records, &result, &handled)) {
+    PyObject *records, *result, *handled, *ready = Py_None;
+    int thread = 0, whole = 0;
+    if (!PyArg_ParseTuple(args, "OOO|ppO:resume", &records, &result, &handled, &thread,
+                          &whole, &ready)) {
         return nullptr;
     }
-    return tp::resume_stack(records, result, handled);
+    return tp::resume_stack(records, result, handled, thread, whole, ready);
+}
+
+PyObject *py_park_threads(PyObject *, PyObject *args)
+{
+    double timeout;
+    PyObject *exempt = Py_None;
+    if (!PyArg_ParseTuple(args, "d|O:park_threads", &timeout, &exempt)) {
+        return nullptr;
+    }
+    if (exempt != Py_None && !PyAnySet_Check(exempt)) {
+        PyErr_SetString(PyExc_TypeError, "park_threads() expects a set of idents or None");
+        return nullptr;
+    }
+    return tp::park_threads(timeout, exempt);
+}
+
+PyObject *py_unpark_threads(PyObject *, PyObject *) { return tp::unpark_threads(); }
+
+PyObject *py_capture_thread(PyObject *, PyObject *args)
+{
+    unsigned long ident;
+    PyObject *main_globals;
+    int main_thread;
+    if (!PyArg_ParseTuple(args, "kO!p:capture_thread", &ident, &PyDict_Type, &main_globals,
+                          &main_thread)) {
+        return nullptr;
+    }
+    return tp::capture_thread(ident, main_globals, main_thread);
 }
 
 PyObject *py_stack_depths(PyObject *, PyObject *arg)
@@ -401,10 +432,17 @@ PyMethodDef methods[] = {
     {"crc32c", py_crc32c, METH_O, "crc32c(data) -> int (Castagnoli)"},
     {"check_payload", py_check_payload, METH_O,
      "check_payload(data) -> number of sections, or PayloadFormatError"},
+    {"park_threads", py_park_threads, METH_VARARGS,
+     "park_threads(timeout, exempt=None) -> [thread dict]: park every other thread"},
+    {"unpark_threads", py_unpark_threads, METH_NOARGS,
+     "unpark_threads(): let parked threads run again"},
+    {"capture_thread", py_capture_thread, METH_VARARGS,
+     "capture_thread(ident, main_globals, main_thread) -> (records, handled, parked, call)"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,
-     "resume(records, result, handled_exception) -> runs the saved frames"},
+     "resume(records, result, handled_exception, thread=False, whole=False, ready=None) "
+     "-> runs the saved frames"},
     {"stack_depths", py_stack_depths, METH_O,
      "stack_depths(code) -> {byte offset of each opcode: stack depth before it (-1 if "
      "unreachable)}"},

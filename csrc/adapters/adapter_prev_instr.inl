@@ -1,6 +1,9 @@
 // The half of the 3.11 and 3.12 adapters that they share. Included by
 // adapters/cpython311/312.cpp, inside namespace tp::adapter, after the version has stated
 //
+//   // The instruction that makes the call a frame stands in at `index` (3.11: a
+//   // specialised PRECALL makes it itself, its CALL stands for it).
+//   int call_instruction(const CodeAnalysis &, int index);
 //   // Where a pending CALL at instruction `index` restarts (the first of the instructions
 //   // that make up the call) and the stack depth there; false with `why` when the call
 //   // is not one the version knows.
@@ -26,6 +29,7 @@ int frame_position(Frame *f)
 
 bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string &why)
 {
+    index = call_instruction(code, index);
     const Instr &in = code.at(index);
     CallShape s;
     if (in.op == CALL) {

@@ -5,7 +5,8 @@
 //  - a frame evaluated by a fresh _PyEval_EvalFrameDefault call has is_entry set: it was
 //    entered from C (its caller is in a C call, or there is no Python caller);
 //  - calls, positions and generator states as adapter_prev_instr.inl says (shared with
-//    3.12); a call's first instruction as call_start() below says;
+//    3.12); a call's first instruction as call_start() below says (specialised PRECALLs of
+//    builtins make the call themselves);
 //  - one counter, recursion_remaining, is charged for Python frames and C recursion.
 #define Py_BUILD_CORE 1
 #include <Python.h>
@@ -45,6 +46,17 @@ PyCodeObject *frame_code(Frame *f) { return f->f_code; }
 PyObject *frame_function(Frame *f) { return reinterpret_cast<PyObject *>(f->f_func); }
 
 namespace {
+// Specialised PRECALLs of builtins and method descriptors make the call themselves (and
+// skip the CALL): a thread blocked in one stands inside the PRECALL. The call is the CALL.
+int call_instruction(const CodeAnalysis &code, int index)
+{
+    if (code.at(index).op == PRECALL && index + 1 < static_cast<int>(code.instrs.size()) &&
+        code.at(index + 1).op == CALL) {
+        return index + 1;
+    }
+    return index;
+}
+
 // A call is PRECALL n; CALL n, optionally preceded by KW_NAMES (which stores the keyword
 // names in a C local that CALL reads): a re-executed call restarts at the first of them.
 bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, std::string &why)
@@ -79,6 +91,29 @@ int python_depth(PyThreadState *tstate)
     return tstate->recursion_limit - tstate->recursion_remaining;
 }
 void python_credit(PyThreadState *tstate, int units) { tstate->recursion_remaining += units; }
+
+// ---- other threads ---------------------------------------------------------------------
+
+// Weak: a build loaded into another version must reach the version check (which refuses
+// it in one line) instead of failing to load on a symbol that version lacks.
+#pragma weak _PyEval_SetTrace
+
+
+bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj)
+{
+    if (_PyEval_SetTrace(ts, func, obj) < 0) {
+        PyErr_WriteUnraisable(nullptr); // only an audit hook can refuse it
+    }
+    return true;
+}
+
+void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
+{
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(PyInterpreterState_Get()); ts;
+         ts = PyThreadState_Next(ts)) {
+        set_thread_trace(ts, func, obj);
+    }
+}
 
 #include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"

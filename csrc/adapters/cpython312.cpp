@@ -47,6 +47,8 @@ PyCodeObject *frame_code(Frame *f) { return f->f_code; }
 PyObject *frame_function(Frame *f) { return f->f_funcobj; }
 
 namespace {
+int call_instruction(const CodeAnalysis &, int index) { return index; }
+
 // A call is CALL n, optionally preceded by KW_NAMES (which stores the keyword names in a
 // C local that CALL reads): a re-executed call restarts there.
 bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, std::string &)
@@ -77,6 +79,27 @@ int python_depth(PyThreadState *tstate)
     return tstate->py_recursion_limit - tstate->py_recursion_remaining;
 }
 void python_credit(PyThreadState *tstate, int units) { tstate->py_recursion_remaining += units; }
+
+// ---- other threads ---------------------------------------------------------------------
+
+// Weak: a build loaded into another version must reach the version check (which refuses
+// it in one line) instead of failing to load on a symbol that version lacks.
+#pragma weak _PyEval_SetTrace
+#pragma weak PyEval_SetTraceAllThreads
+
+
+bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj)
+{
+    if (_PyEval_SetTrace(ts, func, obj) < 0) {
+        PyErr_WriteUnraisable(nullptr); // only an audit hook can refuse it
+    }
+    return true;
+}
+
+void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
+{
+    PyEval_SetTraceAllThreads(func, obj);
+}
 
 #include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"

@@ -190,6 +190,29 @@ bool check_layout(std::string &why)
     return true;
 }
 
+// ---- other threads ---------------------------------------------------------------------
+
+// Weak: a build loaded into another version must reach the version check (which refuses
+// it in one line) instead of failing to load on a symbol that version lacks.
+#pragma weak PyEval_SetTraceAllThreads
+
+
+// 3.13 no longer exports _PyEval_SetTrace: another thread's trace function can be set
+// only together with every thread's.
+bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj)
+{
+    if (ts != PyThreadState_Get()) {
+        return false;
+    }
+    PyEval_SetTrace(func, obj);
+    return true;
+}
+
+void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
+{
+    PyEval_SetTraceAllThreads(func, obj);
+}
+
 #include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"
 

@@ -131,7 +131,20 @@ extern const long kReplayEntryCost;
 int python_depth(PyThreadState *tstate);
 void python_credit(PyThreadState *tstate, int units);
 
+// ---- other threads -----------------------------------------------------------------------
+
+// Sets the C trace function of thread state `ts` (as sys.settrace does for the calling
+// thread). Returns false, doing nothing, when this version cannot set another thread's
+// (3.13 exports no such function): then only ts == the calling thread works.
+bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj);
+// Sets it on every thread state of the interpreter, the calling thread's included.
+void set_all_threads_trace(Py_tracefunc func, PyObject *obj);
+
 }  // namespace tp::adapter
+
+// The address range of the interpreter's GIL state (its mutex and condition variables):
+// a thread blocked on a futex inside it waits for the GIL (adapters/interp_state.c).
+extern "C" void tp_gil_range(const void **begin, size_t *size);
 
 // The Python-level atexit callbacks of this interpreter, in registration order: a new
 // list of (func, args tuple, kwargs dict or None). The atexit module has no way to list

@@ -11,6 +11,8 @@
 #include <Python.h>
 
 #include "internal/pycore_interp.h"
+#include "internal/pycore_gil.h"
+#include "internal/pycore_runtime.h"
 
 /* 3.14+: the callbacks are a Python list. */
 #define TP_ATEXIT_CALLBACKS_LIST (PY_VERSION_HEX >= 0x030E0000)
@@ -93,4 +95,16 @@ int tp_token_restore(PyObject *token, PyObject *old_value, int used)
     Py_XSETREF(tok->tok_oldval, old_value);
     tok->tok_used = used;
     return 0;
+}
+
+/* Where the GIL's state lives: _PyRuntime.ceval.gil in 3.11, interp->ceval.gil (a
+ * pointer) from 3.12 on. */
+void tp_gil_range(const void **begin, size_t *size)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    *begin = &_PyRuntime.ceval.gil;
+#else
+    *begin = PyInterpreterState_Get()->ceval.gil;
+#endif
+    *size = sizeof(struct _gil_runtime_state);
 }

@@ -7,6 +7,7 @@
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
+#include "threads/park.hpp"
 
 namespace tp {
 
@@ -52,26 +53,29 @@ PyObject *slot(PyObject *v) { return v ? v : null_object(); }
 
 }  // namespace
 
-PyObject *capture_stack(int skip, PyObject *main_globals)
-{
-    PyThreadState *tstate = PyThreadState_Get();
-    adapter::Frame *f = adapter::current_frame(tstate);
-    PyCodeObject *inner_code = nullptr;
-    bool inner_native = false;
-    for (int i = 0; i < skip; i++) {
-        if (!f) {
-            return refuse("no Python frame to capture");
-        }
-        inner_code = adapter::frame_code(f);
-        f = adapter::outer_frame(f, &inner_native);
-    }
+namespace {
 
+// How the innermost captured frame continues at the destination.
+enum class Inner {
+    Resumer, // the thread that moves: its pending call is replaced by the move's result
+    Parked,  // another thread, stopped between two instructions: it starts at the next one
+    Blocked, // another thread inside a C call: the call is made again, with its arguments
+};
+
+// The records of a chain of frames, innermost `f` first walked outward (reversed at the
+// end). `inner_code`/`inner_native`: the frame above `f` (the caller of the move) and
+// whether it was entered from C. `thread`: the bottom of the chain is a thread's entry
+// function, not the __main__ module frame.
+PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_native,
+                        PyObject *main_globals, Inner inner, bool thread)
+{
     Ref records = Ref::steal(PyList_New(0));
     if (!records) {
         return nullptr;
     }
     std::string why;
-    bool reached_main = false;
+    bool reached_bottom = false;
+    bool innermost = true;
     while (f) {
         PyCodeObject *co = adapter::frame_code(f);
         const int pos = adapter::frame_position(f);
@@ -85,7 +89,21 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
         }
         const int idx = a->containing(pos);
         adapter::CallShape shape;
-        if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
+        const bool parked = innermost && inner == Inner::Parked;
+        if (parked) {
+            // Stopped at a line: about to run the instruction at `pos`.
+            if (idx < 0 || a->at(idx).depth < 0 || a->at(idx).depth > a->stacksize) {
+                return refuse("cannot capture " + describe(co, pos) +
+                              ": no consistent stack depth where the thread stopped");
+            }
+            shape.restart = a->at(idx).start;
+            shape.depth = a->at(idx).depth;
+        }
+        else if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
+            if (innermost && inner == Inner::Blocked) {
+                return refuse("it waits inside " + describe(co, pos) + ", not in a call " +
+                              "that can be made again (" + why + ")");
+            }
             if (inner_native) {
                 return refuse("cannot teleport from code called by native code: " +
                               describe(inner_code, 0) + " was called by the interpreter " +
@@ -118,6 +136,9 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
                               ", called from " + describe(co, pos));
             }
         }
+        // The thread that moves leaves its pending call out (the resumers take its place);
+        // a parked or blocked thread keeps its whole stack.
+        const bool whole = innermost && inner != Inner::Resumer;
 
         Ref locals = Ref::steal(PyTuple_New(a->nlocalsplus));
         Ref stk = Ref::steal(PyTuple_New(shape.depth));
@@ -129,7 +150,10 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
         }
         for (int i = 0; i < shape.depth; i++) {
             PyObject *v = stack[static_cast<size_t>(i)];
-            if (i == shape.callable_slot || i == shape.null_slot) {
+            if (whole) {
+                // as it is
+            }
+            else if (i == shape.callable_slot || i == shape.null_slot) {
                 v = nullptr;
             }
             else if (i >= shape.args_begin && i < shape.args_end) {
@@ -157,24 +181,35 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
         if (!optimized && !module_level) {
             return refuse("cannot teleport from inside a class body: " + describe(co, pos));
         }
-        if (module_level && globals != main_globals) {
+        if (module_level && (thread || globals != main_globals)) {
             return refuse("cannot teleport while a module is being imported: " +
                           describe(co, pos));
         }
         PyObject *func = module_level ? Py_None : adapter::frame_function(f);
+        // Where the frame starts again: the call instruction itself for a frame whose call
+        // resume re-creates (resume finds the call's shape from it); for a whole stack,
+        // where the instruction (or the call, with what precedes it) begins.
+        const int at = whole ? shape.restart : a->at(idx).start;
         Ref rec = Ref::steal(Py_BuildValue("(OOOOOi)", co, func ? func : Py_None, globals,
-                                           locals.get(), stk.get(), a->at(idx).start));
+                                           locals.get(), stk.get(), at));
         if (!rec || PyList_Append(records.get(), rec.get()) < 0) {
             return nullptr;
         }
         if (module_level) {
-            reached_main = true;
+            reached_bottom = true;
             break;
         }
+        innermost = false;
         inner_code = co;
         f = adapter::outer_frame(f, &inner_native);
+        if (!f && thread) {
+            reached_bottom = PyList_GET_SIZE(records.get()) > 0;
+        }
     }
-    if (!reached_main) {
+    if (!reached_bottom) {
+        if (thread) {
+            return refuse("it has no Python frame (it runs native code only)");
+        }
         return refuse("teleport() must run in the main thread of a program started as a "
                       "script, with -m or from stdin: no __main__ module frame was found "
                       "on the stack");
@@ -183,6 +218,80 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
         return nullptr;
     }
     return records.release();
+}
+
+// The exception the thread is handling (sys.exception() in it), borrowed: the innermost
+// entry of its exception-state chain that holds one.
+PyObject *handled_exception(PyThreadState *ts)
+{
+    for (_PyErr_StackItem *item = ts->exc_info; item; item = item->previous_item) {
+        if (item->exc_value && item->exc_value != Py_None) {
+            return item->exc_value;
+        }
+    }
+    return Py_None;
+}
+
+}  // namespace
+
+PyObject *capture_stack(int skip, PyObject *main_globals)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+    adapter::Frame *f = adapter::current_frame(tstate);
+    PyCodeObject *inner_code = nullptr;
+    bool inner_native = false;
+    for (int i = 0; i < skip; i++) {
+        if (!f) {
+            return refuse("no Python frame to capture");
+        }
+        inner_code = adapter::frame_code(f);
+        f = adapter::outer_frame(f, &inner_native);
+    }
+    return capture_chain(f, inner_code, inner_native, main_globals, Inner::Resumer, false);
+}
+
+PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread)
+{
+    bool parked = false;
+    PyThreadState *ts = parked_thread(ident, &parked);
+    if (!ts) {
+        PyErr_SetString(PyExc_LookupError, "no parked thread with this ident");
+        return nullptr;
+    }
+    adapter::Frame *f = adapter::current_frame(ts);
+    // The main thread's chain ends at __main__'s module frame; another's at the function
+    // its thread started with.
+    Ref records = Ref::steal(capture_chain(f, nullptr, false, main_globals,
+                                           parked ? Inner::Parked : Inner::Blocked,
+                                           !main_thread));
+    if (!records) {
+        return nullptr;
+    }
+    // A blocked thread's call: the callable (functions unwrapped from bound methods) and
+    // where its arguments sit in the innermost record's stack.
+    Ref call = Ref::borrow(Py_None);
+    if (!parked) {
+        adapter::Frame *inner = f;
+        std::string why;
+        const CodeAnalysis *a = analyse(adapter::frame_code(inner), why);
+        adapter::CallShape shape;
+        if (!a || !adapter::call_shape(*a, a->containing(adapter::frame_position(inner)),
+                                       &shape, why)) {
+            return refuse("inconsistent call in a blocked thread");
+        }
+        std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
+        for (int i = 0; i < shape.depth; i++) {
+            stack[static_cast<size_t>(i)] = adapter::frame_slot(inner, a->nlocalsplus + i);
+        }
+        PyObject *callee = adapter::pending_callee(shape, stack.data());
+        call = Ref::steal(Py_BuildValue("(Oii)", callee ? callee : Py_None, shape.args_begin,
+                                        shape.args_end));
+        if (!call) {
+            return nullptr;
+        }
+    }
+    return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts),
+                         parked ? Py_True : Py_False, call.get());
 }
 
 PyObject *capture_generator(PyObject *gen)

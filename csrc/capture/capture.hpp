@@ -22,6 +22,16 @@ extern PyObject *CaptureError;
 // API frames). `main_globals`: the __main__ module's dict, which marks the bottom.
 PyObject *capture_stack(int skip, PyObject *main_globals);
 
+// Another thread's stack, parked or blocked by park_threads(), as the tuple
+// (records, handled exception, parked, call). Its innermost record keeps the whole value
+// stack and `call_at` is where it starts again: the next instruction of a parked thread,
+// the call of a blocked one (made again with the same callable and arguments). `call`
+// is None for a parked thread, else (callable, args_begin, args_end): the callable
+// (functions unwrapped from bound methods) and the stack slots of its positional
+// arguments. `main_thread`: the chain ends at __main__'s module frame, else at the
+// function the thread started with.
+PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread);
+
 // A generator or coroutine that is not running, as the tuple
 // (code, function, globals, phase, raw_state, position, localsplus, stack, exception):
 // phase is "created", "suspended" or "finished" (then only code, function and globals

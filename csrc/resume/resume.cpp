@@ -27,18 +27,22 @@ struct Prepared {
     std::vector<PyObject *> args; // dummy call arguments (borrowed Py_None)
     Ref kwnames;
     long counter_before = 0;
+    bool whole = false; // innermost of a parked or blocked thread: its stack as it is
 };
 
 struct Replay {
     std::vector<Prepared> frames;
     std::vector<Ref> resumers; // resumers[k] re-enters frame k; the last returns result
     Ref result;
+    Ref ready; // called just before the innermost frame runs, or NULL
     int armed = -1;
     adapter::EvalFunc previous_eval = nullptr;
     bool hook_installed = false;
 };
 
-Replay *g_replay = nullptr;
+// Each thread rebuilds its own chain; threads take turns (the eval hook is the
+// interpreter's), so only the thread whose replay is running sees its hook armed.
+thread_local Replay *g_replay = nullptr;
 
 // The function to call to get a frame running `code`: `func` itself when it runs that
 // code, else a new function for it with `globals` (e.g. a module that changed since).
@@ -116,6 +120,8 @@ struct ResumerObject {
     PyObject_HEAD
     vectorcallfunc vectorcall;
     int index;
+    Replay *owner;
+    PyObject *code; // the code it re-enters (NULL for the innermost's result)
 };
 
 PyObject *enter_frame(int k);
@@ -124,7 +130,7 @@ PyObject *resumer_vectorcall(PyObject *self, PyObject *const *, size_t, PyObject
 {
     auto *r = reinterpret_cast<ResumerObject *>(self);
     Replay *g = g_replay;
-    if (!g) {
+    if (!g || r->owner != g) {
         PyErr_SetString(PyExc_RuntimeError, "teleporter resumer called outside a resume");
         return nullptr;
     }
@@ -140,8 +146,17 @@ PyMemberDef resumer_members[] = {
     {nullptr, 0, 0, 0, nullptr},
 };
 
+void resumer_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_XDECREF(reinterpret_cast<ResumerObject *>(self)->code);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
 PyType_Slot resumer_slots[] = {
     {Py_tp_members, resumer_members},
+    {Py_tp_dealloc, reinterpret_cast<void *>(resumer_dealloc)},
     {Py_tp_call, reinterpret_cast<void *>(PyVectorcall_Call)},
     {Py_tp_doc, const_cast<char *>("Re-enters one saved frame when called (internal).")},
     {0, nullptr},
@@ -152,12 +167,16 @@ PyType_Spec resumer_spec = {"teleporter._teleporter_impl.Resumer", sizeof(Resume
 
 PyTypeObject *ResumerType = nullptr;
 
-PyObject *new_resumer(int index)
+PyObject *new_resumer(Replay *owner, int index)
 {
     auto *r = PyObject_New(ResumerObject, ResumerType);
     if (r) {
         r->vectorcall = resumer_vectorcall;
         r->index = index;
+        r->owner = owner;
+        r->code = index < static_cast<int>(owner->frames.size())
+                      ? Py_NewRef(owner->frames[static_cast<size_t>(index)].code.get())
+                      : nullptr;
     }
     return reinterpret_cast<PyObject *>(r);
 }
@@ -166,14 +185,10 @@ PyObject *new_resumer(int index)
 
 PyObject *resumer_target_code(PyObject *callee)
 {
-    if (!ResumerType || !g_replay || Py_TYPE(callee) != ResumerType) {
+    if (!ResumerType || Py_TYPE(callee) != ResumerType) {
         return nullptr;
     }
-    const int k = reinterpret_cast<ResumerObject *>(callee)->index;
-    if (k < 0 || k >= static_cast<int>(g_replay->frames.size())) {
-        return nullptr;
-    }
-    return g_replay->frames[static_cast<size_t>(k)].code.get();
+    return reinterpret_cast<ResumerObject *>(callee)->code;
 }
 
 namespace {
@@ -208,17 +223,29 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
     for (size_t i = 0; i < stack.size(); i++) {
         stack[i] = p.stack[i].get();
     }
-    stack[static_cast<size_t>(p.shape.callable_slot)] =
-        g->resumers[static_cast<size_t>(k + 1)].get();
-    stack[static_cast<size_t>(p.shape.null_slot)] = nullptr;
+    const bool innermost = k + 1 == static_cast<int>(g->frames.size());
+    if (!p.whole) {
+        stack[static_cast<size_t>(p.shape.callable_slot)] =
+            g->resumers[static_cast<size_t>(k + 1)].get();
+        stack[static_cast<size_t>(p.shape.null_slot)] = nullptr;
+    }
     adapter::patch_frame(frame, locals.data(), stack.data(), static_cast<int>(stack.size()),
                          p.shape.restart);
     // The frame holds its own references now: drop ours, so that the program alone
     // decides how long its objects live.
     p.localsplus.clear();
     p.stack.clear();
-    if (k + 1 == static_cast<int>(g->frames.size())) {
+    if (innermost) {
         uninstall_hook(g); // innermost: calls inline and specialise again from here on
+        if (g->ready) {
+            // Before the program's first instruction here: the thread reports that it is
+            // rebuilt (and may wait until every thread is). The hook is gone first: the
+            // next thread's replay installs its own.
+            Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
+            if (!r) {
+                PyErr_WriteUnraisable(g->ready.get());
+            }
+        }
     }
     // Give back the native recursion the replay itself spent reaching this frame, for as
     // long as the frame runs: the original program did not spend it.
@@ -261,7 +288,9 @@ bool fail(const std::string &msg)
     return false;
 }
 
-bool prepare(PyObject *rec, size_t k, Prepared &p)
+// `thread`: the outermost frame is a thread's entry function, not __main__'s module.
+// `whole`: this is the innermost frame of a parked or blocked thread.
+bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole)
 {
     const std::string where = "frame " + std::to_string(k) + ": ";
     if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 6) {
@@ -280,7 +309,8 @@ bool prepare(PyObject *rec, size_t k, Prepared &p)
     }
     auto *co = reinterpret_cast<PyCodeObject *>(code);
     const bool module_level = func == Py_None;
-    if (module_level != (k == 0) || module_level == bool(co->co_flags & CO_OPTIMIZED)) {
+    if ((module_level != (k == 0 && !thread)) ||
+        module_level == bool(co->co_flags & CO_OPTIMIZED)) {
         return fail(where + "frame kind does not match its position in the stack");
     }
     if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
@@ -300,7 +330,13 @@ bool prepare(PyObject *rec, size_t k, Prepared &p)
     if (idx < 0) {
         return fail(where + "call position is not an instruction boundary");
     }
-    if (!adapter::call_shape(*a, idx, &p.shape, why)) {
+    if (whole) {
+        // It starts exactly here, with the stack the instruction expects.
+        p.whole = true;
+        p.shape.restart = a->at(idx).start;
+        p.shape.depth = a->at(idx).depth;
+    }
+    else if (!adapter::call_shape(*a, idx, &p.shape, why)) {
         return fail(where + why);
     }
     if (a->at(idx).depth < 0 || p.shape.depth > a->stacksize ||
@@ -454,7 +490,8 @@ bool resume_init(PyObject *module)
     return ResumeError && PyModule_AddObjectRef(module, "ResumeError", ResumeError) == 0;
 }
 
-PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception)
+PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception,
+                       bool thread, bool whole, PyObject *ready)
 {
     if (g_replay) {
         PyErr_SetString(ResumeError, "a resume is already in progress");
@@ -472,18 +509,22 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     const size_t n = static_cast<size_t>(PyList_GET_SIZE(records));
     g->frames.resize(n);
     for (size_t k = 0; k < n; k++) {
-        if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, g->frames[k])) {
+        if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, g->frames[k],
+                     thread, whole && k + 1 == n)) {
             return nullptr;
         }
     }
     for (size_t k = 0; k <= n; k++) {
-        Ref r = Ref::steal(new_resumer(static_cast<int>(k)));
+        Ref r = Ref::steal(new_resumer(g.get(), static_cast<int>(k)));
         if (!r) {
             return nullptr;
         }
         g->resumers.push_back(r);
     }
     g->result = Ref::borrow(result);
+    if (ready && ready != Py_None) {
+        g->ready = Ref::borrow(ready);
+    }
 
     g_replay = g.get();
     g->previous_eval = adapter::get_eval_func();

@@ -33,6 +33,11 @@ PyObject *restore_generator(PyObject *gen, PyObject *state);
 
 // records: as produced by capture_stack (after travelling). Returns what the outermost
 // frame returns (None for a module), or NULL with the program's exception set.
-PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception);
+// `thread`: the outermost record is a thread's entry function (called with dummy
+// arguments like the others) instead of __main__'s module frame. `whole`: the innermost
+// record is a parked or blocked thread's, started at its `call_at` with its stack as it
+// is (no result). `ready` (or None): called just before the innermost frame runs.
+PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_exception,
+                       bool thread, bool whole, PyObject *ready);
 
 }  // namespace tp

@@ -105,11 +105,19 @@ def _move(
         guard.release()
         raise
     if guard.pending():  # a signal came during the capture
+        from . import _threads
+
+        _threads.release()
         move.cancel()
         guard.release()
         raise TeleportError(guard.reason(""))
     try:
         move.hand_off(snapshot, guard, timeout)
+    except BaseException:  # cancelled: the program goes on here, with all its threads
+        from . import _threads
+
+        _threads.release()
+        raise
     finally:  # the move did not happen: the pickle stream's buffer goes now, not in a cycle
         try:
             snapshot[1].release()

@@ -313,6 +313,10 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
     except OSError as e:
         raise TeleportError(f"cannot write the checkpoint {path!r}: {e.strerror or e}") from None
     finally:
+        # Written (or not): the program's other threads go on from where they were parked.
+        from . import _threads
+
+        _threads.release()
         if temp is not None:
             temp.discard()
         if dfd >= 0:

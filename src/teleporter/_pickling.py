@@ -137,6 +137,20 @@ def _singleton(module: str, name: str) -> Any:
     return obj
 
 
+def _module_alias(cls: type) -> tuple[str, str] | None:
+    """Another name by which a by-reference module exposes the class, if any."""
+    module = getattr(cls, "__module__", None)
+    if not isinstance(module, str) or policy.module_by_value(module):
+        return None
+    d = getattr(sys.modules.get(module), "__dict__", None)
+    if not isinstance(d, dict):
+        return None
+    for name, value in d.items():
+        if value is cls:
+            return module, name
+    return None
+
+
 def _make_weakref(target: Any, callback: Any) -> Any:
     return _weakref.ref(target, callback)
 
@@ -583,6 +597,9 @@ class _Reducing:
             if not obj.__flags__ & _HEAPTYPE:
                 return NotImplemented  # a static type (NoneType...): pickle names it
             if policy.defined_by_value(obj):
+                alias = _module_alias(obj)
+                if alias is not None:  # _thread.lock is _thread.LockType before 3.13
+                    return _singleton, alias
                 if self._enum_type is not None and isinstance(obj, self._enum_type):
                     return _enum_reduce(obj)
                 return _class_reduce(obj)

@@ -111,6 +111,7 @@ from __future__ import annotations
 
 import sys
 
+from . import _threads
 from ._reducers import CSV_DIALECT_FIELDS
 from .errors import PayloadError, TeleportError
 
@@ -639,7 +640,8 @@ def _umask() -> int:
 def _interpreter_capture() -> Any:
     state: dict[str, Any] = {
         "umask": _umask(),
-        "switchinterval": sys.getswitchinterval(),
+        # The program's, not the one a capture of threads sets meanwhile.
+        "switchinterval": _threads.program_switch_interval(),
         "dont_write_bytecode": sys.dont_write_bytecode,
         "dlopenflags": sys.getdlopenflags(),
         "stack_size": sys.modules["_thread"].stack_size(),

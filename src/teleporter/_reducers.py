@@ -232,8 +232,7 @@ def _keyed_ref_reduce(r: Any) -> Any:
 
 
 # ---- threading primitives: locks travel with their state ------------------------------------
-# A lock held at the origin is held at the destination by the same (moving) thread; a
-# lock held by another thread cannot exist here (other live threads are refused).
+# A lock held at the origin is held at the destination by the same thread (moved with it).
 
 
 def _make_lock(locked: bool) -> Any:
@@ -259,13 +258,20 @@ def _make_rlock(count: int) -> Any:
 
 
 def _rlock_reduce(lock: Any) -> Any:
-    if not lock._is_owned():
-        if repr(lock).startswith("<locked"):
-            raise TypeError("an RLock held by another thread cannot move")
+    if lock._is_owned():
+        count, owner = lock._release_save()  # how many times this thread holds it
+        lock._acquire_restore((count, owner))
+        return _make_rlock, (count,)
+    held = repr(lock)  # "<locked _thread.RLock object owner=<ident> count=<n> at ...>"
+    if not held.startswith("<locked"):
         return _make_rlock, (0,)
-    count, owner = lock._release_save()  # how many times this thread holds it
-    lock._acquire_restore((count, owner))
-    return _make_rlock, (count,)
+    fields = dict(f.split("=", 1) for f in held.split() if "=" in f)
+    owner, count = int(fields["owner"]), int(fields["count"])
+    from . import _threads
+
+    if not _threads.ident_moves(owner):
+        raise TypeError("an RLock held by a thread that does not move cannot move")
+    return _threads.make_rlock, (count, owner)
 
 
 def _make_local(cls: Any) -> Any:
@@ -316,8 +322,12 @@ def _make_thread_handle(done: bool) -> Any:
 
 
 def _thread_handle_reduce(handle: Any) -> Any:
+    from . import _threads
+
+    if _threads.handle_moves(handle):  # started afresh at the destination
+        return _make_thread_handle, (False,)
     if handle.ident and not handle.is_done():
-        raise TypeError("a running thread cannot move yet")
+        raise TypeError("the handle of a running thread that does not move cannot move")
     return _make_thread_handle, (bool(handle.ident),)
 
 
@@ -467,11 +477,26 @@ def _popen_reduce(p: Any) -> Any:
     return NotImplemented  # it has ended: what is left of it is plain data
 
 
+def _main_thread(name: str) -> Any:
+    import threading
+
+    t = threading.main_thread()
+    t.name = name
+    return t
+
+
 def _thread_reduce(t: Any) -> Any:
     import threading
 
-    if t.is_alive() and t is not threading.current_thread():
-        raise TypeError(f"the running thread {t.name!r} cannot move yet")
+    from . import _threads
+
+    if t is threading.main_thread():  # the destination's own, under the program's name
+        return _main_thread, (t.name,)
+    chain = _threads.chain_of(t)
+    if chain is not None:  # it moves: with its stack, started again at the destination
+        return _threads.reduce_thread(t, chain)
+    if t.is_alive():
+        raise TypeError(f"the running thread {t.name!r} cannot move")
     return NotImplemented  # not started, or ended: its attributes are plain data
 
 

@@ -7,12 +7,11 @@ them and the user's code other than the documented API frames.
 
 from __future__ import annotations
 
-import _thread
 import os
 import sys
 import types
 
-from . import _payload, _pickling, _process_state
+from . import _payload, _pickling, _process_state, _threads
 from . import _teleporter_impl as _impl
 from .errors import PayloadError, TeleportError
 
@@ -245,57 +244,6 @@ def environment_changes() -> dict[str, str | None]:
     return changes
 
 
-def _check_threads() -> None:
-    """Refuses other live threads (their state cannot move yet), daemon or not, and threads
-    started with ``_thread`` alone. Left behind: a daemon thread of a library's own thread
-    class (tqdm's monitor), which lives in that library's state: libraries are imported
-    afresh at the destination and start such helpers again when they need them."""
-    from . import policy
-
-    me = _thread.get_ident()
-    frames = sys._current_frames()
-    del frames[me]  # this very frame: kept in its own locals, it would make a cycle
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.current_thread() is not threading.main_thread():
-        raise TeleportError("teleport() must be called from the main thread")
-    others = []
-    known: set[int] = {me}
-    if threading is not None:
-        for t in threading.enumerate():
-            if t.ident is not None:
-                known.add(t.ident)
-            if t.ident == me or not t.is_alive():
-                continue
-            cls = type(t)
-            module = cls.__module__
-            if (
-                t.daemon
-                and cls is not threading.Thread
-                and module not in ("threading", "__main__")
-                and not policy.module_by_value(module)
-                and getattr(t, "_target", None) is None
-            ):
-                continue  # a library's own helper (see above)
-            others.append(_describe_thread(t, threading.Thread))
-    for ident, frame in frames.items():
-        if ident not in known:  # started with _thread: described by where it started
-            while frame.f_back is not None:
-                frame = frame.f_back
-            code = frame.f_code
-            others.append(
-                f"a thread started with _thread (running {code.co_qualname} at "
-                f"{code.co_filename}:{code.co_firstlineno})"
-            )
-    unseen = _thread._count() - (len(known) - 1) - (len(frames) - len(known & frames.keys()))
-    if unseen > 0:  # started with _thread and running native code: no frame to name them by
-        others.append(f"{unseen} thread(s) started with _thread, running native code")
-    if others:
-        raise TeleportError(
-            "cannot teleport while other threads are running (their state cannot move): "
-            + ", ".join(others)
-        )
-
-
 def _users_call_site(frame: Any) -> str:
     """Where the program's own code called into a library that leads to the caller of the
     move (`run` calling scipy's quad, which calls back the program's `f`): the first frame
@@ -319,21 +267,6 @@ def _users_call_site(frame: Any) -> str:
     return ""
 
 
-def _describe_thread(t: Any, plain: type) -> str:
-    """A thread by its name and by what the program made it for: the function it runs,
-    or its class (a process pool's manager thread, an executor's worker)."""
-    label = repr(t.name)
-    target = getattr(t, "_target", None)
-    if target is not None:
-        name = getattr(target, "__qualname__", None) or type(target).__qualname__
-        module = getattr(target, "__module__", None)
-        return f"{label} (running {module + '.' if module else ''}{name})"
-    cls = type(t)
-    if cls is not plain:
-        return f"{label} ({cls.__module__}.{cls.__qualname__})"
-    return label
-
-
 def snapshot(
     depth: int,
     result: Any,
@@ -345,9 +278,29 @@ def snapshot(
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
     and serializes everything the destination needs. ``remote``: the destination may be
     another machine (see _Environment); ``env`` is set there on top of the program's
-    own changes."""
-    _check_threads()
+    own changes. Other threads are parked and stay so (``_threads.release()`` lets them
+    go when the program goes on here)."""
     main = sys.modules["__main__"]
+    threads = _threads.capture(main.__dict__)
+    try:
+        return _snapshot(depth + 1, main, threads, result, cwd, kind, remote, env)
+    except BaseException:
+        _threads.release()
+        raise
+    finally:
+        _threads.serialised()
+
+
+def _snapshot(
+    depth: int,
+    main: types.ModuleType,
+    threads: _threads.Moved | None,
+    result: Any,
+    cwd: str | None,
+    kind: str,
+    remote: bool,
+    env: Mapping[str, str] | None,
+) -> tuple[bytes, memoryview, list[Any]]:
     try:
         frames = _impl.capture(depth + 1, main.__dict__)
     except _impl.CaptureError as e:
@@ -383,6 +336,7 @@ def snapshot(
         "main_order": list(main.__dict__),
         "patches": _patches(),
         "frames": records,
+        "threads": threads,  # the other threads (their stacks travel with their Thread)
         "logging": _pickling.logging_state(),  # loggers, their levels and handlers
         "handled": sys.exception(),
         "result": result,
@@ -476,10 +430,11 @@ class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
 
-    __slots__ = ("records", "result", "handled")
+    __slots__ = ("records", "result", "handled", "threads")
 
-    def __init__(self, records: list[Any], result: Any, handled: Any) -> None:
+    def __init__(self, records: list[Any], result: Any, handled: Any, threads: Any) -> None:
         self.records, self.result, self.handled = records, result, handled
+        self.threads = threads
 
 
 def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Restored:
@@ -491,6 +446,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     sys.modules["__main__"] = main
     # Registered before anything of the program: runs after all of its exit handlers.
     atexit.register(_clear_module, main)
+    _threads.rebuilding()
     try:
         state = _pickling.loads(body, buffers, lifted)
     except PayloadError:
@@ -512,13 +468,19 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     global resumed_module_code
     resumed_module_code = records[0][0] if records and isinstance(records[0], tuple) else None
     _reserve_stack(len(records))
-    return Restored(records, state["result"], state["handled"])
+    threads = state.get("threads")
+    if threads is not None and not isinstance(threads, _threads.Moved):
+        raise PayloadError("malformed payload: its 'threads' is not a thread record")
+    return Restored(records, state["result"], state["handled"], threads)
 
 
 def run(restored: Restored) -> Any:
     """Runs the rebuilt frames; returns when the program finishes."""
     records, restored.records = restored.records, []
+    # The other threads rebuild first and wait; this one lets them go just before its
+    # own innermost frame runs.
+    ready = _threads.start(restored.threads) if restored.threads is not None else None
     try:
-        return _impl.resume(records, restored.result, restored.handled)
+        return _impl.resume(records, restored.result, restored.handled, False, False, ready)
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

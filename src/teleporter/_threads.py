@@ -1,0 +1,501 @@
+"""Every thread of the program moves: parked at a safe point at the origin, rebuilt at the
+destination in a new OS thread under the same ``threading.Thread`` object, continuing
+where it stood.
+
+At the origin (``capture``): the native half parks every other thread, either between two
+instructions (at a line) or blocked inside a call that can be made again (a lock, a
+sleep, a queue's get...: ``_REENTERABLE``); each thread's stack is read whole. A thread's
+stack travels inside its Thread object's reduction (``_reduce_thread``), so that a
+library's helper thread that nothing of the program refers to (tqdm's monitor) stays
+behind, and one the program holds moves with it. Threads stay parked until the move is
+committed (the origin then serves and ends) or cancelled (``release``).
+
+At the destination (``start``): each thread gets a new OS thread, registers its new ident
+(``threading._active``, the Thread's ``_ident``), and the places that hold old idents are
+rewritten (RLock owners, a waiting ``Condition.wait``'s saved owner). The threads then
+rebuild their stacks one at a time (the eval hook is the interpreter's) and wait; the main
+thread rebuilds its own last and lets them all go together.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+
+from . import _teleporter_impl as _impl
+from .errors import PayloadError, TeleportError
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+# How long the other threads may take to reach a safe point before the move is refused.
+SAFE_POINT_TIMEOUT = 5.0
+
+
+class Chain:
+    """One thread's stack as it travels: its frames (outermost first), the exception it
+    was handling, its ident at the origin and whether its innermost frame was parked at a
+    line (else blocked in a call, made again)."""
+
+    __slots__ = ("records", "handled", "ident", "daemon")
+
+    def __init__(self, records: list[Any], handled: Any, ident: int, daemon: bool) -> None:
+        self.records, self.handled, self.ident, self.daemon = records, handled, ident, daemon
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Chain, (self.records, self.handled, self.ident, self.daemon)
+
+
+class Moved:
+    """What travels in the state record: the main thread's ident at the origin, the
+    threads that move whatever refers to them, and threads started with ``_thread``
+    (no Thread object: their chain alone)."""
+
+    __slots__ = ("main_ident", "threads", "raw")
+
+    def __init__(self, main_ident: int, threads: list[Any], raw: list[Chain]) -> None:
+        self.main_ident, self.threads, self.raw = main_ident, threads, raw
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Moved, (self.main_ident, self.threads, self.raw)
+
+
+# ---- the origin ------------------------------------------------------------------------------
+
+# Thread objects that move, by id, while a capture is being serialised: their chains.
+_moving: dict[int, Chain] = {}
+# The ids of the moving threads' 3.13 _ThreadHandle objects: rebuilt fresh, not started.
+_moving_handles: set[int] = set()
+_raw_moving: list[Chain] = []
+_parked = False
+_switch_interval: float | None = None
+
+
+def _blocking_calls() -> dict[Any, tuple[str, int | None]]:
+    """The C calls a thread can be captured inside, made again at the destination: the
+    callable, its name and the position of its timeout argument."""
+    import time
+
+    calls: dict[Any, tuple[str, int | None]] = {
+        _thread.LockType.acquire: ("Lock.acquire", 1),
+        _thread.LockType.acquire_lock: ("Lock.acquire", 1),
+        _thread.RLock.acquire: ("RLock.acquire", 1),
+        time.sleep: ("time.sleep", 0),
+    }
+    queue = sys.modules.get("_queue")
+    if queue is not None:
+        calls[queue.SimpleQueue.get] = ("SimpleQueue.get", 1)
+    handle = getattr(_thread, "_ThreadHandle", None)  # 3.13: Thread.join waits in it
+    if handle is not None:
+        calls[handle.join] = ("Thread.join", 0)
+    return calls
+
+
+def _blocking_call(callee: Any, calls: dict[Any, tuple[str, int | None]]) -> Any:
+    """The entry of `calls` for the callable a thread is blocked in, or None."""
+    try:
+        found = calls.get(callee)
+    except TypeError:  # unhashable
+        return None
+    if found is None:  # a bound method of a builtin object: its method descriptor
+        owner = getattr(callee, "__self__", None)
+        name = getattr(callee, "__name__", None)
+        if owner is not None and isinstance(name, str) and not isinstance(owner, type(sys)):
+            descriptor = getattr(type(owner), name, None)
+            try:
+                found = calls.get(descriptor)
+            except TypeError:
+                found = None
+    return found
+
+
+def _callable_name(callee: Any) -> str:
+    name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", None)
+    owner = getattr(callee, "__self__", None)
+    if owner is not None and not isinstance(owner, type(sys)) and isinstance(name, str):
+        name = f"{type(owner).__qualname__}.{name}"
+    module = getattr(callee, "__module__", None)
+    if isinstance(module, str) and isinstance(name, str) and module != "builtins":
+        return f"{module}.{name}"
+    return str(name) if name else type(callee).__qualname__
+
+
+def describe_thread(t: Any) -> str:
+    """A thread by its name and by what the program made it for: the function it runs,
+    or its class (a process pool's manager thread, an executor's worker)."""
+    import threading
+
+    label = repr(t.name)
+    target = getattr(t, "_target", None)
+    if target is not None:
+        name = getattr(target, "__qualname__", None) or type(target).__qualname__
+        module = getattr(target, "__module__", None)
+        return f"{label} (running {module + '.' if module else ''}{name})"
+    cls = type(t)
+    if cls is not threading.Thread:
+        return f"{label} ({cls.__module__}.{cls.__qualname__})"
+    return label
+
+
+def _where(frame: Any) -> str:
+    if frame is None:
+        return "in native code"
+    code = frame.f_code
+    return f"at {code.co_filename}:{frame.f_lineno} in `{code.co_qualname}`"
+
+
+def _is_helper(t: Any) -> bool:
+    """A library's own daemon helper (tqdm's monitor): a Thread subclass of a library
+    that travels by reference, with no target. It moves only if the program refers to it;
+    else it stays behind, as the library's own state does, and the library starts such a
+    helper again at the destination when it needs one."""
+    import threading
+
+    from . import policy
+
+    cls = type(t)
+    module = cls.__module__
+    return (
+        t.daemon
+        and cls is not threading.Thread
+        and module not in ("threading", "__main__")
+        and not policy.module_by_value(module)
+        and getattr(t, "_target", None) is None
+    )
+
+
+def _thread_of(records: list[Any]) -> Any:
+    """The Thread object whose `_bootstrap` is the bottom of a chain, else None."""
+    threading = sys.modules.get("threading")
+    if threading is None or not records:
+        return None
+    code, _, _, localsplus, _, _ = records[0]
+    if code is not threading.Thread._bootstrap.__code__ or not localsplus:
+        return None
+    t = localsplus[0]
+    return t if isinstance(t, threading.Thread) else None
+
+
+def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved | None:
+    """Parks every other thread and reads its stack; None when the program has no other
+    thread. The threads stay parked (``release`` lets them go). Raises TeleportError,
+    with every thread running again, when one cannot move."""
+    global _parked, _switch_interval
+
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.current_thread() is not threading.main_thread():
+        raise TeleportError("teleport() must be called from the main thread")
+    if _thread._count() == 0 and (threading is None or threading.active_count() <= 1):
+        return None
+    import time
+
+    limit = SAFE_POINT_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    _switch_interval = sys.getswitchinterval()
+    _parked = True
+    try:
+        while True:
+            # Settled, they stay so: the switch interval is raised meanwhile (a blocked
+            # thread that its call lets go must not get the GIL back before the capture
+            # is serialised), and put back by serialised().
+            states = _impl.park_threads(max(0.0, deadline - time.monotonic()))
+            settling = _settling(states, threading)
+            if settling is None:
+                break
+            if time.monotonic() >= deadline:
+                raise TeleportError(
+                    f"cannot teleport: {settling} did not reach a point where it can be "
+                    f"captured within {limit:g} s; the program keeps running"
+                )
+            sys.setswitchinterval(_switch_interval)
+            _impl.unpark_threads()  # a thread starting or ending: let it, and look again
+            time.sleep(0.002)
+        return _read_chains(states, main_globals, threading)
+    except BaseException:
+        release()
+        raise
+
+
+def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
+    """A thread that is not yet where it can be captured (running, or starting or ending
+    inside threading's bookkeeping), described; None when all are."""
+    frames = sys._current_frames()
+    for d in states:
+        if d["state"] == "running" or (d["state"] == "blocked" and d["syscall"] == "gil"):
+            t = threading._active.get(d["ident"]) if threading is not None else None
+            who = describe_thread(t) if t is not None else "a thread started with _thread"
+            return f"the thread {who}, {_where(frames.get(d['ident']))},"
+    if threading is not None:
+        with_frames = set(frames)
+        for t in list(threading._limbo):  # started, not yet running its target
+            return f"the thread {describe_thread(t)} (starting)"
+        for d in states:  # ending: left threading's table, still running Python
+            f = frames.get(d["ident"])
+            while f is not None and f.f_back is not None:
+                f = f.f_back
+            if (
+                f is not None
+                and f.f_code is threading.Thread._bootstrap.__code__
+                and d["ident"] not in threading._active
+            ):
+                return f"a thread ending ({_where(frames.get(d['ident']))})"
+        del with_frames
+    return None
+
+
+def _read_chains(
+    states: list[dict[str, Any]], main_globals: dict[str, Any], threading: Any
+) -> Moved:
+    calls = _blocking_calls()
+    frames = sys._current_frames()
+    threads: list[Any] = []
+    raw: list[Chain] = []
+    _moving.clear()
+    _moving_handles.clear()
+    _raw_moving.clear()
+    for d in states:
+        ident = d["ident"]
+        t = threading._active.get(ident) if threading is not None else None
+        who = (
+            f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+        )
+        try:
+            records, handled, parked, call = _impl.capture_thread(ident, main_globals, False)
+        except _impl.CaptureError as e:
+            raise TeleportError(f"cannot teleport {who}: {e}") from None
+        if call is not None:  # blocked in a call, not parked
+            callee, args_begin, args_end = call
+            found = _blocking_call(callee, calls)
+            if found is None:
+                raise TeleportError(
+                    f"cannot teleport {who}: it waits in {_callable_name(callee)} "
+                    f"{_where(frames.get(ident))}, a call that cannot be made again elsewhere"
+                )
+            _name, position = found
+            remaining = d["remaining"]
+            if position is not None and remaining is not None and args_begin + position < args_end:
+                # The wait goes on for the time it had left.
+                code, func, g, localsplus, stack, at = records[-1]
+                values = list(stack)
+                if isinstance(values[args_begin + position], (int, float)):
+                    values[args_begin + position] = remaining
+                    records[-1] = (code, func, g, localsplus, tuple(values), at)
+        bottom = _thread_of(records)
+        if bottom is not None:
+            t = bottom
+        chain = Chain(records, handled, ident, bool(t.daemon) if t is not None else True)
+        if t is None:
+            raw.append(chain)
+            _raw_moving.append(chain)
+            continue
+        _moving[id(t)] = chain
+        handle = getattr(t, "_handle", None)
+        if handle is not None:
+            _moving_handles.add(id(handle))
+        if not _is_helper(t):
+            threads.append(t)
+    main = threading.main_thread().ident if threading is not None else _thread.get_ident()
+    return Moved(main, threads, raw)
+
+
+def program_switch_interval() -> float:
+    """The program's switch interval (sys.getswitchinterval() but while threads are
+    being captured)."""
+    return sys.getswitchinterval() if _switch_interval is None else _switch_interval
+
+
+def serialised() -> None:
+    """The capture is serialised: the switch interval is the program's again (the threads
+    stay parked)."""
+    global _switch_interval
+    _moving.clear()
+    _moving_handles.clear()
+    _raw_moving.clear()
+    if _switch_interval is not None:
+        sys.setswitchinterval(_switch_interval)
+        _switch_interval = None
+
+
+def release() -> None:
+    """Lets the parked threads run again (the move was cancelled, or a checkpoint was
+    written)."""
+    global _parked
+    serialised()
+    if _parked:
+        _parked = False
+        _impl.unpark_threads()
+
+
+def ident_moves(ident: int) -> bool:
+    """Whether the thread with this ident moves (the capturing thread does)."""
+    if ident == _thread.get_ident():
+        return True
+    return any(c.ident == ident for c in _moving.values()) or any(
+        c.ident == ident for c in _raw_moving
+    )
+
+
+def chain_of(t: Any) -> Chain | None:
+    return _moving.get(id(t))
+
+
+def handle_moves(handle: Any) -> bool:
+    return id(handle) in _moving_handles
+
+
+# ---- reducers (used by _reducers) ------------------------------------------------------------
+
+# Thread attributes that are the origin's own: set again for the new OS thread.
+_PER_PROCESS = ("_ident", "_native_id", "_invoke_excepthook")
+
+
+def reduce_thread(t: Any, chain: Chain) -> Any:
+    state = {k: v for k, v in t.__dict__.items() if k not in _PER_PROCESS}
+    return _new_thread, (type(t),), (state, chain), None, None, _set_thread_state
+
+
+def _new_thread(cls: Any) -> Any:
+    return cls.__new__(cls)
+
+
+# The threads rebuilt by the stream being read, in the order they were read.
+_pending: list[tuple[Any, Chain]] = []
+# RLocks held by a moving thread: (lock, count, owner's ident at the origin).
+_rlocks: list[tuple[Any, int, int]] = []
+# threading.local values of other threads: (local, ident at the origin, values).
+_locals: list[tuple[Any, int, dict[str, Any]]] = []
+
+
+def _set_thread_state(t: Any, state: tuple[dict[str, Any], Chain]) -> None:
+    threading: Any = sys.modules["threading"]  # its private tables
+    values, chain = state
+    t.__dict__.update(values)
+    t._ident = t._native_id = None
+    t._invoke_excepthook = threading._make_invoke_excepthook()
+    _pending.append((t, chain))
+
+
+def make_rlock(count: int, owner: int) -> Any:
+    """An RLock held `count` times by the thread whose ident was `owner` at the origin:
+    taken for it once its new ident is known (``start``)."""
+    lock = _thread.RLock()
+    if count:
+        _rlocks.append((lock, count, owner))
+    return lock
+
+
+# ---- the destination -----------------------------------------------------------------------
+
+
+def rebuilding() -> None:
+    """A new stream is about to be read."""
+    _pending.clear()
+    _rlocks.clear()
+    _locals.clear()
+
+
+def start(moved: Moved) -> Any:
+    """Starts every rebuilt thread and rebuilds its stack, one at a time; each then waits.
+    Returns the callable the main thread's replay calls just before its own innermost
+    frame runs, which lets them all go."""
+    import threading
+
+    pending = list(_pending)
+    _pending.clear()
+    chains: list[tuple[Any, Chain]] = pending + [(None, c) for c in moved.raw]
+    if not chains:
+        return None
+    idmap = {moved.main_ident: _thread.get_ident()}
+    go = _thread.allocate_lock()
+    go.acquire()
+    failures: list[str] = []
+
+    class Slot:
+        __slots__ = ("arrived", "turn", "rebuilt", "ident")
+
+        def __init__(self) -> None:
+            self.arrived = _thread.allocate_lock()
+            self.turn = _thread.allocate_lock()
+            self.rebuilt = _thread.allocate_lock()
+            self.ident = 0
+            for lock in (self.arrived, self.turn, self.rebuilt):
+                lock.acquire()
+
+    slots: list[Slot] = []
+    for t, chain in chains:
+        slot = Slot()
+        slots.append(slot)
+        entry = _entry(t, chain, slot, go, failures)
+        handle = getattr(t, "_handle", None) if t is not None else None
+        if handle is not None:  # 3.13: the Thread's own (fresh) handle is the one joined
+            _thread.start_joinable_thread(entry, handle=handle, daemon=t.daemon)  # type: ignore[attr-defined]
+        else:
+            _thread.start_new_thread(entry, ())
+        slot.arrived.acquire()
+        idmap[chain.ident] = slot.ident
+    for lock, count, owner in _rlocks:
+        lock._acquire_restore((count, idmap.get(owner, owner)))
+    _rlocks.clear()
+    _remap_saved_owners(chains, idmap, threading)
+    for slot in slots:  # one at a time: the eval hook is the interpreter's
+        slot.turn.release()
+        slot.rebuilt.acquire()
+    if failures:
+        raise PayloadError(failures[0])
+    return go.release
+
+
+def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any:
+    def run() -> None:
+        threading: Any = sys.modules["threading"]  # its private tables
+
+        ident = _thread.get_ident()
+        slot.ident = ident
+        if t is not None:
+            t._ident = ident
+            t._native_id = _thread.get_native_id()
+            with threading._active_limbo_lock:
+                threading._active[ident] = t
+            lock = getattr(t, "_tstate_lock", None)  # 3.11/3.12: released when it ends
+            if lock is not None and not t.daemon:
+                with threading._shutdown_locks_lock:
+                    threading._shutdown_locks.add(lock)
+        slot.arrived.release()
+        slot.turn.acquire()
+
+        def ready() -> None:
+            slot.rebuilt.release()
+            go.acquire()
+            go.release()
+
+        try:
+            _impl.resume(chain.records, None, chain.handled, True, True, ready)
+        except _impl.ResumeError as e:
+            failures.append(f"cannot rebuild a thread: {e}")
+            slot.rebuilt.release()
+        finally:
+            lock = getattr(t, "_tstate_lock", None) if t is not None else None
+            if lock is not None and lock.locked():
+                lock.release()
+
+    return run
+
+
+def _remap_saved_owners(
+    chains: list[tuple[Any, Chain]], idmap: dict[int, int], threading: Any
+) -> None:
+    """A Condition waiting on an RLock keeps the lock's owner (an ident) in the frame of
+    ``Condition.wait`` until it takes the lock back: the new ident goes there."""
+    wait = threading.Condition.wait
+    slot = wait.__code__.co_varnames.index("saved_state")
+    for _, chain in chains:
+        for i, (code, func, g, localsplus, stack, at) in enumerate(chain.records):
+            if func is not wait:
+                continue
+            saved = localsplus[slot]
+            if isinstance(saved, tuple) and len(saved) == 2 and saved[1] in idmap:
+                localsplus = (
+                    localsplus[:slot] + ((saved[0], idmap[saved[1]]),) + localsplus[slot + 1 :]
+                )
+                chain.records[i] = (code, func, g, localsplus, stack, at)

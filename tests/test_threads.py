@@ -1,0 +1,89 @@
+"""Programs with threads, moved while every thread is at work: by teleport(), through a
+checkpoint resumed later, into n copies by fork(), and over ssh. os.fork() copies only the
+calling thread, so the reference here is the same program not moved (its move replaced by
+nothing): output and exit code must be identical."""
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import run_moved, run_program
+
+THREADS = Path(__file__).parent / "threads"
+PROGRAMS = sorted(p.stem for p in THREADS.glob("*.py"))
+
+# What each program must print (so that the reference and the move cannot both be wrong).
+EXPECT = {
+    "workers": [
+        "main thread kept: True",
+        "same Thread objects: True",
+        "idents are this process's: True",
+        "names and flags: True",
+        "results: [('spun', True), ('ticked', True), ('total', 780)]",
+        "alive after join: [False, False, False, False]",
+    ],
+    "blocked": [
+        "rlock owned by another thread: True",
+        "all ended: True",
+        "rlock free again: True",
+        "[\"('barrier', True)\", \"('cond', True)\", \"('event', True)\", "
+        "\"('rlock held twice', True)\", \"('simple', 'item')\", "
+        "\"('slept the time left', True)\", 'go', 'joined', 'lock', 'sem']",
+    ],
+    "pool": [
+        "first five: 5 0",
+        "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",
+        "as completed: True",
+        "workers gone: ['MainThread']",
+    ],
+}
+
+
+def test_every_program_has_expectations():
+    assert PROGRAMS == sorted(EXPECT)
+
+
+def _reference(tmp_path, name):
+    text = (THREADS / f"{name}.py").read_text().replace("teleporter.teleport()", "None")
+    return run_moved(tmp_path / f"{name}_ref.py", text, "teleport", {}, THREADS)
+
+
+@pytest.mark.parametrize("mode", ["teleport", "checkpoint"])
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_threads_move(tmp_path, name, mode):
+    text = (THREADS / f"{name}.py").read_text()
+    env = {"TELEPORTER_CKPT": str(tmp_path / "ckpt")}
+    moved = run_moved(tmp_path / f"{name}.py", text, mode, env, THREADS)
+    ref = _reference(tmp_path, name)
+    assert moved.stderr.decode() == ref.stderr.decode() == ""
+    assert moved.stdout.decode() == ref.stdout.decode()
+    assert moved.returncode == ref.returncode == 0
+    for line in EXPECT[name]:
+        assert line in moved.stdout.decode().splitlines()
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_threads_fork(tmp_path, name):
+    """Two copies, each with every thread, each to the same end."""
+    text = (THREADS / f"{name}.py").read_text()
+    text = text.replace("teleporter.teleport()", "COPY = teleporter.fork(2)")
+    text = re.sub(r"^(\s*)print\((.*)\)$", r"\1print(COPY, \2)", text, flags=re.M)
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    r = run_program(path, cwd=THREADS)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    ref = _reference(tmp_path, name).stdout.decode().splitlines()
+    out = sorted(r.stdout.decode().splitlines())
+    assert out == sorted(f"{i} {line}" for i in range(2) for line in ref)
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_threads_over_ssh(tmp_path, name, sshd):
+    text = (THREADS / f"{name}.py").read_text()
+    way = " ".join(sshd.command())
+    text = text.replace("teleporter.teleport()", f"teleporter.teleport(*{way.split()!r})")
+    moved = run_moved(tmp_path / f"{name}.py", text, "teleport", {}, THREADS)
+    ref = _reference(tmp_path, name)
+    assert moved.stderr.decode() == ref.stderr.decode() == ""
+    assert moved.stdout.decode() == ref.stdout.decode()
+    assert moved.returncode == 0
