@@ -67,7 +67,8 @@ enum class Inner {
 // whether it was entered from C. `thread`: the bottom of the chain is a thread's entry
 // function, not the __main__ module frame.
 PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_native,
-                        PyObject *main_globals, Inner inner, bool thread)
+                        PyObject *main_globals, Inner inner, bool thread,
+                        PyObject *entry = nullptr)
 {
     Ref records = Ref::steal(PyList_New(0));
     if (!records) {
@@ -202,6 +203,9 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         innermost = false;
         inner_code = co;
         f = adapter::outer_frame(f, &inner_native);
+        if (thread && f && reinterpret_cast<PyObject *>(adapter::frame_code(f)) == entry) {
+            f = nullptr; // below: teleporter's own entry of a thread it started
+        }
         if (!f && thread) {
             reached_bottom = PyList_GET_SIZE(records.get()) > 0;
         }
@@ -250,7 +254,8 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
     return capture_chain(f, inner_code, inner_native, main_globals, Inner::Resumer, false);
 }
 
-PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread)
+PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,
+                         PyObject *entry)
 {
     bool parked = false;
     PyThreadState *ts = parked_thread(ident, &parked);
@@ -263,7 +268,7 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
     // its thread started with.
     Ref records = Ref::steal(capture_chain(f, nullptr, false, main_globals,
                                            parked ? Inner::Parked : Inner::Blocked,
-                                           !main_thread));
+                                           !main_thread, entry));
     if (!records) {
         return nullptr;
     }

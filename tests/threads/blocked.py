@@ -59,8 +59,9 @@ def on_simple():
 def sleeper():
     start = time.monotonic()
     time.sleep(3.0)
-    # Had the sleep started again in full, the move's own time would come on top.
-    log.append(("slept the time left", time.monotonic() - start < 3.9))
+    # Had the sleep started again in full, the 2 s slept before the move would come on top
+    # (beside the move's own time).
+    log.append(("slept the time left", time.monotonic() - start < 4.5))
 
 
 def joiner():
@@ -77,7 +78,7 @@ for t in workers:
 workers.append(threading.Thread(target=joiner, name="joiner"))
 workers[-1].start()
 held.wait()
-time.sleep(0.5)
+time.sleep(2.0)
 teleporter.teleport()
 print("rlock owned by another thread:", not rlock._is_owned() and not rlock.acquire(False))
 lock.release()
