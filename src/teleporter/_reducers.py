@@ -293,8 +293,7 @@ def _local_reduce(obj: Any) -> Any:
             for values in table.values():
                 if isinstance(values, dict) and values and values is not own:
                     raise TypeError(
-                        "a threading.local holding values set by another thread cannot "
-                        "move yet"
+                        "a threading.local holding values set by another thread cannot move yet"
                     )
     return _make_local, (type(obj),), dict(obj.__dict__), None, None, _local_setstate
 
