@@ -115,6 +115,21 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
+{
+    if (code.at(index).op != BEFORE_WITH || !top) {
+        return nullptr;
+    }
+    // BEFORE_WITH has put the bound __exit__ in the manager's slot before calling __enter__.
+    if (PyMethod_Check(top)) {
+        return PyMethod_GET_SELF(top);
+    }
+    if (PyCFunction_Check(top)) {
+        return PyCFunction_GET_SELF(top);
+    }
+    return nullptr;
+}
+
 // ---- version facts used by adapter_common.inl ------------------------------------------
 
 namespace {

@@ -91,6 +91,7 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         const int idx = a->containing(pos);
         adapter::CallShape shape;
         const bool parked = innermost && inner == Inner::Parked;
+        PyObject *entering = nullptr; // the manager of a `with` being entered
         if (parked) {
             // Stopped at a line: about to run the instruction at `pos`.
             if (idx < 0 || a->at(idx).depth < 0 || a->at(idx).depth > a->stacksize) {
@@ -99,6 +100,17 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             }
             shape.restart = a->at(idx).start;
             shape.depth = a->at(idx).depth;
+        }
+        else if (innermost && inner == Inner::Blocked && idx >= 0 && a->at(idx).depth > 0 &&
+                 a->at(idx).depth <= a->stacksize &&
+                 adapter::entering_manager(
+                     *a, idx, adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1))) {
+            // Waiting in a `with` statement's __enter__ (`with lock:`): the statement
+            // starts again, with its manager where it was.
+            shape.restart = a->at(idx).start;
+            shape.depth = a->at(idx).depth;
+            entering = adapter::entering_manager(
+                *a, idx, adapter::frame_slot(f, a->nlocalsplus + shape.depth - 1));
         }
         else if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
             if (innermost && inner == Inner::Blocked) {
@@ -118,6 +130,9 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
         for (int i = 0; i < shape.depth; i++) {
             stack[static_cast<size_t>(i)] = adapter::frame_slot(f, a->nlocalsplus + i);
+        }
+        if (entering) {
+            stack[static_cast<size_t>(shape.depth - 1)] = entering;
         }
         if (inner_native) {
             // Only a call instruction that called the inner frame's function directly
@@ -280,9 +295,30 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
         std::string why;
         const CodeAnalysis *a = analyse(adapter::frame_code(inner), why);
         adapter::CallShape shape;
-        if (!a || !adapter::call_shape(*a, a->containing(adapter::frame_position(inner)),
-                                       &shape, why)) {
+        const int idx = a ? a->containing(adapter::frame_position(inner)) : -1;
+        if (idx < 0) {
             return refuse("inconsistent call in a blocked thread");
+        }
+        if (!adapter::call_shape(*a, idx, &shape, why)) {
+            // Entering a `with`: the call is the manager's type's __enter__.
+            const int depth = a->at(idx).depth;
+            PyObject *mgr = depth > 0 ? adapter::entering_manager(
+                                            *a, idx, adapter::frame_slot(inner, a->nlocalsplus +
+                                                                                    depth - 1))
+                                      : nullptr;
+            Ref enter = mgr ? Ref::steal(PyObject_GetAttrString(
+                                  reinterpret_cast<PyObject *>(Py_TYPE(mgr)), "__enter__"))
+                            : Ref();
+            if (!enter) {
+                PyErr_Clear();
+                return refuse("inconsistent call in a blocked thread");
+            }
+            call = Ref::steal(Py_BuildValue("(Oii)", enter.get(), 0, 0));
+            if (!call) {
+                return nullptr;
+            }
+            return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts), Py_False,
+                                 call.get());
         }
         std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
         for (int i = 0; i < shape.depth; i++) {

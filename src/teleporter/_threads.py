@@ -82,6 +82,9 @@ def _blocking_calls() -> dict[Any, tuple[str, int | None]]:
         _thread.LockType.acquire: ("Lock.acquire", 1),
         _thread.LockType.acquire_lock: ("Lock.acquire", 1),
         _thread.RLock.acquire: ("RLock.acquire", 1),
+        # `with lock:` waiting to enter: the with statement starts again.
+        _thread.LockType.__enter__: ("Lock.__enter__", None),
+        _thread.RLock.__enter__: ("RLock.__enter__", None),
         time.sleep: ("time.sleep", 0),
     }
     queue = sys.modules.get("_queue")
