@@ -178,6 +178,7 @@ def bench(session: nox.Session) -> None:
         "bench_payload.py",
         "bench_checkpoint.py",
         "bench_ssh.py",
+        "bench_threads.py",
     ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
 

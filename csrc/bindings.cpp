@@ -89,13 +89,13 @@ PyObject *py_unpark_threads(PyObject *, PyObject *) { return tp::unpark_threads(
 PyObject *py_capture_thread(PyObject *, PyObject *args)
 {
     unsigned long ident;
-    PyObject *main_globals;
+    PyObject *main_globals, *entry = Py_None;
     int main_thread;
-    if (!PyArg_ParseTuple(args, "kO!p:capture_thread", &ident, &PyDict_Type, &main_globals,
-                          &main_thread)) {
+    if (!PyArg_ParseTuple(args, "kO!p|O:capture_thread", &ident, &PyDict_Type, &main_globals,
+                          &main_thread, &entry)) {
         return nullptr;
     }
-    return tp::capture_thread(ident, main_globals, main_thread);
+    return tp::capture_thread(ident, main_globals, main_thread, entry);
 }
 
 PyObject *py_stack_depths(PyObject *, PyObject *arg)
@@ -437,7 +437,8 @@ PyMethodDef methods[] = {
     {"unpark_threads", py_unpark_threads, METH_NOARGS,
      "unpark_threads(): let parked threads run again"},
     {"capture_thread", py_capture_thread, METH_VARARGS,
-     "capture_thread(ident, main_globals, main_thread) -> (records, handled, parked, call)"},
+     "capture_thread(ident, main_globals, main_thread, entry=None) -> (records, handled, "
+     "parked, call)"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,

@@ -30,6 +30,7 @@ EXPECT = {
         "\"('rlock held twice', True)\", \"('simple', 'item')\", "
         "\"('slept the time left', True)\", 'go', 'joined', 'lock', 'sem']",
     ],
+    "with_locks": ["{'lock': 2000, 'rlock': 2000, 'both': 2000}"],
     "pool": [
         "first five: 5 0",
         "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",

@@ -209,3 +209,7 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
 {
     PyEval_SetTraceAllThreads(func, obj);
 }
+
+// 3.14+ has no BEFORE_WITH: `with` loads __enter__ (LOAD_SPECIAL) and calls it with an
+// ordinary CALL, which re-executes as any other call.
+PyObject *entering_manager(const CodeAnalysis &, int, PyObject *) { return nullptr; }

@@ -77,6 +77,21 @@ bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, s
 
 #include "adapters/adapter_prev_instr.inl"
 
+PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
+{
+    if (code.at(index).op != BEFORE_WITH || !top) {
+        return nullptr;
+    }
+    // BEFORE_WITH has put the bound __exit__ in the manager's slot before calling __enter__.
+    if (PyMethod_Check(top)) {
+        return PyMethod_GET_SELF(top);
+    }
+    if (PyCFunction_Check(top)) {
+        return PyCFunction_GET_SELF(top);
+    }
+    return nullptr;
+}
+
 // Measured: a replayed level costs nothing beyond the frame's own unit on the shared
 // counter (tests/test_scenarios.py::test_recursion_headroom checks it).
 const long kReplayEntryCost = 0;

@@ -64,6 +64,13 @@ bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, s
 
 #include "adapters/adapter_prev_instr.inl"
 
+PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
+{
+    // BEFORE_WITH writes its results when __enter__ returns: meanwhile the slot holds the
+    // manager (its reference given up, but the bound __exit__ it holds keeps it alive).
+    return code.at(index).op == BEFORE_WITH ? top : nullptr;
+}
+
 // Measured: each replayed level spends 2 units of c_recursion_remaining (the call into
 // the resumer and the evaluator's entry from C) that an inlined call does not spend
 // (tests/test_scenarios.py::test_recursion_headroom checks it).

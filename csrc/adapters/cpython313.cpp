@@ -122,6 +122,13 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
+{
+    // BEFORE_WITH writes its results when __enter__ returns: meanwhile the slot holds the
+    // manager (its reference given up, but the bound __exit__ it holds keeps it alive).
+    return code.at(index).op == BEFORE_WITH ? top : nullptr;
+}
+
 // ---- version facts used by adapter_common.inl ------------------------------------------
 
 namespace {

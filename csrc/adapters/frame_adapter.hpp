@@ -73,6 +73,12 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
 // methods), borrowed; NULL if it cannot be told.
 PyObject *pending_callee(const CallShape &shape, PyObject *const *stack);
 
+// The context manager a frame is entering, borrowed, when instruction `index` of `code` is
+// the one that calls `__enter__` (BEFORE_WITH) and the frame waits inside that call;
+// NULL otherwise. `top` is the frame's top stack slot, as the instruction left it while
+// `__enter__` runs (the bound `__exit__` on 3.11, the manager itself after).
+PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top);
+
 // ---- generators and coroutines -----------------------------------------------------------
 
 enum class GenPhase { Created, Suspended, Running, Finished };

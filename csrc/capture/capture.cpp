@@ -67,7 +67,8 @@ enum class Inner {
 // whether it was entered from C. `thread`: the bottom of the chain is a thread's entry
 // function, not the __main__ module frame.
 PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_native,
-                        PyObject *main_globals, Inner inner, bool thread)
+                        PyObject *main_globals, Inner inner, bool thread,
+                        PyObject *entry = nullptr)
 {
     Ref records = Ref::steal(PyList_New(0));
     if (!records) {
@@ -90,6 +91,7 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         const int idx = a->containing(pos);
         adapter::CallShape shape;
         const bool parked = innermost && inner == Inner::Parked;
+        PyObject *entering = nullptr; // the manager of a `with` being entered
         if (parked) {
             // Stopped at a line: about to run the instruction at `pos`.
             if (idx < 0 || a->at(idx).depth < 0 || a->at(idx).depth > a->stacksize) {
@@ -98,6 +100,17 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             }
             shape.restart = a->at(idx).start;
             shape.depth = a->at(idx).depth;
+        }
+        else if (innermost && inner == Inner::Blocked && idx >= 0 && a->at(idx).depth > 0 &&
+                 a->at(idx).depth <= a->stacksize &&
+                 adapter::entering_manager(
+                     *a, idx, adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1))) {
+            // Waiting in a `with` statement's __enter__ (`with lock:`): the statement
+            // starts again, with its manager where it was.
+            shape.restart = a->at(idx).start;
+            shape.depth = a->at(idx).depth;
+            entering = adapter::entering_manager(
+                *a, idx, adapter::frame_slot(f, a->nlocalsplus + shape.depth - 1));
         }
         else if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
             if (innermost && inner == Inner::Blocked) {
@@ -117,6 +130,9 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
         for (int i = 0; i < shape.depth; i++) {
             stack[static_cast<size_t>(i)] = adapter::frame_slot(f, a->nlocalsplus + i);
+        }
+        if (entering) {
+            stack[static_cast<size_t>(shape.depth - 1)] = entering;
         }
         if (inner_native) {
             // Only a call instruction that called the inner frame's function directly
@@ -202,6 +218,9 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         innermost = false;
         inner_code = co;
         f = adapter::outer_frame(f, &inner_native);
+        if (thread && f && reinterpret_cast<PyObject *>(adapter::frame_code(f)) == entry) {
+            f = nullptr; // below: teleporter's own entry of a thread it started
+        }
         if (!f && thread) {
             reached_bottom = PyList_GET_SIZE(records.get()) > 0;
         }
@@ -250,7 +269,8 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
     return capture_chain(f, inner_code, inner_native, main_globals, Inner::Resumer, false);
 }
 
-PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread)
+PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,
+                         PyObject *entry)
 {
     bool parked = false;
     PyThreadState *ts = parked_thread(ident, &parked);
@@ -263,7 +283,7 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
     // its thread started with.
     Ref records = Ref::steal(capture_chain(f, nullptr, false, main_globals,
                                            parked ? Inner::Parked : Inner::Blocked,
-                                           !main_thread));
+                                           !main_thread, entry));
     if (!records) {
         return nullptr;
     }
@@ -275,9 +295,30 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
         std::string why;
         const CodeAnalysis *a = analyse(adapter::frame_code(inner), why);
         adapter::CallShape shape;
-        if (!a || !adapter::call_shape(*a, a->containing(adapter::frame_position(inner)),
-                                       &shape, why)) {
+        const int idx = a ? a->containing(adapter::frame_position(inner)) : -1;
+        if (idx < 0) {
             return refuse("inconsistent call in a blocked thread");
+        }
+        if (!adapter::call_shape(*a, idx, &shape, why)) {
+            // Entering a `with`: the call is the manager's type's __enter__.
+            const int depth = a->at(idx).depth;
+            PyObject *mgr = depth > 0 ? adapter::entering_manager(
+                                            *a, idx, adapter::frame_slot(inner, a->nlocalsplus +
+                                                                                    depth - 1))
+                                      : nullptr;
+            Ref enter = mgr ? Ref::steal(PyObject_GetAttrString(
+                                  reinterpret_cast<PyObject *>(Py_TYPE(mgr)), "__enter__"))
+                            : Ref();
+            if (!enter) {
+                PyErr_Clear();
+                return refuse("inconsistent call in a blocked thread");
+            }
+            call = Ref::steal(Py_BuildValue("(Oii)", enter.get(), 0, 0));
+            if (!call) {
+                return nullptr;
+            }
+            return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts), Py_False,
+                                 call.get());
         }
         std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
         for (int i = 0; i < shape.depth; i++) {

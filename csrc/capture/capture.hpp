@@ -29,8 +29,10 @@ PyObject *capture_stack(int skip, PyObject *main_globals);
 // is None for a parked thread, else (callable, args_begin, args_end): the callable
 // (functions unwrapped from bound methods) and the stack slots of its positional
 // arguments. `main_thread`: the chain ends at __main__'s module frame, else at the
-// function the thread started with.
-PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread);
+// function the thread started with (the one called by `entry`'s code, when the thread
+// was started by a resume: teleporter's entry, which does not travel).
+PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,
+                         PyObject *entry);
 
 // A generator or coroutine that is not running, as the tuple
 // (code, function, globals, phase, raw_state, position, localsplus, stack, exception):

@@ -2,6 +2,8 @@
 
 #include <structmember.h>
 
+#include <cxxabi.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -537,7 +539,17 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     adapter::prepare_native_stack(tstate);
     const int base = adapter::python_depth(tstate);
     adapter::python_credit(tstate, base);
-    PyObject *r = enter_frame(0);
+    PyObject *r;
+    try {
+        r = enter_frame(0);
+    }
+    catch (abi::__forced_unwind &) {
+        // A daemon thread ended by the interpreter at exit (PyThread_exit_thread, while it
+        // waits for the GIL): its stack unwinds without the GIL, so the replay's
+        // references are left as they are.
+        (void)g.release();
+        throw;
+    }
     adapter::python_credit(tstate, -base);
     uninstall_hook(g.get());
     g_replay = nullptr;

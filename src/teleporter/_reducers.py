@@ -283,7 +283,18 @@ def _local_setstate(obj: Any, state: dict[str, Any]) -> None:
 
 
 def _local_reduce(obj: Any) -> Any:
-    """threading.local: the values of the moving thread (the only thread that moves)."""
+    """threading.local: the values of the thread that moves. Values that other threads
+    set in it do not travel yet: refused, not dropped."""
+    import gc
+
+    own = obj.__dict__
+    for table in gc.get_referents(obj):  # one values dict per thread, keyed by thread
+        if isinstance(table, dict):
+            for values in table.values():
+                if isinstance(values, dict) and values and values is not own:
+                    raise TypeError(
+                        "a threading.local holding values set by another thread cannot move yet"
+                    )
     return _make_local, (type(obj),), dict(obj.__dict__), None, None, _local_setstate
 
 

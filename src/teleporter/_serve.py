@@ -158,6 +158,36 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
 
     watch(pid)
     successor: tuple[int, int] | None = None  # (stdin pipe, control) until the hand-over
+
+    def words() -> None:
+        """Reads what the current destination says on its control socket."""
+        nonlocal pid, control, stdin_w, successor
+        data, fds = _receive(control)
+        if not data:
+            data = b"D"  # gone: whatever it was handing over is as far as it got
+        while data:
+            if data[:1] == b"P" and len(data) >= 9 and len(fds) == 2 and not successor:
+                # The destination moved on: its successor is served from now on.
+                pump.pause()  # the old one reads its stdin to the end, then says D
+                pid = int.from_bytes(data[1:9], "big")
+                watch(pid)
+                successor = (fds[0], fds[1])
+                data, fds = data[9:], []
+            elif data[:1] == b"D":
+                poller.unregister(control)
+                os.close(control)
+                control = -1
+                if successor is not None:
+                    stdin_w, control = successor
+                    successor = None
+                    pump.resume(stdin_w)
+                    poller.register(control, select.POLLIN)
+                data = data[1:]
+            else:
+                break  # not a word of ours: ignored
+        for extra in fds:
+            os.close(extra)
+
     while True:
         # The control socket first: a destination that hands over says so before it ends,
         # and both can be ready at once (its pidfd may be polled before it).
@@ -166,31 +196,7 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
                 for signum in os.read(wake_r, 64):
                     kill(pid, signum)
             elif fd == control:
-                data, fds = _receive(control)
-                if not data:
-                    data = b"D"  # gone: whatever it was handing over is as far as it got
-                while data:
-                    if data[:1] == b"P" and len(data) >= 9 and len(fds) == 2 and not successor:
-                        # The destination moved on: its successor is served from now on.
-                        pump.pause()  # the old one reads its stdin to the end, then says D
-                        pid = int.from_bytes(data[1:9], "big")
-                        watch(pid)
-                        successor = (fds[0], fds[1])
-                        data, fds = data[9:], []
-                    elif data[:1] == b"D":
-                        poller.unregister(control)
-                        os.close(control)
-                        control = -1
-                        if successor is not None:
-                            stdin_w, control = successor
-                            successor = None
-                            pump.resume(stdin_w)
-                            poller.register(control, select.POLLIN)
-                        data = data[1:]
-                    else:
-                        break  # not a word of ours: ignored
-                for extra in fds:
-                    os.close(extra)
+                words()
             elif fd in watched:
                 poller.unregister(fd)
                 os.close(fd)
@@ -202,6 +208,10 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
                         break
                     if ended == 0:
                         break
+                    # A destination says that it hands over before it ends: what it said
+                    # may still wait to be read (the same poll saw both).
+                    while ended == pid and control >= 0 and select.select([control], [], [], 0)[0]:
+                        words()
                     if ended == pid:
                         os._exit(exit_code(status))
 

@@ -38,13 +38,14 @@ class Chain:
     was handling, its ident at the origin and whether its innermost frame was parked at a
     line (else blocked in a call, made again)."""
 
-    __slots__ = ("records", "handled", "ident", "daemon")
+    __slots__ = ("records", "handled", "ident", "order")
 
-    def __init__(self, records: list[Any], handled: Any, ident: int, daemon: bool) -> None:
-        self.records, self.handled, self.ident, self.daemon = records, handled, ident, daemon
+    def __init__(self, records: list[Any], handled: Any, ident: int, order: int) -> None:
+        self.records, self.handled, self.ident = records, handled, ident
+        self.order = order  # started in this order again (threading.enumerate()'s)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Chain, (self.records, self.handled, self.ident, self.daemon)
+        return Chain, (self.records, self.handled, self.ident, self.order)
 
 
 class Moved:
@@ -81,6 +82,9 @@ def _blocking_calls() -> dict[Any, tuple[str, int | None]]:
         _thread.LockType.acquire: ("Lock.acquire", 1),
         _thread.LockType.acquire_lock: ("Lock.acquire", 1),
         _thread.RLock.acquire: ("RLock.acquire", 1),
+        # `with lock:` waiting to enter: the with statement starts again.
+        _thread.LockType.__enter__: ("Lock.__enter__", None),
+        _thread.RLock.__enter__: ("RLock.__enter__", None),
         time.sleep: ("time.sleep", 0),
     }
     queue = sys.modules.get("_queue")
@@ -249,6 +253,7 @@ def _read_chains(
 ) -> Moved:
     calls = _blocking_calls()
     frames = sys._current_frames()
+    started = {ident: i for i, ident in enumerate(threading._active)} if threading else {}
     threads: list[Any] = []
     raw: list[Chain] = []
     _moving.clear()
@@ -261,7 +266,9 @@ def _read_chains(
             f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
         )
         try:
-            records, handled, parked, call = _impl.capture_thread(ident, main_globals, False)
+            records, handled, parked, call = _impl.capture_thread(
+                ident, main_globals, False, _ENTRY_CODE
+            )
         except _impl.CaptureError as e:
             raise TeleportError(f"cannot teleport {who}: {e}") from None
         if call is not None:  # blocked in a call, not parked
@@ -284,7 +291,7 @@ def _read_chains(
         bottom = _thread_of(records)
         if bottom is not None:
             t = bottom
-        chain = Chain(records, handled, ident, bool(t.daemon) if t is not None else True)
+        chain = Chain(records, handled, ident, started.get(ident, len(started)))
         if t is None:
             raw.append(chain)
             _raw_moving.append(chain)
@@ -404,6 +411,7 @@ def start(moved: Moved) -> Any:
     pending = list(_pending)
     _pending.clear()
     chains: list[tuple[Any, Chain]] = pending + [(None, c) for c in moved.raw]
+    chains.sort(key=lambda tc: tc[1].order)
     if not chains:
         return None
     idmap = {moved.main_ident: _thread.get_ident()}
@@ -412,14 +420,15 @@ def start(moved: Moved) -> Any:
     failures: list[str] = []
 
     class Slot:
-        __slots__ = ("arrived", "turn", "rebuilt", "ident")
+        __slots__ = ("arrived", "turn", "rebuilt", "running", "ident")
 
         def __init__(self) -> None:
             self.arrived = _thread.allocate_lock()
             self.turn = _thread.allocate_lock()
             self.rebuilt = _thread.allocate_lock()
+            self.running = _thread.allocate_lock()
             self.ident = 0
-            for lock in (self.arrived, self.turn, self.rebuilt):
+            for lock in (self.arrived, self.turn, self.rebuilt, self.running):
                 lock.acquire()
 
     slots: list[Slot] = []
@@ -443,7 +452,13 @@ def start(moved: Moved) -> Any:
         slot.rebuilt.acquire()
     if failures:
         raise PayloadError(failures[0])
-    return go.release
+
+    def go_all() -> None:
+        go.release()
+        for slot in slots:  # each has left teleporter's code: the program is all its own
+            slot.running.acquire()
+
+    return go_all
 
 
 def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any:
@@ -468,6 +483,7 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
             slot.rebuilt.release()
             go.acquire()
             go.release()
+            slot.running.release()
 
         try:
             _impl.resume(chain.records, None, chain.handled, True, True, ready)
@@ -480,6 +496,10 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
                 lock.release()
 
     return run
+
+
+# The code of the function a thread started by ``start`` runs first: not the program's.
+_ENTRY_CODE = next(c for c in _entry.__code__.co_consts if getattr(c, "co_name", "") == "run")
 
 
 def _remap_saved_owners(

@@ -21,8 +21,6 @@ with cf.ThreadPoolExecutor(max_workers=3) as pool:
     done, pending = cf.wait(futures[:5])
     print("first five:", len(done), len(pending))
     print("in order:", [f.result() for f in futures][-3:])
-    print(
-        "as completed:",
-        sorted(f.result()[0] for f in cf.as_completed(futures)) == list(range(1, 25)),
-    )
+    everything = sorted(f.result()[0] for f in cf.as_completed(futures))
+    print("as completed:", everything == list(range(1, 25)))
 print("workers gone:", [t.name for t in threading.enumerate()])
