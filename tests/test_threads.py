@@ -71,7 +71,8 @@ def test_threads_fork(tmp_path, name):
     text = re.sub(r"^(\s*)print\((.*)\)$", r"\1print(COPY, \2)", text, flags=re.M)
     path = tmp_path / f"{name}.py"
     path.write_text(text)
-    r = run_program(path, cwd=THREADS)
+    # Each copy's output in one piece (buffered to its end): two copies share the pipe.
+    r = run_program(path, cwd=THREADS, env={"PYTHONUNBUFFERED": None})
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     ref = _reference(tmp_path, name).stdout.decode().splitlines()
     out = sorted(r.stdout.decode().splitlines())
