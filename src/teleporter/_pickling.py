@@ -645,7 +645,10 @@ def _dumps(cls: type, obj: Any, deep: bool) -> tuple[memoryview, list[Any]]:
         pickler.clear_memo()
         del pickler, buffers, sieve, buf
         raise e.with_traceback(None) from None
-    return buf.getbuffer(), buffers + sieve.found
+    # A view of the stream's bytes, not of the BytesIO: a view exporting a BytesIO that
+    # ends up in a reference cycle crashes CPython's collector, which may clear the
+    # BytesIO first. getvalue() hands over the BytesIO's own bytes (no copy here).
+    return memoryview(buf.getvalue()), buffers + sieve.found
 
 
 class _Unpickler(_pickle.Unpickler):
