@@ -251,6 +251,27 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
 def _read_chains(
     states: list[dict[str, Any]], main_globals: dict[str, Any], threading: Any
 ) -> Moved:
+    read: list[list[Any]] = []
+    try:
+        return _read_each(states, main_globals, threading, read)
+    except BaseException:
+        # A refusal keeps nothing of the threads' stacks (their locals copied into the
+        # records) alive through this exception's frames: a parked thread goes on and
+        # drops its own references. (A multiprocessing feeder's view of a BytesIO kept
+        # past its time ended in a cycle that CPython 3.12's collector crashed on.)
+        for records in read:
+            records.clear()
+        _moving.clear()
+        _raw_moving.clear()
+        raise
+
+
+def _read_each(
+    states: list[dict[str, Any]],
+    main_globals: dict[str, Any],
+    threading: Any,
+    read: list[list[Any]],
+) -> Moved:
     calls = _blocking_calls()
     frames = sys._current_frames()
     started = {ident: i for i, ident in enumerate(threading._active)} if threading else {}
@@ -271,6 +292,7 @@ def _read_chains(
             )
         except _impl.CaptureError as e:
             raise TeleportError(f"cannot teleport {who}: {e}") from None
+        read.append(records)
         if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end = call
             found = _blocking_call(callee, calls)
