@@ -134,10 +134,27 @@ def _run(args, cwd, env=None, reference=False):
 
 
 def _killpg(pgid):
+    # A group whose processes have all ended frees its number, which a new process group
+    # may take (another test run's, this run's own nox): only a group that still has
+    # members is killed (while it has one, its number cannot be taken).
+    if not _group_alive(pgid):
+        return
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _group_alive(pgid):
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # state, ppid, pgrp
+            return True
+    return False
 
 
 @pytest.fixture(autouse=True)
