@@ -65,10 +65,11 @@ enum class Inner {
 // The records of a chain of frames, innermost `f` first walked outward (reversed at the
 // end). `inner_code`/`inner_native`: the frame above `f` (the caller of the move) and
 // whether it was entered from C. `thread`: the bottom of the chain is a thread's entry
-// function, not the __main__ module frame.
+// function, not the __main__ module frame. For Inner::Blocked, `blocked_call` receives
+// (callable, args_begin, args_end) of the call the innermost frame waits in.
 PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_native,
                         PyObject *main_globals, Inner inner, bool thread,
-                        PyObject *entry = nullptr)
+                        PyObject *entry = nullptr, Ref *blocked_call = nullptr)
 {
     Ref records = Ref::steal(PyList_New(0));
     if (!records) {
@@ -91,7 +92,12 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         const int idx = a->containing(pos);
         adapter::CallShape shape;
         const bool parked = innermost && inner == Inner::Parked;
+        const bool blocked = innermost && inner == Inner::Blocked;
         PyObject *entering = nullptr; // the manager of a `with` being entered
+        if (blocked && idx >= 0 && a->at(idx).depth > 0 && a->at(idx).depth <= a->stacksize) {
+            entering = adapter::entering_manager(
+                *a, idx, adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1));
+        }
         if (parked) {
             // Stopped at a line: about to run the instruction at `pos`.
             if (idx < 0 || a->at(idx).depth < 0 || a->at(idx).depth > a->stacksize) {
@@ -101,19 +107,14 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             shape.restart = a->at(idx).start;
             shape.depth = a->at(idx).depth;
         }
-        else if (innermost && inner == Inner::Blocked && idx >= 0 && a->at(idx).depth > 0 &&
-                 a->at(idx).depth <= a->stacksize &&
-                 adapter::entering_manager(
-                     *a, idx, adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1))) {
+        else if (entering) {
             // Waiting in a `with` statement's __enter__ (`with lock:`): the statement
             // starts again, with its manager where it was.
             shape.restart = a->at(idx).start;
             shape.depth = a->at(idx).depth;
-            entering = adapter::entering_manager(
-                *a, idx, adapter::frame_slot(f, a->nlocalsplus + shape.depth - 1));
         }
         else if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
-            if (innermost && inner == Inner::Blocked) {
+            if (blocked) {
                 return refuse("it waits inside " + describe(co, pos) + ", not in a call " +
                               "that can be made again (" + why + ")");
             }
@@ -133,6 +134,25 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         }
         if (entering) {
             stack[static_cast<size_t>(shape.depth - 1)] = entering;
+        }
+        if (blocked && blocked_call) {
+            // The call it waits in: the callable (functions unwrapped from bound methods)
+            // and where its positional arguments sit; for a `with`, the manager's type's
+            // __enter__.
+            Ref callee = entering ? Ref::steal(PyObject_GetAttrString(
+                                        reinterpret_cast<PyObject *>(Py_TYPE(entering)),
+                                        "__enter__"))
+                                  : Ref::borrow(adapter::pending_callee(shape, stack.data()));
+            if (entering && !callee) {
+                PyErr_Clear();
+                return refuse("inconsistent call in a blocked thread");
+            }
+            *blocked_call = Ref::steal(Py_BuildValue(
+                "(Oii)", callee ? callee.get() : Py_None, entering ? 0 : shape.args_begin,
+                entering ? 0 : shape.args_end));
+            if (!*blocked_call) {
+                return nullptr;
+            }
         }
         if (inner_native) {
             // Only a call instruction that called the inner frame's function directly
@@ -280,56 +300,13 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
     }
     adapter::Frame *f = adapter::current_frame(ts);
     // The main thread's chain ends at __main__'s module frame; another's at the function
-    // its thread started with.
+    // its thread started with. A blocked thread's call comes with it.
+    Ref call = Ref::borrow(Py_None);
     Ref records = Ref::steal(capture_chain(f, nullptr, false, main_globals,
                                            parked ? Inner::Parked : Inner::Blocked,
-                                           !main_thread, entry));
+                                           !main_thread, entry, &call));
     if (!records) {
         return nullptr;
-    }
-    // A blocked thread's call: the callable (functions unwrapped from bound methods) and
-    // where its arguments sit in the innermost record's stack.
-    Ref call = Ref::borrow(Py_None);
-    if (!parked) {
-        adapter::Frame *inner = f;
-        std::string why;
-        const CodeAnalysis *a = analyse(adapter::frame_code(inner), why);
-        adapter::CallShape shape;
-        const int idx = a ? a->containing(adapter::frame_position(inner)) : -1;
-        if (idx < 0) {
-            return refuse("inconsistent call in a blocked thread");
-        }
-        if (!adapter::call_shape(*a, idx, &shape, why)) {
-            // Entering a `with`: the call is the manager's type's __enter__.
-            const int depth = a->at(idx).depth;
-            PyObject *mgr = depth > 0 ? adapter::entering_manager(
-                                            *a, idx, adapter::frame_slot(inner, a->nlocalsplus +
-                                                                                    depth - 1))
-                                      : nullptr;
-            Ref enter = mgr ? Ref::steal(PyObject_GetAttrString(
-                                  reinterpret_cast<PyObject *>(Py_TYPE(mgr)), "__enter__"))
-                            : Ref();
-            if (!enter) {
-                PyErr_Clear();
-                return refuse("inconsistent call in a blocked thread");
-            }
-            call = Ref::steal(Py_BuildValue("(Oii)", enter.get(), 0, 0));
-            if (!call) {
-                return nullptr;
-            }
-            return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts), Py_False,
-                                 call.get());
-        }
-        std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
-        for (int i = 0; i < shape.depth; i++) {
-            stack[static_cast<size_t>(i)] = adapter::frame_slot(inner, a->nlocalsplus + i);
-        }
-        PyObject *callee = adapter::pending_callee(shape, stack.data());
-        call = Ref::steal(Py_BuildValue("(Oii)", callee ? callee : Py_None, shape.args_begin,
-                                        shape.args_end));
-        if (!call) {
-            return nullptr;
-        }
     }
     return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts),
                          parked ? Py_True : Py_False, call.get());

@@ -136,7 +136,7 @@ bool read_syscall(unsigned long native_id, long *nr, unsigned long args[6])
     return true;
 }
 
-constexpr long kFutexWait = 0, kFutexWaitBitset = 9, kFutexClockRealtime = 256;
+constexpr long kFutexWaitBitset = 9, kFutexClockRealtime = 256;
 constexpr long kTimerAbstime = 1;
 
 bool waits_for_gil(long nr, const unsigned long args[6])
@@ -182,8 +182,7 @@ double remaining_time(const Entry &e)
         return remaining_until(e.args[3], (e.args[1] & kFutexClockRealtime) ? CLOCK_REALTIME
                                                                             : CLOCK_MONOTONIC);
     }
-    (void)kFutexWait; // a relative timeout: its start is unknown
-    return -1;
+    return -1; // FUTEX_WAIT's timeout is relative: its start is unknown
 }
 
 bool exempted(PyObject *exempt, unsigned long ident)

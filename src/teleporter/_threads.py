@@ -231,7 +231,6 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
             who = describe_thread(t) if t is not None else "a thread started with _thread"
             return f"the thread {who}, {_where(frames.get(d['ident']))},"
     if threading is not None:
-        with_frames = set(frames)
         for t in list(threading._limbo):  # started, not yet running its target
             return f"the thread {describe_thread(t)} (starting)"
         for d in states:  # ending: left threading's table, still running Python
@@ -244,7 +243,6 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
                 and d["ident"] not in threading._active
             ):
                 return f"a thread ending ({_where(frames.get(d['ident']))})"
-        del with_frames
     return None
 
 
