@@ -2,8 +2,6 @@
 
 #include <structmember.h>
 
-#include <cxxabi.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -530,10 +528,11 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     try {
         r = enter_frame(0);
     }
-    catch (abi::__forced_unwind &) {
+    catch (...) {
         // A daemon thread ended by the interpreter at exit (PyThread_exit_thread, while it
-        // waits for the GIL): its stack unwinds without the GIL, so the replay's
-        // references are left as they are.
+        // waits for the GIL): glibc unwinds its stack with abi::__forced_unwind, without the
+        // GIL, so the replay's references are left as they are. (Caught as `...`: the forced
+        // unwind has no exception object to bind a reference to.)
         (void)g.release();
         throw;
     }
