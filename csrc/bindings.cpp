@@ -14,6 +14,7 @@
 #include "capture/capture.hpp"
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
+#include "run/signal_wake.hpp"
 #include "threads/park.hpp"
 #include "stack_depth/stack_depth.hpp"
 #include "stdlib/lru_cache.hpp"
@@ -96,6 +97,27 @@ PyObject *py_capture_thread(PyObject *, PyObject *args)
     }
     return tp::capture_thread(ident, main_globals, main_thread, entry);
 }
+
+PyObject *py_parked_thread_state(PyObject *, PyObject *arg)
+{
+    const unsigned long ident = PyLong_AsUnsignedLong(arg);
+    if (ident == static_cast<unsigned long>(-1) && PyErr_Occurred()) {
+        return nullptr;
+    }
+    return tp::parked_thread_state(ident);
+}
+
+PyObject *py_install_signal_wake(PyObject *, PyObject *args)
+{
+    int fd;
+    PyObject *signals;
+    if (!PyArg_ParseTuple(args, "iO:install_signal_wake", &fd, &signals)) {
+        return nullptr;
+    }
+    return tp::install_signal_wake(fd, signals);
+}
+
+PyObject *py_remove_signal_wake(PyObject *, PyObject *) { return tp::remove_signal_wake(); }
 
 PyObject *py_stack_depths(PyObject *, PyObject *arg)
 {
@@ -422,6 +444,12 @@ PyMethodDef methods[] = {
     {"capture_thread", py_capture_thread, METH_VARARGS,
      "capture_thread(ident, main_globals, main_thread, entry=None) -> (records, handled, "
      "parked, call)"},
+    {"parked_thread_state", py_parked_thread_state, METH_O,
+     "parked_thread_state(ident) -> (context, trace, profile, thread dict) of a parked thread"},
+    {"install_signal_wake", py_install_signal_wake, METH_VARARGS,
+     "install_signal_wake(fd, signals): each signal writes its number to fd"},
+    {"remove_signal_wake", py_remove_signal_wake, METH_NOARGS,
+     "remove_signal_wake(): the signals' previous actions back"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,

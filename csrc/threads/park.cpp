@@ -480,4 +480,21 @@ PyThreadState *parked_thread(unsigned long ident, bool *parked)
     return nullptr;
 }
 
+PyObject *parked_thread_state(unsigned long ident)
+{
+    bool parked = false;
+    PyThreadState *ts = parked_thread(ident, &parked);
+    if (!ts) {
+        PyErr_SetString(PyExc_LookupError, "no parked thread with this ident");
+        return nullptr;
+    }
+    Park &g = park_state();
+    Entry *e = find(g, ts);
+    // The thread's own trace function was replaced by parking's: what it had before.
+    PyObject *trace = e && e->prev_func ? e->prev_obj.get() : nullptr;
+    PyObject *profile = ts->c_profilefunc ? ts->c_profileobj : nullptr;
+    return Py_BuildValue("(OOOO)", ts->context ? ts->context : Py_None, trace ? trace : Py_None,
+                         profile ? profile : Py_None, ts->dict ? ts->dict : Py_None);
+}
+
 }  // namespace tp

@@ -35,5 +35,10 @@ PyObject *park_threads(double timeout, PyObject *exempt);
 PyObject *unpark_threads();
 // The thread state of a thread parked or blocked by park_threads(), or NULL.
 PyThreadState *parked_thread(unsigned long ident, bool *parked);
+// Per-thread state of a parked or blocked thread, as that thread would read it:
+// (its current contextvars.Context or None, its own trace function's object (the one
+// parking replaced) or None, its profile function's object or None, its thread-state
+// dict or None).
+PyObject *parked_thread_state(unsigned long ident);
 
 }  // namespace tp

@@ -9,13 +9,15 @@ from .errors import TeleportError
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cli import inspect, resume
+    from .cli import inspect, resume, run
 
     parser = argparse.ArgumentParser(
         prog="teleporter",
-        description="Continue or inspect a program saved by teleporter.checkpoint().",
+        description="Run a program that signals checkpoint, continue a checkpointed "
+        "program, or inspect a checkpoint.",
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    run.add_parser(sub)
     resume.add_parser(sub)
     inspect.add_parser(sub)
     args = parser.parse_args(argv)

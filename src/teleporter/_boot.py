@@ -129,9 +129,19 @@ def go(fd: int) -> bool:
 def execute(restored: _state.Restored) -> None:
     """Runs a rebuilt program to its end; an uncaught exception ends the process as it
     would have ended the original one."""
+    conclude(lambda: _state.run(restored), rebuilt=True)
+
+
+def conclude(body: Any, rebuilt: bool = False) -> None:
+    """Runs `body` (the program); an uncaught exception ends the process as it would
+    have ended the program run by the interpreter itself. `rebuilt`: the program's frames
+    are rebuilt by `body`, which raises PayloadError when they cannot be."""
     try:
-        _state.run(restored)
+        body()
     except PayloadError as e:
+        if not rebuilt:
+            _report_uncaught(e)
+            sys.exit(1)
         print(f"teleporter: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
     except SystemExit:

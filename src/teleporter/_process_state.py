@@ -365,7 +365,10 @@ def _signals_capture() -> Any:
         elif isinstance(handler, int):
             handler = int(handler)  # signal.Handlers: carried as the number
         handlers[sig] = handler
-    mask = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
+    if _view is not None:
+        mask = set(_view.sigmask)
+    else:
+        mask = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
     timers = {}
     for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
         delay, interval = signal.getitimer(which)
@@ -409,6 +412,12 @@ def _callback_name(func: Any) -> str:
     return f"{module}.{name}" if isinstance(module, str) and module != "__main__" else name
 
 
+def _thread_ident() -> int:
+    import _thread
+
+    return _thread.get_ident()  # not threading.current_thread(): a helper gets no Thread
+
+
 def _atexit_capture() -> Any:
     """The Python-level callbacks in registration order, with their arguments (the atexit
     module cannot list them: the core reads them from the interpreter)."""
@@ -423,7 +432,7 @@ def _atexit_capture() -> Any:
             continue
         owner = getattr(func, "__self__", None)
         if threading is not None and isinstance(owner, threading.Thread):
-            if owner.daemon and owner.is_alive() and owner is not threading.current_thread():
+            if owner.daemon and owner.is_alive() and owner.ident != _thread_ident():
                 continue  # a daemon thread's own (tqdm's monitor): left behind with it
         what = f"the atexit callback `{_callback_name(func)}`"
         carried.append(_movable(what, (func, args, kwargs)))
@@ -467,7 +476,7 @@ def _program_frames() -> Iterator[FrameType]:
     API out to the __main__ module frame."""
     main = sys.modules.get("__main__")
     g = getattr(main, "__dict__", None)
-    f: FrameType | None = sys._getframe(1)
+    f: FrameType | None = _view.frame if _view is not None else sys._getframe(1)
     while f is not None:
         name = f.f_globals.get("__name__")
         if not (isinstance(name, str) and (name == "teleporter" or name.startswith("teleporter."))):
@@ -483,7 +492,10 @@ def _where(f: FrameType) -> str:
 
 def _tracing_capture() -> Any:
     state: dict[str, Any] = {}
-    trace, profile = sys.gettrace(), sys.getprofile()
+    if _view is not None:
+        trace, profile = _view.trace, _view.profile
+    else:
+        trace, profile = sys.gettrace(), sys.getprofile()
     if trace is not None:
         state["trace"] = _movable("the trace function (sys.settrace)", trace)
     if profile is not None:
@@ -1279,8 +1291,42 @@ CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
 }
 
 
-def capture() -> dict[str, Any]:
-    """What each carrier has to carry (carriers with nothing to carry are left out)."""
+class ThreadView:
+    """The main thread's own state, for a capture made by another thread (a checkpoint
+    that a signal or a timer asked for: teleporter's helper thread captures the program
+    with its main thread parked): what sys.gettrace(), sys.getprofile(), the current
+    contextvars.Context, the blocked signals and the current frame are in the main
+    thread."""
+
+    __slots__ = ("context", "trace", "profile", "frame", "sigmask")
+
+    def __init__(self, context: Any, trace: Any, profile: Any, frame: Any, sigmask: Any) -> None:
+        self.context, self.trace, self.profile = context, trace, profile
+        self.frame, self.sigmask = frame, sigmask
+
+
+# Set while a capture reads another thread's state (see ThreadView).
+_view: ThreadView | None = None
+
+
+def capture(view: ThreadView | None = None) -> dict[str, Any]:
+    """What each carrier has to carry (carriers with nothing to carry are left out). With
+    a `view`, per-thread state is the main thread's (the capture runs in another)."""
+    global _view
+    if view is None:
+        return _capture_all()
+    import contextvars
+
+    context = view.context.copy() if view.context is not None else contextvars.Context()
+    _view = view
+    try:
+        # contextvars (and decimal's context, one of them) as the main thread sees them.
+        return context.run(_capture_all)
+    finally:
+        _view = None
+
+
+def _capture_all() -> dict[str, Any]:
     found = {}
     for name, (take, _give) in CARRIERS.items():
         try:

@@ -291,6 +291,24 @@ def snapshot(
         _threads.serialised()
 
 
+def snapshot_whole(
+    kind: str = "checkpoint", timeout: float | None = None, extra: dict[str, Any] | None = None
+) -> Any:
+    """Captures the whole program from a thread of teleporter's own (a checkpoint that a
+    signal or a timer asked for): every thread of the program, the main thread included,
+    is parked at a safe point and read; the main thread continues at the destination
+    from where it was parked. Returns as snapshot() does; the threads stay parked."""
+    main = sys.modules["__main__"]
+    threads = _threads.capture(main.__dict__, timeout, whole=True)
+    try:
+        return _snapshot(0, main, threads, None, None, kind, False, None, extra)
+    except BaseException:
+        _threads.release()
+        raise
+    finally:
+        _threads.serialised()
+
+
 def _snapshot(
     depth: int,
     main: types.ModuleType,
@@ -300,13 +318,21 @@ def _snapshot(
     kind: str,
     remote: bool,
     env: Mapping[str, str] | None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[bytes, memoryview, list[Any]]:
-    try:
-        frames = _impl.capture(depth + 1, main.__dict__)
-    except _impl.CaptureError as e:
-        why: str | None = str(e)
+    view = None
+    if _threads.main_chain:  # captured by a thread of teleporter's own: the main thread's
+        frames, handled, native_id = _threads.main_chain
+        view = _main_thread_view(native_id)
+        why: str | None = None
     else:
-        why = None
+        handled = sys.exception()
+        try:
+            frames = _impl.capture(depth + 1, main.__dict__)
+        except _impl.CaptureError as e:
+            why = str(e)
+        else:
+            why = None
     if why is not None:
         site = _users_call_site(sys._getframe(depth))
         where = site.partition("` (")[2]  # "file:line)": said already when the message names it
@@ -338,11 +364,14 @@ def _snapshot(
         "frames": records,
         "threads": threads,  # the other threads (their stacks travel with their Thread)
         "logging": _pickling.logging_state(),  # loggers, their levels and handlers
-        "handled": sys.exception(),
+        "handled": handled,
         "result": result,
+        # The main thread was parked (its innermost frame starts again where it stopped)
+        # rather than calling the move (which returns `result` there).
+        "main_parked": view is not None,
         "recursionlimit": sys.getrecursionlimit(),
         # Interpreter and library settings (_process_state), restored after the objects.
-        "process": _process_state.capture(),
+        "process": _process_state.capture(view),
     }
     try:
         body, buffers = _pickling.dumps(state)
@@ -367,10 +396,33 @@ def _snapshot(
             cwd=cwd,
             frames=_inspect_meta.describe_frames(frames),
             globals=_inspect_meta.describe_globals(main.__dict__),
+            **(extra or {}),
         )
     else:
         meta = _payload.make_meta(kind)
     return meta, body, buffers
+
+
+def _main_thread_view(native_id: int) -> _process_state.ThreadView:
+    """The parked main thread's own state (see _process_state.ThreadView)."""
+    ident = _threads._main_ident(sys.modules.get("threading"))
+    context, trace, profile, _ = _impl.parked_thread_state(ident)
+    return _process_state.ThreadView(
+        context, trace, profile, sys._current_frames().get(ident), _blocked_signals(native_id)
+    )
+
+
+def _blocked_signals(native_id: int) -> list[int]:
+    """The signals a thread blocks, read from /proc (SigBlk: a hexadecimal mask)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/status") as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    mask = int(line.split()[1], 16)
+                    return [n + 1 for n in range(mask.bit_length()) if mask >> n & 1]
+    except (OSError, ValueError):
+        pass
+    raise TeleportError("cannot checkpoint: cannot read the main thread's blocked signals")
 
 
 # Native stack the replay spends per rebuilt frame (measured about 1 KiB on 3.11-3.13),
@@ -430,11 +482,13 @@ class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
 
-    __slots__ = ("records", "result", "handled", "threads")
+    __slots__ = ("records", "result", "handled", "threads", "parked")
 
-    def __init__(self, records: list[Any], result: Any, handled: Any, threads: Any) -> None:
+    def __init__(
+        self, records: list[Any], result: Any, handled: Any, threads: Any, parked: bool = False
+    ) -> None:
         self.records, self.result, self.handled = records, result, handled
-        self.threads = threads
+        self.threads, self.parked = threads, parked
 
 
 def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Restored:
@@ -471,7 +525,10 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     threads = state.get("threads")
     if threads is not None and not isinstance(threads, _threads.Moved):
         raise PayloadError("malformed payload: its 'threads' is not a thread record")
-    return Restored(records, state["result"], state["handled"], threads)
+    parked = state.get("main_parked", False)
+    if not isinstance(parked, bool):
+        raise PayloadError("malformed payload: its 'main_parked' is not a bool")
+    return Restored(records, state["result"], state["handled"], threads, parked)
 
 
 def run(restored: Restored) -> Any:
@@ -481,6 +538,8 @@ def run(restored: Restored) -> Any:
     # own innermost frame runs.
     ready = _threads.start(restored.threads) if restored.threads is not None else None
     try:
-        return _impl.resume(records, restored.result, restored.handled, False, False, ready)
+        return _impl.resume(
+            records, restored.result, restored.handled, False, restored.parked, ready
+        )
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

@@ -181,16 +181,25 @@ def _thread_of(records: list[Any]) -> Any:
     return t if isinstance(t, threading.Thread) else None
 
 
-def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved | None:
+def capture(
+    main_globals: dict[str, Any], timeout: float | None = None, whole: bool = False
+) -> Moved | None:
     """Parks every other thread and reads its stack; None when the program has no other
     thread. The threads stay parked (``release`` lets them go). Raises TeleportError,
-    with every thread running again, when one cannot move."""
-    global _parked, _switch_interval
+    with every thread running again, when one cannot move.
+
+    `whole`: the caller is a thread of teleporter's own (``own_thread``), not part of the
+    program: the main thread is parked and read too, its chain left in ``main_chain``."""
+    global _parked, _switch_interval, _whole
 
     threading = sys.modules.get("threading")
-    if threading is not None and threading.current_thread() is not threading.main_thread():
+    if whole:
+        if _thread.get_ident() not in _own_threads:
+            raise RuntimeError("a whole-program capture runs in a thread of teleporter's own")
+    elif threading is not None and _thread.get_ident() != threading.main_thread().ident:
         raise TeleportError("teleport() must be called from the main thread")
-    if _thread._count() == 0 and (threading is None or threading.active_count() <= 1):
+    others = _thread._count() - len(_own_threads - {_thread.get_ident()})
+    if not whole and others == 0 and (threading is None or threading.active_count() <= 1):
         return None
     import time
 
@@ -198,19 +207,22 @@ def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved
     deadline = time.monotonic() + limit
     _switch_interval = sys.getswitchinterval()
     _parked = True
+    _whole = whole
+    main_chain.clear()
     try:
         while True:
             # Settled, they stay so: the switch interval is raised meanwhile (a blocked
             # thread that its call lets go must not get the GIL back before the capture
             # is serialised), and put back by serialised().
-            states = _impl.park_threads(max(0.0, deadline - time.monotonic()))
+            states = _impl.park_threads(max(0.0, deadline - time.monotonic()), _own_threads)
             settling = _settling(states, threading)
             if settling is None:
                 break
             if time.monotonic() >= deadline:
                 raise TeleportError(
-                    f"cannot teleport: {settling} did not reach a point where it can be "
-                    f"captured within {limit:g} s; the program keeps running"
+                    f"cannot {'checkpoint' if whole else 'teleport'}: {settling} did not reach "
+                    f"a point where it can be captured within {limit:g} s; the program keeps "
+                    "running"
                 )
             sys.setswitchinterval(_switch_interval)
             _impl.unpark_threads()  # a thread starting or ending: let it, and look again
@@ -221,6 +233,49 @@ def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved
         raise
 
 
+# Threads of teleporter's own (a signal's or a timer's checkpoint helper): never parked,
+# never moved, not in threading's tables.
+_own_threads: set[int] = set()
+# The capture running now is made by such a thread, the main thread parked with the rest.
+_whole = False
+# Its result: the main thread's (records, handled exception, native thread id).
+main_chain: list[Any] = []
+
+
+def _main_ident(threading: Any) -> int:
+    if threading is not None:
+        ident: int | None = threading.main_thread().ident
+        if ident is not None:
+            return ident
+    return _own_main
+
+
+# The main thread's ident, as seen by own_thread() (called from it): a program that never
+# imported threading has no other record of it.
+_own_main = 0
+
+
+def own_thread(run: Any) -> int:
+    """Starts `run` in a thread of teleporter's own; returns its ident. Called from the
+    program's main thread."""
+    global _own_main
+    _own_main = _thread.get_ident()
+    started = _thread.allocate_lock()
+    started.acquire()
+
+    def entry() -> None:
+        _own_threads.add(_thread.get_ident())
+        started.release()
+        try:
+            run()
+        finally:
+            _own_threads.discard(_thread.get_ident())
+
+    ident: int = _thread.start_new_thread(entry, ())
+    started.acquire()
+    return ident
+
+
 def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
     """A thread that is not yet where it can be captured (running, or starting or ending
     inside threading's bookkeeping), described; None when all are."""
@@ -229,6 +284,8 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
         if d["state"] == "running" or (d["state"] == "blocked" and d["syscall"] == "gil"):
             t = threading._active.get(d["ident"]) if threading is not None else None
             who = describe_thread(t) if t is not None else "a thread started with _thread"
+            if threading is not None and t is threading.main_thread():
+                return f"the main thread, {_where(frames.get(d['ident']))},"
             return f"the thread {who}, {_where(frames.get(d['ident']))},"
     if threading is not None:
         for t in list(threading._limbo):  # started, not yet running its target
@@ -259,6 +316,7 @@ def _read_chains(
         # past its time ended in a cycle that CPython 3.12's collector crashed on.)
         for records in read:
             records.clear()
+        main_chain.clear()
         _moving.clear()
         _raw_moving.clear()
         raise
@@ -278,25 +336,32 @@ def _read_each(
     _moving.clear()
     _moving_handles.clear()
     _raw_moving.clear()
+    main_ident = _main_ident(threading)
+    verb = "checkpoint" if _whole else "teleport"
     for d in states:
         ident = d["ident"]
         t = threading._active.get(ident) if threading is not None else None
+        is_main = _whole and ident == main_ident
         who = (
-            f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+            "the main thread"
+            if is_main
+            else f"the thread {describe_thread(t)}"
+            if t is not None
+            else "a thread started with _thread"
         )
         try:
             records, handled, parked, call = _impl.capture_thread(
-                ident, main_globals, False, _ENTRY_CODE
+                ident, main_globals, is_main, None if is_main else _ENTRY_CODE
             )
         except _impl.CaptureError as e:
-            raise TeleportError(f"cannot teleport {who}: {e}") from None
+            raise TeleportError(f"cannot {verb} {who}: {e}") from None
         read.append(records)
         if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end = call
             found = _blocking_call(callee, calls)
             if found is None:
                 raise TeleportError(
-                    f"cannot teleport {who}: it waits in {_callable_name(callee)} "
+                    f"cannot {verb} {who}: it waits in {_callable_name(callee)} "
                     f"{_where(frames.get(ident))}, a call that cannot be made again elsewhere"
                 )
             _name, position = found
@@ -308,6 +373,9 @@ def _read_each(
                 if isinstance(values[args_begin + position], (int, float)):
                     values[args_begin + position] = remaining
                     records[-1] = (code, func, g, localsplus, tuple(values), at)
+        if is_main:
+            main_chain[:] = [records, handled, d["native_id"]]
+            continue
         bottom = _thread_of(records)
         if bottom is not None:
             t = bottom
@@ -322,7 +390,7 @@ def _read_each(
             _moving_handles.add(id(handle))
         if not _is_helper(t):
             threads.append(t)
-    main = threading.main_thread().ident if threading is not None else _thread.get_ident()
+    main = _main_ident(threading) if threading is not None or _whole else _thread.get_ident()
     return Moved(main, threads, raw)
 
 
@@ -335,7 +403,9 @@ def program_switch_interval() -> float:
 def serialised() -> None:
     """The capture is serialised: the switch interval is the program's again (the threads
     stay parked)."""
-    global _switch_interval
+    global _switch_interval, _whole
+    _whole = False
+    main_chain.clear()
     _moving.clear()
     _moving_handles.clear()
     _raw_moving.clear()
@@ -355,8 +425,11 @@ def release() -> None:
 
 
 def ident_moves(ident: int) -> bool:
-    """Whether the thread with this ident moves (the capturing thread does)."""
+    """Whether the thread with this ident moves (the capturing thread does, but a thread
+    of teleporter's own, which captures the main thread with the others)."""
     if ident == _thread.get_ident():
+        return not _whole
+    if _whole and main_chain and ident == _main_ident(sys.modules.get("threading")):
         return True
     return any(c.ident == ident for c in _moving.values()) or any(
         c.ident == ident for c in _raw_moving
