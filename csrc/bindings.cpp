@@ -107,18 +107,6 @@ PyObject *py_parked_thread_state(PyObject *, PyObject *arg)
     return tp::parked_thread_state(ident);
 }
 
-PyObject *py_install_signal_wake(PyObject *, PyObject *args)
-{
-    int fd;
-    PyObject *signals;
-    if (!PyArg_ParseTuple(args, "iO:install_signal_wake", &fd, &signals)) {
-        return nullptr;
-    }
-    return tp::install_signal_wake(fd, signals);
-}
-
-PyObject *py_remove_signal_wake(PyObject *, PyObject *) { return tp::remove_signal_wake(); }
-
 PyObject *py_stack_depths(PyObject *, PyObject *arg)
 {
     if (!PyCode_Check(arg)) {
@@ -446,10 +434,16 @@ PyMethodDef methods[] = {
      "parked, call)"},
     {"parked_thread_state", py_parked_thread_state, METH_O,
      "parked_thread_state(ident) -> (context, trace, profile, thread dict) of a parked thread"},
-    {"install_signal_wake", py_install_signal_wake, METH_VARARGS,
-     "install_signal_wake(fd, signals): each signal writes its number to fd"},
-    {"remove_signal_wake", py_remove_signal_wake, METH_NOARGS,
-     "remove_signal_wake(): the signals' previous actions back"},
+    {"signal_wake", tp::signal_wake, METH_VARARGS,
+     "signal_wake(signum, frame): a signal handler that calls the wake callback in a new "
+     "thread"},
+    {"forward_signal", tp::forward_signal, METH_O,
+     "forward_signal(signum): forwards to Python's handler here, default action in a "
+     "forked child"},
+    {"die_by_signal", tp::die_by_signal, METH_O,
+     "die_by_signal(signum): the signal's default action, from any thread"},
+    {"set_wake_callback", tp::set_wake_callback, METH_O,
+     "set_wake_callback(callback or None): what signal_wake calls, with the signal number"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,

@@ -7,7 +7,17 @@ teleporter.teleport()   # the rest of the program runs in a new local process
 from __future__ import annotations
 
 from . import _teleporter_impl  # noqa: F401  (refuses an unsupported interpreter at import)
-from ._api import checkpoint, fork, fork_shell, resume, teleport, tp_bash, tp_dummy, tp_shell
+from ._api import (
+    checkpoint,
+    checkpoint_on,
+    fork,
+    fork_shell,
+    resume,
+    teleport,
+    tp_bash,
+    tp_dummy,
+    tp_shell,
+)
 from ._version import __version__
 from .errors import PayloadError, TeleportError
 from .policy import register_by_reference, register_by_value
@@ -18,6 +28,7 @@ __all__ = [
     "fork",
     "fork_shell",
     "checkpoint",
+    "checkpoint_on",
     "resume",
     "tp_dummy",
     "tp_bash",

@@ -356,10 +356,14 @@ def _signals_capture() -> Any:
 
     dfl = signal.SIG_DFL
     handlers: dict[int, Any] = {}
+    from . import _teleporter_impl as _impl
+
     for sig in signal.valid_signals():
         handler = getsignal(sig)
         if handler is None or handler == fresh.get(sig, dfl):
             continue  # not installed from Python (a C library's), or what Python installs
+        if handler is _impl.signal_wake:
+            continue  # a checkpoint's signal: the resumed program is armed again
         if callable(handler):
             _movable(lambda: f"the handler of {_signal_name(sig)}", handler)
         elif isinstance(handler, int):

@@ -1,13 +1,15 @@
 """Checkpoints a program was not written for: ``teleporter run`` and ``checkpoint_on``.
 
-A watch arms the program: a C signal handler (no Python runs in it, and the program's
-own signal table is untouched) writes the signal's number to a pipe, which a thread of
-teleporter's own reads (it is in no table of ``threading``, and no move carries it). On
-a signal, that thread parks every thread of the program, the main thread included, at
-its next safe point, writes the checkpoint (atomically, durably, after a trial rebuild),
-says so in one line on stderr and ends the process with EX_TEMPFAIL (75): running the
-same command again continues the program. With ``every``, it also writes a checkpoint
-every so many seconds and lets the program go on as soon as its state is copied.
+A watch arms the program: each signal's handler is a builtin of teleporter's core (no
+Python frame of teleporter's runs in the program's main thread), which starts a thread of
+teleporter's own (in no table of ``threading``; no move carries it). That thread parks
+every thread of the program, the main thread included, at its next safe point, writes the
+checkpoint (atomically, durably, after a trial rebuild), says so in one line on stderr
+and ends the process with EX_TEMPFAIL (75): running the same command again continues the
+program. No thread of teleporter's exists until a signal comes, but with ``every``: one
+thread then writes a checkpoint every so many seconds and lets the program go on as soon
+as its state is copied (that thread is one more in the process's count of threads, which
+3.12+'s warning about fork() in a threaded process sees).
 
 A checkpoint that cannot be taken leaves the previous one in place and the program
 running, and says why in one line (or, with ``exit_if_refused``, the signal then does
@@ -103,41 +105,39 @@ class Watch:
         self.exit_if_refused, self.identity = exit_if_refused, identity
         self.ending = False
         self.busy = _thread.allocate_lock()  # held while a checkpoint is taken
-        self.r = self.w = -1
+        self.stop: Any = None  # released to end the periodic thread
 
     def start(self) -> None:
+        """Arms the program (from its main thread)."""
+        import _thread
         import atexit
+        import signal
 
         from . import _teleporter_impl as _impl
-        from ._threads import own_thread
+        from ._threads import note_main, own_thread
 
-        self.r, self.w = os.pipe2(os.O_CLOEXEC)
-        os.set_blocking(self.w, False)
-        _impl.install_signal_wake(self.w, self.signals)
+        note_main()
+        _impl.set_wake_callback(self._on_signal)
+        for sig in self.signals:
+            signal.signal(sig, _impl.signal_wake)
+            _impl.forward_signal(sig)  # a forked child: the default action, at once
         atexit.register(self.ended)  # teleporter's own: runs after the program's
-        own_thread(self._loop)
+        if self.every:
+            self.stop = _thread.allocate_lock()
+            self.stop.acquire()
+            own_thread(self._periodic)
 
-    def _loop(self) -> None:
-        import select
-        import time
+    def _on_signal(self, sig: int) -> None:
+        """In a thread that signal_wake started for this signal."""
+        from ._threads import as_own_thread
 
-        due = time.monotonic() + self.every if self.every else None
-        while not self.ending:
-            wait = None if due is None else max(0.0, due - time.monotonic())
-            try:
-                ready, _, _ = select.select([self.r], [], [], wait)
-                data = os.read(self.r, 64) if ready else b""
-            except OSError:
-                return  # the pipe was closed: the program is ending
-            if self.ending:
-                return
-            if ready and not data:
-                return
-            if ready:
-                self._take(data[0])
-            else:
-                self._take(None)
-                due = time.monotonic() + (self.every or 0.0)
+        with as_own_thread():
+            self._take(sig)
+
+    def _periodic(self) -> None:
+        assert self.every is not None
+        while not self.stop.acquire(timeout=self.every):
+            self._take(None)
 
     def _take(self, sig: int | None) -> None:
         """Takes one checkpoint: for a signal, then ends the process; else lets the
@@ -171,13 +171,14 @@ class Watch:
                 os._exit(EX_TEMPFAIL)
         if why is None or self.ending:
             return
+        for prefix in ("cannot teleport: ", "cannot checkpoint: "):
+            why = why[len(prefix) :] if why.startswith(prefix) else why
         when = f"on {_signal_name(sig)}" if sig is not None else "(periodic)"
         if sig is not None and self.exit_if_refused:
             _say(f"no checkpoint {when}: {why}; {self.path} keeps the previous one")
             from . import _teleporter_impl as _impl
 
-            _impl.remove_signal_wake()  # the signal does what it would have done
-            os.kill(os.getpid(), sig)
+            _impl.die_by_signal(sig)  # what the signal would have done
             return
         _say(
             f"no checkpoint {when}: {why}; {self.path} keeps the previous one and the "
@@ -187,17 +188,19 @@ class Watch:
     def ended(self) -> None:
         """The program has ended (its atexit callbacks ran): no more checkpoints, and the
         last one is removed (the same command starts the program afresh)."""
+        import signal
+
         from . import _teleporter_impl as _impl
 
         self.ending = True
-        _impl.remove_signal_wake()
+        _impl.set_wake_callback(None)
+        for sig in self.signals:
+            if signal.getsignal(sig) is _impl.signal_wake:
+                signal.signal(sig, signal.SIG_DFL)
+        if self.every:
+            self.stop.release()
         with self.busy:  # a checkpoint being written finishes first
             pass
-        for fd in (self.w, self.r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
         try:
             os.unlink(self.path)
         except FileNotFoundError:
@@ -216,36 +219,33 @@ def _refuse(reason: str, code: int = PayloadError.exit_code) -> NoReturn:
 
 def read_own(path: str, identity: dict[str, Any], key: bytes | None) -> Any:
     """The rebuilt program of the checkpoint at `path`, which must be one that a watch
-    with this `identity` wrote; else one line and exit 2, with nothing of it run."""
+    with this `identity` wrote; else PayloadError (TeleportError for a failure of the
+    rebuild itself), with nothing of it run."""
     import json
 
-    from . import _boot, _checkpoint, _payload, _state
+    from . import _checkpoint, _payload, _state
 
+    fd = _checkpoint.open_checkpoint(path)
     try:
-        fd = _checkpoint.open_checkpoint(path)
-        try:
-            meta, body, buffers, info = _payload.read(fd, key=key)
-        finally:
-            os.close(fd)
-        try:
-            fields = json.loads(meta)
-        except ValueError:
-            fields = None
-        found = fields.get("run") if isinstance(fields, dict) else None
-        if found != identity:
-            if not isinstance(found, dict):
-                raise PayloadError(
-                    f"{path!r} holds a checkpoint that `teleporter run` did not write "
-                    f"(continue it with `teleporter resume {path}`, or remove it)"
-                )
+        meta, body, buffers, info = _payload.read(fd, key=key)
+    finally:
+        os.close(fd)
+    try:
+        fields = json.loads(meta)
+    except ValueError:
+        fields = None
+    found = fields.get("run") if isinstance(fields, dict) else None
+    if found != identity:
+        if not isinstance(found, dict):
             raise PayloadError(
-                f"{path!r} holds the checkpoint of another program ({_describe(found)}), "
-                f"not of {_describe(identity)}"
+                f"{path!r} holds a checkpoint that neither `teleporter run` nor "
+                f"checkpoint_on() wrote (continue it with `teleporter resume`, or remove it)"
             )
-        return _state.rebuild(body, *_payload.split_buffers(buffers, info))
-    except BaseException as e:  # whatever went wrong is one line, never a traceback
-        reason, code = _boot.failure(e)
-        _refuse(reason, code)
+        raise PayloadError(
+            f"{path!r} holds the checkpoint of another program ({_describe(found)}), "
+            f"not of {_describe(identity)}"
+        )
+    return _state.rebuild(body, *_payload.split_buffers(buffers, info))
 
 
 def _describe(identity: dict[str, Any]) -> str:
@@ -255,17 +255,69 @@ def _describe(identity: dict[str, Any]) -> str:
     words = [str(a) for a in args] if isinstance(args, list) else []
     if "module" in identity:
         return shlex.join(["-m", str(identity["module"]), *words])
-    return shlex.join([str(identity.get("script")), *words])
+    return shlex.join([str(identity.get("script", identity.get("program"))), *words])
 
 
 def resume_own(watch: Watch, key: bytes | None) -> NoReturn:
-    """Continues the program saved at the watch's path, armed by the watch."""
+    """Continues the program saved at the watch's path, armed by the watch; one line and
+    exit 2 when it cannot."""
     from . import _boot
 
-    restored = read_own(watch.path, watch.identity, key)
+    try:
+        restored = read_own(watch.path, watch.identity, key)
+    except BaseException as e:  # whatever went wrong is one line, never a traceback
+        reason, code = _boot.failure(e)
+        _refuse(reason, code)
     watch.start()
     _boot.execute(restored)
     sys.exit(0)
+
+
+# ---- from the program itself ------------------------------------------------------------
+
+_armed: Watch | None = None
+
+
+def checkpoint_on(
+    path: str | os.PathLike[str],
+    signals: Iterable[int | str] | None = None,
+    every: float | None = None,
+    key: bytes | str | None = None,
+    exit_if_refused: bool = False,
+) -> None:
+    """See teleporter.checkpoint_on."""
+    import signal as _signal
+    import threading
+
+    from ._api import _valid_path
+    from ._checkpoint import configured_key
+
+    global _armed
+    checked = _valid_path("path", path, True)
+    assert checked is not None
+    if threading.current_thread() is not threading.main_thread():
+        raise TeleportError("checkpoint_on() must be called from the main thread")
+    if _armed is not None:
+        raise TeleportError(f"checkpoint_on() is already armed (to {_armed.path})")
+    sigs = [signal_number(s) for s in (signals if signals is not None else [_signal.SIGTERM])]
+    if every is not None and (
+        isinstance(every, bool) or not isinstance(every, (int, float)) or not every > 0
+    ):
+        raise ValueError(f"every must be a positive number of seconds or None, not {every!r}")
+    secret = configured_key(key)
+    program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "<stdin>"
+    identity = {"program": program, "args": list(sys.argv[1:]), "by": "checkpoint_on"}
+    watch = Watch(checked, sigs, every, secret, exit_if_refused, identity)
+    if os.path.lexists(watch.path):
+        from . import _boot
+
+        restored = read_own(watch.path, identity, secret)
+        _armed = watch
+        watch.start()
+        _boot.execute(restored)
+        sys.exit(0)
+    _armed = watch
+    watch.start()
 
 
 # ---- starting a program --------------------------------------------------------------------

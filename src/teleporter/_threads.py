@@ -198,7 +198,7 @@ def capture(
             raise RuntimeError("a whole-program capture runs in a thread of teleporter's own")
     elif threading is not None and _thread.get_ident() != threading.main_thread().ident:
         raise TeleportError("teleport() must be called from the main thread")
-    others = _thread._count() - len(_own_threads - {_thread.get_ident()})
+    others = _thread._count() - _own_counted
     if not whole and others == 0 and (threading is None or threading.active_count() <= 1):
         return None
     import time
@@ -236,10 +236,23 @@ def capture(
 # Threads of teleporter's own (a signal's or a timer's checkpoint helper): never parked,
 # never moved, not in threading's tables.
 _own_threads: set[int] = set()
+# How many of them _thread._count() counts (those started by own_thread).
+_own_counted = 0
 # The capture running now is made by such a thread, the main thread parked with the rest.
 _whole = False
 # Its result: the main thread's (records, handled exception, native thread id).
 main_chain: list[Any] = []
+
+
+class as_own_thread:
+    """The calling thread (one the core started, which _thread does not count) is one of
+    teleporter's own while in this block."""
+
+    def __enter__(self) -> None:
+        _own_threads.add(_thread.get_ident())
+
+    def __exit__(self, *exc: object) -> None:
+        _own_threads.discard(_thread.get_ident())
 
 
 def _main_ident(threading: Any) -> int:
@@ -250,25 +263,31 @@ def _main_ident(threading: Any) -> int:
     return _own_main
 
 
-# The main thread's ident, as seen by own_thread() (called from it): a program that never
+# The main thread's ident, as noted by note_main() (called from it): a program that never
 # imported threading has no other record of it.
 _own_main = 0
 
 
-def own_thread(run: Any) -> int:
-    """Starts `run` in a thread of teleporter's own; returns its ident. Called from the
-    program's main thread."""
+def note_main() -> None:
+    """Called from the main thread before a thread of teleporter's own may capture it."""
     global _own_main
     _own_main = _thread.get_ident()
+
+
+def own_thread(run: Any) -> int:
+    """Starts `run` in a thread of teleporter's own; returns its ident."""
     started = _thread.allocate_lock()
     started.acquire()
 
     def entry() -> None:
+        global _own_counted
         _own_threads.add(_thread.get_ident())
+        _own_counted += 1
         started.release()
         try:
             run()
         finally:
+            _own_counted -= 1
             _own_threads.discard(_thread.get_ident())
 
     ident: int = _thread.start_new_thread(entry, ())
