@@ -20,7 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_parser(sub)
     resume.add_parser(sub)
     inspect.add_parser(sub)
+    argv = sys.argv[1:] if argv is None else argv
+    target: list[str] = []
+    if argv[:1] == ["run"]:  # the program and its arguments are the program's own
+        options, target = run.split_argv(argv[1:])
+        argv = ["run", *options]
     args = parser.parse_args(argv)
+    if target:
+        args.target = target
     try:
         code: int = args.run(args)
     except TeleportError as e:

@@ -57,9 +57,35 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help=f"sign checkpoints with the key in FILE, and resume only signed ones (default: "
         f"{KEY_FILE_ENV} or {KEY_ENV}, when set)",
     )
-    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
-    p.add_argument("target", nargs=argparse.REMAINDER, metavar="script.py [args]")
-    p.set_defaults(run=run)
+    p.usage = (
+        "teleporter run [--checkpoint PATH] [--signal SIG]... [--every SECONDS] "
+        "[--exit-if-refused] [--key-file FILE] (script.py | -m MODULE) [args ...]"
+    )
+    p.set_defaults(run=run, target=[])
+
+
+# The options of `run` that take a value: what follows them is not the program.
+_VALUED = ("--checkpoint", "--signal", "--every", "--key-file")
+
+
+def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`run`'s own options, and the program with its arguments (from the script or `-m`
+    on, after `--` if given): everything after the program's name is the program's, as
+    for python itself."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return argv[:i], argv[i + 1 :]
+        if a.startswith("-m"):
+            return argv[:i], argv[i:]
+        if a in _VALUED:
+            i += 2
+        elif a.startswith("-") and a != "-":
+            i += 1
+        else:
+            return argv[:i], argv[i:]
+    return argv, []
 
 
 def identity(script: str | None, module: str | None, args: list[str]) -> dict[str, Any]:
@@ -76,9 +102,13 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import PayloadError
 
     target: list[str] = list(args.target)
-    if target[:1] == ["--"]:
-        target = target[1:]
-    module: str | None = args.module
+    module: str | None = None
+    if target[:1] == ["-m"]:
+        if len(target) < 2:
+            _run._refuse("run: -m needs a module name", 2)
+        module, target = target[1], target[2:]
+    elif target[:1] and target[0].startswith("-m"):
+        module, target = target[0][2:], target[1:]
     if module is None:
         if not target:
             _run._refuse("run: give a script to run, or -m MODULE", 2)
