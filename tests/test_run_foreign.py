@@ -5,7 +5,6 @@ checkpointed (exit 75, then the same command continues) or refused in one line w
 the program goes on; and SIGKILL under --every. The joined output must be the output of
 the same program run by the interpreter, uninterrupted."""
 
-import os
 import random
 import signal
 import subprocess
