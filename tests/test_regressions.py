@@ -382,6 +382,26 @@ PROGRAMS = {
             "still abstract",
         ],
     ),
+    # re.Match objects held by the program (a lexer's locals: Pygments, markdown-it-py):
+    # a search's, later matches of a scan (pos and endpos kept), a match of a sub-range.
+    "regex_matches": (
+        """
+        import re
+        import teleporter
+
+        word = re.compile(r"(?P<w>[a-z]+)(\\d*)")
+        scan = list(word.finditer("ab1 cd ef22 gh", 2, 12))
+        found = re.search(r"(x)?y", "zzy")
+        ranged = word.match("..abc9..", 2, 5)
+        teleporter.teleport()
+        print([(m.group(), m.span(), m.pos, m.endpos, m.lastgroup) for m in scan])
+        print(found.regs, found.lastindex, found.re.pattern, ranged.group(0), ranged.endpos)
+        """,
+        [
+            "[('cd', (4, 6), 2, 12, None), ('ef22', (7, 11), 2, 12, None)]",
+            "((2, 3), (-1, -1)) None (x)?y abc 5",
+        ],
+    ),
     # contextvars: the program's variables, a copied Context, Tokens (used or not).
     "context_tokens": (
         """

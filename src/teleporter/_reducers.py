@@ -479,6 +479,35 @@ def _thread_reduce(t: Any) -> Any:
     return NotImplemented  # not started, or ended: its attributes are plain data
 
 
+def _found_match(pattern: Any, string: Any, pos: int, endpos: int, regs: Any) -> Any:
+    """The match of `pattern` in string[pos:endpos] whose groups span `regs`: the first
+    one (a search, a match) or a later one (finditer's, sub's scans), found again by
+    scanning from `pos`, so that every attribute (pos and endpos included) is the
+    original's. None when no scan finds it (a match made with another pos)."""
+    for m in pattern.finditer(string, pos, endpos):
+        if m.regs == regs:
+            return m
+        if m.start() > regs[0][0]:
+            break
+    return None
+
+
+def _make_match(pattern: Any, string: Any, pos: int, endpos: int, regs: Any) -> Any:
+    m = _found_match(pattern, string, pos, endpos, regs)
+    if m is None:
+        raise ValueError("the regular expression match cannot be found again")
+    return m
+
+
+def _match_reduce(m: Any) -> Any:
+    """re.Match: found again at the destination from its pattern, its string and where
+    the scan that made it started (checked here: a match that cannot be is refused)."""
+    args = (m.re, m.string, m.pos, m.endpos, m.regs)
+    if _found_match(*args) is None:
+        raise TypeError("a regular expression match that cannot be found again cannot move")
+    return _make_match, args
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -495,6 +524,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("sqlite3", "Connection", _sqlite_reduce),
     ("subprocess", "Popen", _popen_reduce),
     ("itertools", "pairwise", _pairwise_reduce),
+    ("re", "Match", _match_reduce),
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
