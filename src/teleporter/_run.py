@@ -121,7 +121,7 @@ class Watch:
         for sig in self.signals:
             signal.signal(sig, _impl.signal_wake)
             _impl.forward_signal(sig)  # a forked child: the default action, at once
-        atexit.register(self.ended)  # teleporter's own: runs after the program's
+        atexit.register(self.disarm)  # teleporter's own: runs after the program's
         if self.every:
             self.stop = _thread.allocate_lock()
             self.stop.acquire()
@@ -185,13 +185,17 @@ class Watch:
             "program goes on"
         )
 
-    def ended(self) -> None:
-        """The program has ended (its atexit callbacks ran): no more checkpoints, and the
-        last one is removed (the same command starts the program afresh)."""
+    def disarm(self) -> None:
+        """The program's main code has ended: a signal now does what it does by default
+        (its non-daemon threads may still run, but nothing of it can be captured with
+        its main thread in the interpreter's shut-down), and the last checkpoint is
+        removed (the same command starts the program afresh)."""
         import signal
 
         from . import _teleporter_impl as _impl
 
+        if self.ending:
+            return
         self.ending = True
         _impl.set_wake_callback(None)
         for sig in self.signals:
@@ -269,7 +273,7 @@ def resume_own(watch: Watch, key: bytes | None) -> NoReturn:
         reason, code = _boot.failure(e)
         _refuse(reason, code)
     watch.start()
-    _boot.execute(restored)
+    _boot.execute(restored, watch.disarm)
     sys.exit(0)
 
 
@@ -395,5 +399,5 @@ def _execute(code: Any, main: Any, watch: Watch) -> NoReturn:
     def run() -> None:
         exec(code, main.__dict__)
 
-    _boot.conclude(run)
+    _boot.conclude(run, ended=watch.disarm)
     sys.exit(0)
