@@ -68,7 +68,7 @@ def _checkpointed_line(path, sig="SIGTERM"):
     ).encode()
 
 
-@pytest.mark.parametrize("name", ["sleeper", "compute", "workers", "failing"])
+@pytest.mark.parametrize("name", ["sleeper", "compute", "workers", "failing", "thread_state"])
 def test_signal_checkpoints_and_the_same_command_continues(tmp_path, name):
     program = RUN / f"{name}.py"
     ckpt = tmp_path / "p.ckpt"

@@ -191,6 +191,8 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
     }
 }
 
+PyObject *thread_local_key(PyThreadState *) { return nullptr; }
+
 #include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

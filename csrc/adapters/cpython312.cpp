@@ -172,6 +172,8 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
     PyEval_SetTraceAllThreads(func, obj);
 }
 
+PyObject *thread_local_key(PyThreadState *) { return nullptr; }
+
 #include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

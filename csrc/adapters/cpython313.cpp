@@ -212,6 +212,8 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
     PyEval_SetTraceAllThreads(func, obj);
 }
 
+PyObject *thread_local_key(PyThreadState *ts) { return ts->threading_local_key; }
+
 #include "adapters/adapter_common.inl"
 
 }  // namespace tp::adapter

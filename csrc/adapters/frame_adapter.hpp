@@ -132,6 +132,10 @@ extern const int kReplayEntryCost;
 bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj);
 // Sets it on every thread state of the interpreter, the calling thread's included.
 void set_all_threads_trace(Py_tracefunc func, PyObject *obj);
+// The key of thread state `ts` in a threading.local's table of per-thread dicts
+// (borrowed), or NULL where a local keeps its per-thread dicts by weak references to the
+// dummies held in ts->dict (3.11, 3.12).
+PyObject *thread_local_key(PyThreadState *ts);
 
 }  // namespace tp::adapter
 

@@ -493,8 +493,10 @@ PyObject *parked_thread_state(unsigned long ident)
     // The thread's own trace function was replaced by parking's: what it had before.
     PyObject *trace = e && e->prev_func ? e->prev_obj.get() : nullptr;
     PyObject *profile = ts->c_profilefunc ? ts->c_profileobj : nullptr;
-    return Py_BuildValue("(OOOO)", ts->context ? ts->context : Py_None, trace ? trace : Py_None,
-                         profile ? profile : Py_None, ts->dict ? ts->dict : Py_None);
+    PyObject *local_key = adapter::thread_local_key(ts);
+    return Py_BuildValue("(OOOOO)", ts->context ? ts->context : Py_None, trace ? trace : Py_None,
+                         profile ? profile : Py_None, ts->dict ? ts->dict : Py_None,
+                         local_key ? local_key : Py_None);
 }
 
 }  // namespace tp

@@ -38,7 +38,7 @@ PyThreadState *parked_thread(unsigned long ident, bool *parked);
 // Per-thread state of a parked or blocked thread, as that thread would read it:
 // (its current contextvars.Context or None, its own trace function's object (the one
 // parking replaced) or None, its profile function's object or None, its thread-state
-// dict or None).
+// dict or None, its key in threading.local tables (3.13+) or None).
 PyObject *parked_thread_state(unsigned long ident);
 
 }  // namespace tp

@@ -287,7 +287,10 @@ def _local_reduce(obj: Any) -> Any:
     set in it do not travel yet: refused, not dropped."""
     import gc
 
-    own = obj.__dict__
+    from . import _threads
+
+    main = _threads.main_local_values(obj)  # a capture by a thread of teleporter's own
+    own = obj.__dict__ if main is None else main
     for table in gc.get_referents(obj):  # one values dict per thread, keyed by thread
         if isinstance(table, dict):
             for values in table.values():
@@ -295,7 +298,7 @@ def _local_reduce(obj: Any) -> Any:
                     raise TypeError(
                         "a threading.local holding values set by another thread cannot move yet"
                     )
-    return _make_local, (type(obj),), dict(obj.__dict__), None, None, _local_setstate
+    return _make_local, (type(obj),), dict(own), None, None, _local_setstate
 
 
 def _make_simple_queue(items: list[Any]) -> Any:

@@ -406,7 +406,7 @@ def _snapshot(
 def _main_thread_view(native_id: int) -> _process_state.ThreadView:
     """The parked main thread's own state (see _process_state.ThreadView)."""
     ident = _threads._main_ident(sys.modules.get("threading"))
-    context, trace, profile, _ = _impl.parked_thread_state(ident)
+    context, trace, profile, _, _ = _impl.parked_thread_state(ident)
     return _process_state.ThreadView(
         context, trace, profile, sys._current_frames().get(ident), _blocked_signals(native_id)
     )

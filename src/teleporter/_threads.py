@@ -455,6 +455,31 @@ def ident_moves(ident: int) -> bool:
     )
 
 
+def main_local_values(local: Any) -> dict[str, Any] | None:
+    """In a capture by a thread of teleporter's own: the values the main thread set in a
+    threading.local (None for a capture by the main thread itself, {} when it set none)."""
+    if not (_whole and main_chain):
+        return None
+    import gc
+
+    ident = _main_ident(sys.modules.get("threading"))
+    _, _, _, ts_dict, key = _impl.parked_thread_state(ident)
+    tables = [r for r in gc.get_referents(local) if isinstance(r, dict)]
+    if key is not None:  # 3.13+: keyed by the thread's own key
+        for table in tables:
+            values = table.get(key)
+            if isinstance(values, dict):
+                return values
+        return {}
+    # 3.11/3.12: keyed by weak references to the dummies in each thread's state dict.
+    dummies = {id(v) for v in (ts_dict or {}).values()}
+    for table in tables:
+        for ref, values in table.items():
+            if callable(ref) and id(ref()) in dummies and isinstance(values, dict):
+                return values
+    return {}
+
+
 def chain_of(t: Any) -> Chain | None:
     return _moving.get(id(t))
 
