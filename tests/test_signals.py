@@ -29,8 +29,8 @@ how, disposition = sys.argv[1], sys.argv[2]
 way = os.environ["VIA"].split() if os.environ.get("VIA") else []
 
 
-def handler(sig, frame):
-    print(f"handled {signal.Signals(sig).name}", flush=True)
+def handler(sig, frame):  # os.write: the signal may come while print() is flushing
+    os.write(1, f"handled {signal.Signals(sig).name}\\n".encode())
 
 
 if disposition == "catch":
