@@ -402,6 +402,29 @@ PROGRAMS = {
             "((2, 3), (-1, -1)) None (x)?y abc 5",
         ],
     ),
+    # codecs' stream wrappers (Pygments writes its output through one): a writer with
+    # its codec's state (UTF-16's BOM written once), a reader part-way through a file.
+    "codec_streams": (
+        """
+        import codecs, io, sys
+        import teleporter
+
+        out = codecs.getwriter("utf-8")(sys.stdout.buffer)
+        out.write("é before\\n")
+        sink = io.BytesIO()
+        w16 = codecs.getwriter("utf-16")(sink)
+        w16.write("a")
+        src = codecs.getreader("utf-8")(io.BytesIO("ligne 1\\nligne 2\\n".encode()))
+        first = src.readline()
+        teleporter.teleport()
+        w16.write("b")
+        out.write(f"é after {sink.getvalue()!r} {first!r} {src.readline()!r}\\n")
+        """,
+        [
+            "é before",
+            "é after b'\\xff\\xfea\\x00b\\x00' 'ligne 1\\n' 'ligne 2\\n'",
+        ],
+    ),
     # contextvars: the program's variables, a copied Context, Tokens (used or not).
     "context_tokens": (
         """

@@ -354,7 +354,11 @@ _CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
 # Objects that are singletons of their module: they travel by reference, so that
 # `field.default is dataclasses.MISSING` or `sys.stdout` mean the same after the move.
 _SINGLETONS = {
-    "sys": ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__"),
+    "sys": tuple(
+        f"{stream}{part}"
+        for stream in ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+        for part in ("", ".buffer", ".buffer.raw")  # a program writing bytes to stdout
+    ),
     "dataclasses": (
         "MISSING",
         "KW_ONLY",

@@ -511,6 +511,21 @@ def _match_reduce(m: Any) -> Any:
     return _make_match, args
 
 
+def _make_codec_stream(cls: Any) -> Any:
+    return cls.__new__(cls)
+
+
+def _codec_stream_setstate(obj: Any, state: dict[str, Any]) -> None:
+    obj.__dict__.update(state)  # not setattr: __getattr__ asks the stream, not set yet
+
+
+def _codec_stream_reduce(obj: Any) -> Any:
+    """codecs.getwriter()/getreader() wrappers (Pygments writes through one): their stream,
+    errors mode and codec state are plain attributes (the codecs module refuses to pickle
+    them only because their __getattr__ forwards to the stream)."""
+    return _make_codec_stream, (type(obj),), dict(obj.__dict__), None, None, _codec_stream_setstate
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -538,6 +553,9 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
 BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("_thread", "_local", _local_reduce),
     ("threading", "Thread", _thread_reduce),
+    ("codecs", "StreamWriter", _codec_stream_reduce),
+    ("codecs", "StreamReader", _codec_stream_reduce),
+    ("codecs", "StreamReaderWriter", _codec_stream_reduce),
 ]
 
 
