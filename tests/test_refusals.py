@@ -34,12 +34,6 @@ EXPECT = {
         r"again elsewhere",
         "[b'hello'] still running",
     ),
-    "thread_local_values": (
-        r"cannot teleport: global variable `loc` is a _thread\._local that cannot be moved "
-        r"\(TypeError: a threading\.local holding values set by another thread cannot move "
-        r"yet\)",
-        "moved 1",
-    ),
     "thread_native_only": (
         r"cannot teleport a thread started with _thread: it has no Python frame \(it runs "
         r"native code only\)",

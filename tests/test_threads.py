@@ -31,6 +31,11 @@ EXPECT = {
         "\"('slept the time left', True)\", 'go', 'joined', 'lock', 'sem']",
     ],
     "with_locks": ["{'lock': 2000, 'rlock': 2000, 'both': 2000}"],
+    "locals": [
+        "main: main 5",
+        "threads: [('alpha', ('alpha', 5)), ('beta', ('beta', 4))]",
+        "a new thread: [(None, 0)]",
+    ],
     "pool": [
         "first five: 5 0",
         "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",

@@ -278,27 +278,21 @@ def _make_local(cls: Any) -> Any:
     return cls.__new__(cls)
 
 
-def _local_setstate(obj: Any, state: dict[str, Any]) -> None:
-    obj.__dict__.update(state)
+def _local_setstate(obj: Any, state: Any) -> None:
+    from . import _threads
+
+    own, others = state
+    obj.__dict__.update(own)
+    _threads.set_local_values(obj, others)
 
 
 def _local_reduce(obj: Any) -> Any:
-    """threading.local: the values of the thread that moves. Values that other threads
-    set in it do not travel yet: refused, not dropped."""
-    import gc
-
+    """threading.local: the values of every thread that moves, each set again by that
+    thread at the destination (the values of threads that stay behind stay with them)."""
     from . import _threads
 
-    main = _threads.main_local_values(obj)  # a capture by a thread of teleporter's own
-    own = obj.__dict__ if main is None else main
-    for table in gc.get_referents(obj):  # one values dict per thread, keyed by thread
-        if isinstance(table, dict):
-            for values in table.values():
-                if isinstance(values, dict) and values and values is not own:
-                    raise TypeError(
-                        "a threading.local holding values set by another thread cannot move yet"
-                    )
-    return _make_local, (type(obj),), dict(own), None, None, _local_setstate
+    own, others = _threads.local_values(obj)
+    return _make_local, (type(obj),), (dict(own), others), None, None, _local_setstate
 
 
 def _make_simple_queue(items: list[Any]) -> Any:

@@ -455,29 +455,50 @@ def ident_moves(ident: int) -> bool:
     )
 
 
-def main_local_values(local: Any) -> dict[str, Any] | None:
-    """In a capture by a thread of teleporter's own: the values the main thread set in a
-    threading.local (None for a capture by the main thread itself, {} when it set none)."""
-    if not (_whole and main_chain):
-        return None
-    import gc
-
-    ident = _main_ident(sys.modules.get("threading"))
+def _local_values_of(local: Any, ident: int, tables: list[dict[Any, Any]]) -> dict[str, Any]:
+    """The values the parked thread `ident` set in a threading.local ({} if none), read
+    from its thread state: 3.13+ keys a local's per-thread dicts by the thread's own key;
+    3.11/3.12 by weak references to dummies held in each thread's state dict."""
     _, _, _, ts_dict, key = _impl.parked_thread_state(ident)
-    tables = [r for r in gc.get_referents(local) if isinstance(r, dict)]
-    if key is not None:  # 3.13+: keyed by the thread's own key
+    if key is not None:
         for table in tables:
             values = table.get(key)
             if isinstance(values, dict):
                 return values
         return {}
-    # 3.11/3.12: keyed by weak references to the dummies in each thread's state dict.
     dummies = {id(v) for v in (ts_dict or {}).values()}
     for table in tables:
         for ref, values in table.items():
             if callable(ref) and id(ref()) in dummies and isinstance(values, dict):
                 return values
     return {}
+
+
+def local_values(local: Any) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """A threading.local's values as they move: those of the thread whose stack the
+    destination's main thread continues (the capturing thread, or the parked main thread
+    in a capture by a thread of teleporter's own), and those of each other moving thread
+    that set any, by its ident at the origin. Values of threads that do not move stay."""
+    import gc
+
+    tables = [r for r in gc.get_referents(local) if isinstance(r, dict)]
+    whole = _whole and bool(main_chain)
+    main = _main_ident(sys.modules.get("threading")) if whole else _thread.get_ident()
+    own = _local_values_of(local, main, tables) if whole else local.__dict__
+    others: dict[int, dict[str, Any]] = {}
+    idents = [c.ident for c in _moving.values()] + [c.ident for c in _raw_moving]
+    for ident in idents:
+        if ident != main:
+            values = _local_values_of(local, ident, tables)
+            if values:
+                others[ident] = values
+    return own, others
+
+
+def set_local_values(local: Any, values: dict[int, dict[str, Any]]) -> None:
+    """At the destination: other threads' values, set by each thread once it runs."""
+    for ident, v in values.items():
+        _locals.append((local, ident, v))
 
 
 def chain_of(t: Any) -> Chain | None:
@@ -587,6 +608,7 @@ def start(moved: Moved) -> Any:
     for slot in slots:  # one at a time: the eval hook is the interpreter's
         slot.turn.release()
         slot.rebuilt.acquire()
+    _locals.clear()  # each thread has set its values
     if failures:
         raise PayloadError(failures[0])
 
@@ -615,6 +637,9 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
                     threading._shutdown_locks.add(lock)
         slot.arrived.release()
         slot.turn.acquire()
+        for local, origin, values in _locals:  # its own values of threading.local objects
+            if origin == chain.ident:
+                local.__dict__.update(values)
 
         def ready() -> None:
             slot.rebuilt.release()
