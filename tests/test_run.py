@@ -80,7 +80,7 @@ def test_signal_checkpoints_and_the_same_command_continues(tmp_path, name):
         assert (code, err) == (EX_TEMPFAIL, _checkpointed_line(ckpt)), err.decode()
         assert ckpt.is_file()
         outputs.append(out)
-    last = subprocess.run([sys.executable, *args], capture_output=True, cwd=tmp_path, timeout=60)
+    last = run_python(*args, cwd=tmp_path, timeout=60)
     assert b"".join(outputs) + last.stdout == ref.stdout
     assert last.stderr == ref.stderr
     assert last.returncode == ref.returncode
@@ -96,7 +96,7 @@ def test_module(tmp_path):
     args = ["-m", "teleporter", "run", "--checkpoint", str(ckpt), "-m", "pkg", "a"]
     code, out, err = interrupted(args, tmp_path, "step 3")
     assert (code, err) == (EX_TEMPFAIL, _checkpointed_line(ckpt))
-    last = subprocess.run([sys.executable, *args], capture_output=True, cwd=tmp_path, timeout=60)
+    last = run_python(*args, cwd=tmp_path, timeout=60)
     ref = run_python("-m", "pkg", "a", cwd=tmp_path)
     assert (out + last.stdout, last.stderr, last.returncode) == (ref.stdout, b"", 0)
     assert not ckpt.exists()
@@ -117,12 +117,7 @@ def test_every_survives_sigkill(tmp_path):
     )
     assert code == -signal.SIGKILL and err == b""
     assert ckpt.is_file()
-    last = subprocess.run(
-        [sys.executable, *command(str(program), path=ckpt)],
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    last = run_python(*command(str(program), path=ckpt), cwd=tmp_path, timeout=60)
     assert (last.returncode, last.stderr) == (0, b"")
     resumed = last.stdout.decode().splitlines(keepends=True)
     # It went on from a checkpoint taken before the kill: what it printed is the end of
@@ -160,12 +155,7 @@ def test_forked_child_is_not_checkpointed(tmp_path):
     """The handler a forked child inherits acts as the default action there."""
     program = RUN / "forks_child.py"
     ckpt = tmp_path / "f.ckpt"
-    r = subprocess.run(
-        [sys.executable, *command(str(program), path=ckpt)],
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    r = run_python(*command(str(program), path=ckpt), cwd=tmp_path, timeout=60)
     ref = run_python(str(program), cwd=tmp_path)
     assert (r.returncode, r.stdout, r.stderr) == (0, ref.stdout, b"")
     assert b"child ended by 15" in r.stdout
@@ -178,11 +168,8 @@ def test_another_programs_checkpoint_is_refused(tmp_path):
     assert code == EX_TEMPFAIL
     saved = ckpt.read_bytes()
     for program in (["compute.py"], ["sleeper.py", "other-args"]):
-        r = subprocess.run(
-            [sys.executable, *command(str(RUN / program[0]), *program[1:], path=ckpt)],
-            capture_output=True,
-            cwd=tmp_path,
-            timeout=60,
+        r = run_python(
+            *command(str(RUN / program[0]), *program[1:], path=ckpt), cwd=tmp_path, timeout=60
         )
         assert (r.returncode, r.stdout) == (2, b"")
         lines = r.stderr.decode().splitlines()
@@ -194,12 +181,7 @@ def test_a_file_that_is_no_checkpoint_is_refused(tmp_path):
     ckpt = tmp_path / "c.ckpt"
     for content in (b"not a checkpoint", b""):
         ckpt.write_bytes(content)
-        r = subprocess.run(
-            [sys.executable, *command(str(RUN / "sleeper.py"), path=ckpt)],
-            capture_output=True,
-            cwd=tmp_path,
-            timeout=60,
-        )
+        r = run_python(*command(str(RUN / "sleeper.py"), path=ckpt), cwd=tmp_path, timeout=60)
         assert (r.returncode, r.stdout) == (2, b"")
         assert len(r.stderr.decode().splitlines()) == 1, r.stderr
         assert ckpt.read_bytes() == content
@@ -212,12 +194,7 @@ def test_a_checkpoint_of_checkpoint_is_not_run(tmp_path):
     script = tmp_path / "api.py"
     script.write_text(f"import teleporter\nteleporter.checkpoint({str(ckpt)!r})\nprint('x')\n")
     assert run_python(str(script), cwd=tmp_path).returncode == 0
-    r = subprocess.run(
-        [sys.executable, *command(str(script), path=ckpt)],
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    r = run_python(*command(str(script), path=ckpt), cwd=tmp_path, timeout=60)
     assert (r.returncode, r.stdout) == (2, b"")
     assert "neither `teleporter run` nor checkpoint_on() wrote" in r.stderr.decode()
 
@@ -227,11 +204,8 @@ def test_a_checkpoint_of_checkpoint_is_not_run(tmp_path):
     [("--signal", "KILL"), ("--signal", "NOPE"), ("--every", "0"), ("--every", "-1")],
 )
 def test_bad_arguments(tmp_path, more):
-    r = subprocess.run(
-        [sys.executable, *command(str(RUN / "sleeper.py"), path=tmp_path / "b", more=more)],
-        capture_output=True,
-        cwd=tmp_path,
-        timeout=60,
+    r = run_python(
+        *command(str(RUN / "sleeper.py"), path=tmp_path / "b", more=more), cwd=tmp_path, timeout=60
     )
     assert (r.returncode, r.stdout) == (2, b"")
     assert len(r.stderr.decode().splitlines()) == 1, r.stderr
@@ -245,7 +219,7 @@ def test_other_signals(tmp_path):
     assert (code, err) == (EX_TEMPFAIL, _checkpointed_line(ckpt, "SIGUSR1"))
     code, out2, err = interrupted(args, tmp_path, "step 6", signal.SIGINT)
     assert (code, err) == (EX_TEMPFAIL, _checkpointed_line(ckpt, "SIGINT"))
-    last = subprocess.run([sys.executable, *args], capture_output=True, cwd=tmp_path, timeout=60)
+    last = run_python(*args, cwd=tmp_path, timeout=60)
     ref = run_python(str(program), cwd=tmp_path)
     assert out1 + out2 + last.stdout == ref.stdout
 
@@ -273,8 +247,6 @@ def test_checkpoint_on(tmp_path):
     # The same command continues the program from its checkpoint.
     last = run_python(str(script), "q", cwd=tmp_path)
     ckpt_gone = not ckpt.exists()
-    ref = subprocess.run(
-        [sys.executable, str(script), "q"], capture_output=True, cwd=tmp_path, timeout=60
-    )
+    ref = run_python(str(script), "q", cwd=tmp_path, timeout=60)
     assert (out + last.stdout, last.stderr, last.returncode) == (ref.stdout, b"", 0)
     assert ckpt_gone

@@ -125,11 +125,12 @@ def _move(
             pass
 
 
-def _timeout(timeout: float | None) -> float | None:
+def _timeout(timeout: float | None, name: str = "timeout") -> float | None:
+    """A positive number of seconds, or None; ValueError naming `name` else."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+        raise ValueError(f"{name} must be a positive number of seconds or None, not {timeout!r}")
     return float(timeout)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ._checkpoint import _refuse
 from .errors import PayloadError, TeleportError, escape
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -216,11 +217,6 @@ class Watch:
 # ---- resuming a program's own checkpoint ---------------------------------------------------
 
 
-def _refuse(reason: str, code: int = PayloadError.exit_code) -> NoReturn:
-    _say(reason)
-    sys.exit(code)
-
-
 def read_own(path: str, identity: dict[str, Any], key: bytes | None) -> Any:
     """The rebuilt program of the checkpoint at `path`, which must be one that a watch
     with this `identity` wrote; else PayloadError (TeleportError for a failure of the
@@ -293,7 +289,7 @@ def checkpoint_on(
     import signal as _signal
     import threading
 
-    from ._api import _valid_path
+    from ._api import _timeout, _valid_path
     from ._checkpoint import configured_key
 
     global _armed
@@ -304,10 +300,7 @@ def checkpoint_on(
     if _armed is not None:
         raise TeleportError(f"checkpoint_on() is already armed (to {_armed.path})")
     sigs = [signal_number(s) for s in (signals if signals is not None else [_signal.SIGTERM])]
-    if every is not None and (
-        isinstance(every, bool) or not isinstance(every, (int, float)) or not every > 0
-    ):
-        raise ValueError(f"every must be a positive number of seconds or None, not {every!r}")
+    every = _timeout(every, "every")
     secret = configured_key(key)
     program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "<stdin>"
     identity = {"program": program, "args": list(sys.argv[1:]), "by": "checkpoint_on"}

@@ -98,20 +98,20 @@ def identity(script: str | None, module: str | None, args: list[str]) -> dict[st
 
 def run(args: argparse.Namespace) -> int:
     from .. import _run
-    from .._checkpoint import configured_key
+    from .._checkpoint import _refuse, configured_key
     from ..errors import PayloadError
 
     target: list[str] = list(args.target)
     module: str | None = None
     if target[:1] == ["-m"]:
         if len(target) < 2:
-            _run._refuse("run: -m needs a module name", 2)
+            _refuse("run: -m needs a module name", 2)
         module, target = target[1], target[2:]
     elif target[:1] and target[0].startswith("-m"):
         module, target = target[0][2:], target[1:]
     if module is None:
         if not target:
-            _run._refuse("run: give a script to run, or -m MODULE", 2)
+            _refuse("run: give a script to run, or -m MODULE", 2)
         script: str | None = target[0]
         program_args = target[1:]
         name = os.path.splitext(os.path.basename(target[0]))[0] or "program"
@@ -120,17 +120,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         signals = [_run.signal_number(s) for s in args.signals or ["SIGTERM"]]
     except ValueError as e:
-        _run._refuse(f"run: --signal: {e}", 2)
+        _refuse(f"run: --signal: {e}", 2)
     every = args.every
     if every is not None and not every > 0:
-        _run._refuse(f"run: --every needs a positive number of seconds, not {every!r}", 2)
+        _refuse(f"run: --every needs a positive number of seconds, not {every!r}", 2)
     try:
         key = configured_key(None, args.key_file, PayloadError)
     except PayloadError as e:
-        _run._refuse(str(e), e.exit_code)
+        _refuse(str(e), e.exit_code)
     path = args.checkpoint if args.checkpoint is not None else f"{name}.ckpt"
     if "\0" in path:
-        _run._refuse(f"run: --checkpoint: {path!r} contains a NUL byte", 2)
+        _refuse(f"run: --checkpoint: {path!r} contains a NUL byte", 2)
     watch = _run.Watch(
         path, signals, every, key, args.exit_if_refused, identity(script, module, program_args)
     )
