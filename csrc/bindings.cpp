@@ -59,6 +59,8 @@ PyObject *py_capture(PyObject *, PyObject *args)
     return tp::capture_stack(skip, main_globals);
 }
 
+PyObject *py_handled_exception(PyObject *, PyObject *) { return tp::base_handled_exception(); }
+
 PyObject *py_resume(PyObject *, PyObject *args)
 {
     PyObject *records, *result, *handled, *ready = Py_None;
@@ -444,6 +446,8 @@ PyMethodDef methods[] = {
      "die_by_signal(signum): the signal's default action, from any thread"},
     {"set_wake_callback", tp::set_wake_callback, METH_O,
      "set_wake_callback(callback or None): what signal_wake calls, with the signal number"},
+    {"handled_exception", py_handled_exception, METH_NOARGS,
+     "handled_exception() -> the exception this thread handles outside running generators"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,

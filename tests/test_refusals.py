@@ -46,7 +46,9 @@ EXPECT = {
         "still running",
     ),
     "in_generator": (
-        r"cannot teleport from inside the generator or coroutine `gen` \(.*in_generator\.py",
+        r"cannot teleport from inside the generator or coroutine `gen` \(.*in_generator\.py:4\): "
+        r"it is driven by `list` \(type\), called from `<module>` \(.*in_generator\.py:12\), "
+        r"whose progress cannot be carried$",
         "[1]",
     ),
     "async_generator_awaited": (

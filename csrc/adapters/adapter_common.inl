@@ -36,6 +36,18 @@ PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen)
 
 PyObject *frame_slot(Frame *f, int i) { return f->localsplus[i]; }
 
+PyObject *frame_generator(Frame *f)
+{
+    return reinterpret_cast<PyObject *>(reinterpret_cast<char *>(f) -
+                                        offsetof(PyGenObject, gi_iframe));
+}
+
+Drive drive_kind(const CodeAnalysis &code, int index)
+{
+    const int op = code.at(index).op;
+    return op == FOR_ITER ? Drive::ForIter : op == SEND ? Drive::Send : Drive::None;
+}
+
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)
 {
@@ -56,6 +68,11 @@ GenPhase generator_phase(PyObject *gen)
         return GenPhase::Suspended;
     }
     return st == FRAME_EXECUTING ? GenPhase::Running : GenPhase::Finished;
+}
+
+void set_generator_exception(PyObject *gen, PyObject *exc)
+{
+    Py_XSETREF(as_gen(gen)->gi_exc_state.exc_value, Py_XNewRef(exc));
 }
 
 int generator_raw_state(PyObject *gen) { return as_gen(gen)->gi_frame_state; }

@@ -115,6 +115,19 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callable,
+                  PyObject **self)
+{
+    if (stack[s.null_slot]) { // [method, self, args...]
+        *callable = stack[s.null_slot];
+        *self = stack[s.callable_slot];
+    }
+    else { // [NULL, callable, args...]
+        *callable = stack[s.callable_slot];
+        *self = nullptr;
+    }
+}
+
 PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 {
     if (code.at(index).op != BEFORE_WITH || !top) {

@@ -105,6 +105,19 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callable,
+                  PyObject **self)
+{
+    if (stack[s.null_slot]) { // [method, self, args...]
+        *callable = stack[s.null_slot];
+        *self = stack[s.callable_slot];
+    }
+    else { // [NULL, callable, args...]
+        *callable = stack[s.callable_slot];
+        *self = nullptr;
+    }
+}
+
 PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 {
     // BEFORE_WITH writes its results when __enter__ returns: meanwhile the slot holds the

@@ -122,6 +122,13 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callable,
+                  PyObject **self)
+{
+    *callable = stack[s.callable_slot]; // [callable, self-or-NULL, args...]
+    *self = stack[s.null_slot];
+}
+
 PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 {
     // BEFORE_WITH writes its results when __enter__ returns: meanwhile the slot holds the

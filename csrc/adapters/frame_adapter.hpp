@@ -36,6 +36,8 @@ Frame *current_frame(PyThreadState *tstate);
 // boundary between `f` and the returned frame.
 Frame *outer_frame(Frame *f, bool *entered_from_native);
 bool is_generator_frame(Frame *f);
+// The generator, coroutine or async generator that owns the generator frame `f` (borrowed).
+PyObject *frame_generator(Frame *f);
 
 PyCodeObject *frame_code(Frame *f);       // borrowed
 PyObject *frame_function(Frame *f);       // borrowed, may be NULL
@@ -73,6 +75,19 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
 // methods), borrowed; NULL if it cannot be told.
 PyObject *pending_callee(const CallShape &shape, PyObject *const *stack);
 
+// The callable of a pending call as the instruction calls it, and the `self` the
+// instruction passes before the arguments when it is a method call (else NULL). Only the
+// slots' values are read, never the objects: a slot the instruction has already consumed
+// may be compared, not dereferenced.
+void pending_call(const CallShape &shape, PyObject *const *stack, PyObject **callable,
+                  PyObject **self);
+
+// Instructions that resume the iterator (or generator, or coroutine) on their value stack
+// themselves: `for` (FOR_ITER: the iterator on top) and `yield from`/`await` (SEND: the
+// receiver below the value sent).
+enum class Drive { None, ForIter, Send };
+Drive drive_kind(const CodeAnalysis &code, int index);
+
 // The context manager a frame is entering, borrowed, when instruction `index` of `code` is
 // the one that calls `__enter__` (BEFORE_WITH) and the frame waits inside that call;
 // NULL otherwise. `top` is the frame's top stack slot, as the instruction left it while
@@ -85,7 +100,8 @@ enum class GenPhase { Created, Suspended, Running, Finished };
 
 // `gen` is a generator or coroutine object (checked by the caller).
 GenPhase generator_phase(PyObject *gen);
-int generator_raw_state(PyObject *gen);      // gi_frame_state, as the version numbers it
+int generator_raw_state(PyObject *gen);
+void set_generator_exception(PyObject *gen, PyObject *exc); // its own handled exception      // gi_frame_state, as the version numbers it
 Frame *generator_frame(PyObject *gen);       // its frame (meaningless once Finished)
 PyObject *generator_exception(PyObject *gen); // borrowed gi_exc_state value, may be NULL
 bool generator_running_async(PyObject *gen);   // an async generator inside asend/athrow

@@ -371,6 +371,8 @@ _SINGLETONS = {
     "inspect": ("_empty", "Parameter.empty", "Signature.empty"),
     "enum": ("_auto_null",),
     "typing": ("Any", "NoReturn", "ClassVar", "Optional", "Union"),
+    # Named only by `types` (gen.send as a method descriptor is getattr(generator, "send")).
+    "types": ("GeneratorType", "CoroutineType", "AsyncGeneratorType"),
 }
 
 

@@ -263,6 +263,8 @@ def _users_call_site(frame: Any) -> str:
         elif seen_library:
             code = f.f_code
             return f", in `{code.co_qualname}` ({code.co_filename}:{f.f_lineno})"
+        if f.f_code.co_name == "<module>" and f.f_globals.get("__name__") == "__main__":
+            break  # the program's bottom: below it, a resumed program's start-up frames
         f = f.f_back
     return ""
 
@@ -326,7 +328,7 @@ def _snapshot(
         view = _main_thread_view(native_id)
         why: str | None = None
     else:
-        handled = sys.exception()
+        handled = _impl.handled_exception()  # a running generator's own travels with it
         try:
             frames = _impl.capture(depth + 1, main.__dict__)
         except _impl.CaptureError as e:
@@ -339,11 +341,11 @@ def _snapshot(
         raise TeleportError(why + (site if where not in why else ""))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
-    for code, func, g, localsplus, stack, at in frames:
+    for code, func, g, localsplus, stack, at, entry in frames:
         ref = refs.get(id(g))
         if ref is None:
             ref = refs[id(g)] = _pickling.globals_ref(g)
-        records.append((code, func, ref, localsplus, stack, at))
+        records.append((code, func, ref, localsplus, stack, at, entry))
     cwd_required = cwd is not None or not remote
     cwd = cwd if cwd is not None else os.getcwd()
     # A local destination starts with the program's whole environment already.

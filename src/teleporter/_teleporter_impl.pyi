@@ -4,7 +4,9 @@ from collections.abc import Callable
 from types import CodeType, FunctionType
 from typing import Any
 
-Record = tuple[CodeType, FunctionType | None, Any, tuple[Any, ...], tuple[Any, ...], int]
+# (code, function | None | the generator owning the frame, globals, localsplus, stack,
+#  call_at, entry: "c" | "i" | "r"): see csrc/capture/capture.hpp
+Record = tuple[CodeType, Any, Any, tuple[Any, ...], tuple[Any, ...], int, str]
 
 NULL: object
 
@@ -13,6 +15,7 @@ class ResumeError(ValueError): ...
 class PayloadFormatError(ValueError): ...
 
 def capture(skip: int, main_globals: dict[str, Any], /) -> list[Record]: ...
+def handled_exception() -> BaseException | None: ...
 def resume(
     records: list[Any],
     result: object,

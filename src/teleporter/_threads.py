@@ -174,7 +174,7 @@ def _thread_of(records: list[Any]) -> Any:
     threading = sys.modules.get("threading")
     if threading is None or not records:
         return None
-    code, _, _, localsplus, _, _ = records[0]
+    code, _, _, localsplus, *_ = records[0]
     if code is not threading.Thread._bootstrap.__code__ or not localsplus:
         return None
     t = localsplus[0]
@@ -387,11 +387,11 @@ def _read_each(
             remaining = d["remaining"]
             if position is not None and remaining is not None and args_begin + position < args_end:
                 # The wait goes on for the time it had left.
-                code, func, g, localsplus, stack, at = records[-1]
+                code, func, g, localsplus, stack, at, entry = records[-1]
                 values = list(stack)
                 if isinstance(values[args_begin + position], (int, float)):
                     values[args_begin + position] = remaining
-                    records[-1] = (code, func, g, localsplus, tuple(values), at)
+                    records[-1] = (code, func, g, localsplus, tuple(values), at, entry)
         if is_main:
             main_chain[:] = [records, handled, d["native_id"]]
             continue
@@ -672,7 +672,7 @@ def _remap_saved_owners(
     wait = threading.Condition.wait
     slot = wait.__code__.co_varnames.index("saved_state")
     for _, chain in chains:
-        for i, (code, func, g, localsplus, stack, at) in enumerate(chain.records):
+        for i, (code, func, g, localsplus, stack, at, entry) in enumerate(chain.records):
             if func is not wait:
                 continue
             saved = localsplus[slot]
@@ -680,4 +680,4 @@ def _remap_saved_owners(
                 localsplus = (
                     localsplus[:slot] + ((saved[0], idmap[saved[1]]),) + localsplus[slot + 1 :]
                 )
-                chain.records[i] = (code, func, g, localsplus, stack, at)
+                chain.records[i] = (code, func, g, localsplus, stack, at, entry)
