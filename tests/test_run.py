@@ -250,3 +250,18 @@ def test_checkpoint_on(tmp_path):
     ref = run_python(str(script), "q", cwd=tmp_path, timeout=60)
     assert (out + last.stdout, last.stderr, last.returncode) == (ref.stdout, b"", 0)
     assert ckpt_gone
+
+
+def test_signal_inside_a_natively_driven_generator_checkpoints_when_it_leaves(tmp_path):
+    # The signal arrives while sum() drives a generator (refused there: sum's progress
+    # cannot be carried); the checkpoint is tried again until the program stands where it
+    # can be taken, well within the grace period.
+    program = RUN / "summing.py"
+    ckpt = tmp_path / "p.ckpt"
+    args = command(str(program), path=ckpt)
+    code, out, err = interrupted(args, tmp_path, "step 1")
+    assert (code, err) == (EX_TEMPFAIL, _checkpointed_line(ckpt)), err.decode()
+    rest = run_python(*args, cwd=tmp_path)
+    assert rest.returncode == 0 and rest.stderr == b"", rest.stderr.decode()
+    assert out + rest.stdout == reference(program, tmp_path).stdout
+    assert not ckpt.exists()

@@ -36,6 +36,10 @@ EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, run the same command again
 # safe point. Schedulers give a grace period between SIGTERM and SIGKILL (Slurm's
 # KillWait and Kubernetes' terminationGracePeriodSeconds default to 30 s).
 SIGNAL_SAFE_POINT_TIMEOUT = 20.0
+# A checkpoint on a signal refused for where the program stands (its main thread inside a
+# generator that sum() drives, a thread in a socket call) is tried again this often,
+# within SIGNAL_SAFE_POINT_TIMEOUT of the signal: the program moves on meanwhile.
+RETRY_PAUSE = 0.01
 
 
 def _signal_name(sig: int) -> str:
@@ -143,24 +147,40 @@ class Watch:
     def _take(self, sig: int | None) -> None:
         """Takes one checkpoint: for a signal, then ends the process; else lets the
         program go on."""
+        import time
+
         from . import _checkpoint
+        from ._threads import WhereRefused
 
         why = None
+        start = time.monotonic()
+        tries = 0
         with self.busy:
-            if self.ending:
+            while not self.ending:
+                tries += 1
+                left = SIGNAL_SAFE_POINT_TIMEOUT - (time.monotonic() - start)
+                try:
+                    _checkpoint.write_whole(
+                        self.path,
+                        self.key,
+                        max(left, 0.0) if sig is not None else None,
+                        resume_program=sig is None,
+                        extra={"run": self.identity},
+                    )
+                except WhereRefused as e:
+                    if sig is not None and left > RETRY_PAUSE:
+                        time.sleep(RETRY_PAUSE)  # the program goes on a little, and again
+                        continue
+                    why = str(e)
+                    if tries > 1:
+                        why += f" (tried {tries} times in {time.monotonic() - start:.1f} s)"
+                except TeleportError as e:
+                    why = str(e)
+                except Exception as e:  # never a traceback from teleporter's own thread
+                    why = f"{type(e).__name__}: {e}"
+                break
+            else:
                 return
-            try:
-                _checkpoint.write_whole(
-                    self.path,
-                    self.key,
-                    SIGNAL_SAFE_POINT_TIMEOUT if sig is not None else None,
-                    resume_program=sig is None,
-                    extra={"run": self.identity},
-                )
-            except TeleportError as e:
-                why = str(e)
-            except Exception as e:  # never a traceback from teleporter's own thread
-                why = f"{type(e).__name__}: {e}"
             if why is None and sig is not None:
                 from .transports.local import flush_stdio
 

@@ -1,7 +1,7 @@
 """teleporter's native core (C++). Internal: use the functions of `teleporter`."""
 
 from collections.abc import Callable
-from types import CodeType, FunctionType
+from types import CodeType
 from typing import Any
 
 # (code, function | None | the generator owning the frame, globals, localsplus, stack,

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 SAFE_POINT_TIMEOUT = 5.0
 
 
+class WhereRefused(TeleportError):
+    """Refused for where a thread stands (inside a generator that native code drives, in a
+    call that cannot be made again): a moment later it may stand elsewhere."""
+
+
 class Chain:
     """One thread's stack as it travels: its frames (outermost first), the exception it
     was handling, its ident at the origin and whether its innermost frame was parked at a
@@ -373,13 +378,13 @@ def _read_each(
                 ident, main_globals, is_main, None if is_main else _ENTRY_CODE
             )
         except _impl.CaptureError as e:
-            raise TeleportError(f"cannot {verb} {who}: {e}") from None
+            raise WhereRefused(f"cannot {verb} {who}: {e}") from None
         read.append(records)
         if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end = call
             found = _blocking_call(callee, calls)
             if found is None:
-                raise TeleportError(
+                raise WhereRefused(
                     f"cannot {verb} {who}: it waits in {_callable_name(callee)} "
                     f"{_where(frames.get(ident))}, a call that cannot be made again elsewhere"
                 )
