@@ -87,6 +87,7 @@ PyObject *py_park_threads(PyObject *, PyObject *args)
 }
 
 PyObject *py_unpark_threads(PyObject *, PyObject *) { return tp::unpark_threads(); }
+PyObject *py_blocked_unchanged(PyObject *, PyObject *) { return tp::blocked_unchanged(); }
 
 PyObject *py_capture_thread(PyObject *, PyObject *args)
 {
@@ -429,6 +430,8 @@ PyMethodDef methods[] = {
      "check_payload(data) -> number of sections, or PayloadFormatError"},
     {"park_threads", py_park_threads, METH_VARARGS,
      "park_threads(timeout, exempt=None) -> [thread dict]: park every other thread"},
+    {"blocked_unchanged", py_blocked_unchanged, METH_NOARGS,
+     "blocked_unchanged() -> whether every blocked thread is still in the same call"},
     {"unpark_threads", py_unpark_threads, METH_NOARGS,
      "unpark_threads(): let parked threads run again"},
     {"capture_thread", py_capture_thread, METH_VARARGS,

@@ -31,6 +31,7 @@ EXPECT = {
         "\"('slept the time left', True)\", 'go', 'joined', 'lock', 'sem']",
     ],
     "with_locks": ["{'lock': 2000, 'rlock': 2000, 'both': 2000}"],
+    "released_while_read": ["waiter ended: True ['got the lock'] lock held: True"],
     "locals": [
         "main: main 5",
         "threads: [('alpha', ('alpha', 5)), ('beta', ('beta', 4))]",

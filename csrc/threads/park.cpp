@@ -33,6 +33,7 @@ struct Entry {
     enum class Seen { Running, Gil, Blocked } seen = Seen::Running;
     long syscall = -1;
     unsigned long args[6] = {};
+    bool reported_blocked = false; // park_threads() reported it blocked in `syscall`
 };
 
 struct Park {
@@ -406,6 +407,7 @@ PyObject *park_threads(double timeout, PyObject *exempt)
         const char *state = e->parked                          ? "parked"
                             : e->seen == Entry::Seen::Blocked ? "blocked"
                                                                : "running";
+        e->reported_blocked = !e->parked && e->seen == Entry::Seen::Blocked;
         Ref syscall;
         if (!e->parked && e->seen == Entry::Seen::Blocked) {
             const char *name = syscall_name(e->syscall);
@@ -430,6 +432,27 @@ PyObject *park_threads(double timeout, PyObject *exempt)
         }
     }
     return out.release();
+}
+
+PyObject *blocked_unchanged()
+{
+    Park &g = park_state();
+    std::lock_guard<std::mutex> lk(g.mu);
+    for (auto &e : g.entries) {
+        if (!e->reported_blocked) {
+            continue;
+        }
+        if (e->parked) {
+            Py_RETURN_FALSE; // its call ended, it took the GIL and ran to its next line
+        }
+        long nr = -1;
+        unsigned long args[6] = {};
+        if (!read_syscall(e->native_id, &nr, args) || nr != e->syscall ||
+            std::memcmp(e->args, args, sizeof args) != 0) {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
 }
 
 PyObject *unpark_threads()

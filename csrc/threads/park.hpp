@@ -33,6 +33,12 @@ PyObject *park_threads(double timeout, PyObject *exempt);
 // own, a debugger's or coverage's, where the version allows; else the thread restores
 // its own at its next event). Idempotent.
 PyObject *unpark_threads();
+
+// Whether every thread that park_threads() reported blocked is still in the same system
+// call with the same arguments: false when one's call ended meanwhile (a lock it waited
+// for was let go just before it was parked, or its sleep ended) and it went on (it took
+// the GIL while the capturing thread did I/O, and parked at its next line).
+PyObject *blocked_unchanged();
 // The thread state of a thread parked or blocked by park_threads(), or NULL.
 PyThreadState *parked_thread(unsigned long ident, bool *parked);
 // Per-thread state of a parked or blocked thread, as that thread would read it:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import types
 
 from . import _payload, _pickling, _process_state, _threads
@@ -283,14 +284,18 @@ def snapshot(
     own changes. Other threads are parked and stay so (``_threads.release()`` lets them
     go when the program goes on here)."""
     main = sys.modules["__main__"]
-    threads = _threads.capture(main.__dict__)
-    try:
-        return _snapshot(depth + 1, main, threads, result, cwd, kind, remote, env)
-    except BaseException:
-        _threads.release()
-        raise
-    finally:
-        _threads.serialised()
+    deadline = time.monotonic() + _threads.SAFE_POINT_TIMEOUT
+    while True:
+        threads = _threads.capture(main.__dict__)
+        try:
+            out = _snapshot(depth + 1, main, threads, result, cwd, kind, remote, env)
+        except BaseException:
+            _threads.release()
+            raise
+        finally:
+            _threads.serialised()
+        if _consistent(threads, deadline):
+            return out
 
 
 def snapshot_whole(
@@ -301,14 +306,35 @@ def snapshot_whole(
     is parked at a safe point and read; the main thread continues at the destination
     from where it was parked. Returns as snapshot() does; the threads stay parked."""
     main = sys.modules["__main__"]
-    threads = _threads.capture(main.__dict__, timeout, whole=True)
-    try:
-        return _snapshot(0, main, threads, None, None, kind, False, None, extra)
-    except BaseException:
-        _threads.release()
-        raise
-    finally:
-        _threads.serialised()
+    limit = _threads.SAFE_POINT_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    while True:
+        threads = _threads.capture(main.__dict__, max(0.0, deadline - time.monotonic()), whole=True)
+        try:
+            out = _snapshot(0, main, threads, None, None, kind, False, None, extra)
+        except BaseException:
+            _threads.release()
+            raise
+        finally:
+            _threads.serialised()
+        if _consistent(threads, deadline):
+            return out
+
+
+def _consistent(threads: _threads.Moved | None, deadline: float) -> bool:
+    """Whether the capture just serialised holds: every thread found blocked stayed in
+    its call while the program was read. One whose call ended meanwhile (a lock released
+    just before it was parked, which it then took) would wait for that lock forever at the
+    destination: the capture is taken again, the threads let go a moment first."""
+    if threads is None or _impl.blocked_unchanged():
+        return True
+    _threads.release()
+    if time.monotonic() >= deadline:
+        raise TeleportError(
+            "cannot teleport: a thread's blocking call kept ending while the program was read"
+        )
+    time.sleep(0.002)
+    return False
 
 
 def _snapshot(
