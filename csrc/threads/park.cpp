@@ -439,7 +439,10 @@ PyObject *blocked_unchanged()
     Park &g = park_state();
     std::lock_guard<std::mutex> lk(g.mu);
     for (auto &e : g.entries) {
-        if (!e->reported_blocked) {
+        // Only a wait without a timeout: it ends only when what it waits for is given to
+        // it (a timed wait or a sleep ending meanwhile is carried as still waiting, its
+        // time left spent at the destination, as a wait timing out would have been).
+        if (!e->reported_blocked || e->syscall != SYS_futex || e->args[3] != 0) {
             continue;
         }
         if (e->parked) {

@@ -34,10 +34,11 @@ PyObject *park_threads(double timeout, PyObject *exempt);
 // its own at its next event). Idempotent.
 PyObject *unpark_threads();
 
-// Whether every thread that park_threads() reported blocked is still in the same system
-// call with the same arguments: false when one's call ended meanwhile (a lock it waited
-// for was let go just before it was parked, or its sleep ended) and it went on (it took
-// the GIL while the capturing thread did I/O, and parked at its next line).
+// Whether every thread that park_threads() reported blocked in a wait without a timeout
+// (a lock, a Condition's waiter) is still in the same system call with the same
+// arguments: false when one's wait ended meanwhile (what it waited for was let go just
+// before it was parked) and it took what it waited for, or even ran on to its next line
+// while the capturing thread gave up the GIL for I/O.
 PyObject *blocked_unchanged();
 // The thread state of a thread parked or blocked by park_threads(), or NULL.
 PyThreadState *parked_thread(unsigned long ident, bool *parked);
