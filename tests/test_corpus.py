@@ -54,9 +54,6 @@ STDERR_EXPECTED = {"logging_handlers", "validation_failure"}
 # move with exactly that error, after printing what the reference printed before it; a
 # program that starts to move fails here until it leaves this table.
 REFUSED = {
-    # A frame under an object's __call__ entered from C (issue: move from anywhere).
-    "click_cli": r"cannot teleport from code called by native code: `Command\.__call__` "
-    r"\(.*\) was called by an object of type Group",
     # Pillow's C image core has no pickling; ImageDraw holds it.
     "pillow_images": r"`draw`\.im is a builtins\.ImagingCore that cannot be moved",
     # A running child process cannot move (the program holds its Popen).

@@ -114,7 +114,11 @@ def _apply_patch(module: str, name: str, value: Any) -> None:
 
 def _patches() -> list[_Patch]:
     """Attributes of by-reference modules bound to the program's own functions and
-    classes (defined in __main__ or in a module that travels by value)."""
+    classes (defined in __main__ or in a module that travels by value), and their
+    threading.local objects holding values of a thread that moves (click keeps its
+    context stack in one): a fresh import would have an empty one."""
+    import _thread
+
     from . import policy
 
     found = []
@@ -128,6 +132,10 @@ def _patches() -> list[_Patch]:
         if not isinstance(d, dict) or modname == "__main__":
             continue
         for name, value in list(d.items()):
+            if isinstance(value, _thread._local):
+                if not policy.module_by_value(modname) and any(_threads.local_values(value)):
+                    found.append(_Patch(modname, name, value))
+                continue
             if not isinstance(value, patchable):
                 continue
             origin = getattr(value, "__module__", None)
