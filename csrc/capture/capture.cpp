@@ -246,8 +246,6 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
     if (!records) {
         return nullptr;
     }
-    // How each record's frame is entered by the one outside it (see capture.hpp).
-    std::vector<char> entries;
     std::string why;
     bool reached_bottom = false;
     bool innermost = true;
@@ -384,8 +382,17 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                               ", called from " + describe(co, pos));
             }
         }
-        if (!innermost) {
-            entries.back() = inner_entry;
+        if (!innermost && inner_entry != 'c') {
+            // How the frame above is entered (capture.hpp); its record, built as 'c', is
+            // held by the list alone.
+            PyObject *above = PyList_GET_ITEM(records.get(), PyList_GET_SIZE(records.get()) - 1);
+            PyObject *kind = PyUnicode_FromStringAndSize(&inner_entry, 1);
+            if (!kind) {
+                return nullptr;
+            }
+            PyObject *was = PyTuple_GET_ITEM(above, 6);
+            PyTuple_SET_ITEM(above, 6, kind);
+            Py_DECREF(was);
         }
         // The thread that moves leaves its pending call out (the resumers take its place);
         // a parked or blocked thread keeps its whole stack, and so does a frame whose
@@ -447,12 +454,11 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         // resume re-creates (resume finds the call's shape from it); for a whole stack,
         // where the instruction (or the call, with what precedes it) begins.
         const int at = whole ? shape.restart : a->at(idx).start;
-        Ref rec = Ref::steal(Py_BuildValue("(OOOOOi)", co, func ? func : Py_None, globals,
-                                           locals.get(), stk.get(), at));
+        Ref rec = Ref::steal(Py_BuildValue("(OOOOOis)", co, func ? func : Py_None, globals,
+                                           locals.get(), stk.get(), at, "c"));
         if (!rec || PyList_Append(records.get(), rec.get()) < 0) {
             return nullptr;
         }
-        entries.push_back('c');
         if (module_level) {
             reached_bottom = true;
             break;
@@ -465,13 +471,9 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                          : nullptr;
         f = adapter::outer_frame(f, &inner_native);
         if (thread && f && reinterpret_cast<PyObject *>(adapter::frame_code(f)) == entry) {
-            if (inner_gen) {
-                return refuse("cannot teleport from inside the generator or coroutine " +
-                              describe(inner_code, 0) + ": it is driven by native code");
-            }
             f = nullptr; // below: teleporter's own entry of a thread it started
         }
-        if (!f && inner_gen) {
+        if (!f && inner_gen) { // no Python frame drives it
             return refuse("cannot teleport from inside the generator or coroutine " +
                           describe(inner_code, 0) + ": it is driven by native code");
         }
@@ -486,22 +488,6 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         return refuse("teleport() must run in the main thread of a program started as a "
                       "script, with -m or from stdin: no __main__ module frame was found "
                       "on the stack");
-    }
-    // Each record gets how it is entered: 'c' by the resumer its caller calls, 'i' the
-    // same for an __init__ whose class call gives the object back, 'r' by its caller's
-    // own instruction made again.
-    const Py_ssize_t n = PyList_GET_SIZE(records.get());
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *old = PyList_GET_ITEM(records.get(), i);
-        Ref kind = Ref::steal(PyUnicode_FromStringAndSize(&entries[static_cast<size_t>(i)], 1));
-        Ref rec = kind ? Ref::steal(PyTuple_Pack(7, PyTuple_GET_ITEM(old, 0),
-                                                 PyTuple_GET_ITEM(old, 1), PyTuple_GET_ITEM(old, 2),
-                                                 PyTuple_GET_ITEM(old, 3), PyTuple_GET_ITEM(old, 4),
-                                                 PyTuple_GET_ITEM(old, 5), kind.get()))
-                       : Ref();
-        if (!rec || PyList_SetItem(records.get(), i, rec.release()) < 0) {
-            return nullptr;
-        }
     }
     if (PyList_Reverse(records.get()) < 0) {
         return nullptr;

@@ -291,19 +291,7 @@ def snapshot(
     another machine (see _Environment); ``env`` is set there on top of the program's
     own changes. Other threads are parked and stay so (``_threads.release()`` lets them
     go when the program goes on here)."""
-    main = sys.modules["__main__"]
-    deadline = time.monotonic() + _threads.SAFE_POINT_TIMEOUT
-    while True:
-        threads = _threads.capture(main.__dict__)
-        try:
-            out = _snapshot(depth + 1, main, threads, result, cwd, kind, remote, env)
-        except BaseException:
-            _threads.release()
-            raise
-        finally:
-            _threads.serialised()
-        if _consistent(threads, deadline):
-            return out
+    return _read(depth + 1, None, result, cwd, kind, remote, env)
 
 
 def snapshot_whole(
@@ -313,13 +301,45 @@ def snapshot_whole(
     signal or a timer asked for): every thread of the program, the main thread included,
     is parked at a safe point and read; the main thread continues at the destination
     from where it was parked. Returns as snapshot() does; the threads stay parked."""
-    main = sys.modules["__main__"]
     limit = _threads.SAFE_POINT_TIMEOUT if timeout is None else timeout
+    return _read(0, limit, None, None, kind, False, None, extra)
+
+
+def _read(
+    depth: int,
+    whole: float | None,
+    result: Any,
+    cwd: str | None,
+    kind: str,
+    remote: bool,
+    env: Mapping[str, str] | None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[bytes, memoryview, list[Any]]:
+    """Parks the other threads and serialises the program, again until the capture holds
+    (_consistent). `whole`: None for the caller's own stack (each capture waits for safe
+    points as long as _threads allows), else the seconds the whole program's captures may
+    take together (its main thread parked too)."""
+    main = sys.modules["__main__"]
+    limit = _threads.SAFE_POINT_TIMEOUT if whole is None else whole
     deadline = time.monotonic() + limit
     while True:
-        threads = _threads.capture(main.__dict__, max(0.0, deadline - time.monotonic()), whole=True)
+        if whole is None:
+            threads = _threads.capture(main.__dict__)
+        else:
+            left = max(0.0, deadline - time.monotonic())
+            threads = _threads.capture(main.__dict__, left, whole=True)
         try:
-            out = _snapshot(0, main, threads, None, None, kind, False, None, extra)
+            out = _snapshot(
+                depth + 1 if whole is None else 0,
+                main,
+                threads,
+                result,
+                cwd,
+                kind,
+                remote,
+                env,
+                extra,
+            )
         except BaseException:
             _threads.release()
             raise
