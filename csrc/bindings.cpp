@@ -455,7 +455,9 @@ PyMethodDef methods[] = {
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,
      "resume(records, result, handled_exception, thread=False, whole=False, ready=None) "
-     "-> runs the saved frames"},
+     "-> runs the saved frames; ready() runs just before the innermost one, with that "
+     "frame as its caller, and returns None or a list of (function, argument...) to call "
+     "once it has returned"},
     {"stack_depths", py_stack_depths, METH_O,
      "stack_depths(code) -> {byte offset of each opcode: stack depth before it (-1 if "
      "unreachable)}"},

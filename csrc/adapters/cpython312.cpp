@@ -40,6 +40,19 @@ Frame *current_frame(PyThreadState *tstate)
     return skip_incomplete(tstate->cframe->current_frame);
 }
 
+Frame *link_current(PyThreadState *tstate, Frame *f)
+{
+    Frame *previous = tstate->cframe->current_frame;
+    f->previous = previous;
+    tstate->cframe->current_frame = f;
+    return previous;
+}
+
+void unlink_current(PyThreadState *tstate, Frame *previous)
+{
+    tstate->cframe->current_frame = previous;
+}
+
 Frame *outer_frame(Frame *f, bool *entered_from_native)
 {
     *entered_from_native = f->previous && is_shim(f->previous);

@@ -46,6 +46,19 @@ Frame *current_frame(PyThreadState *tstate)
     return skip_incomplete(tstate->current_frame);
 }
 
+Frame *link_current(PyThreadState *tstate, Frame *f)
+{
+    Frame *previous = tstate->current_frame;
+    f->previous = previous;
+    tstate->current_frame = f;
+    return previous;
+}
+
+void unlink_current(PyThreadState *tstate, Frame *previous)
+{
+    tstate->current_frame = previous;
+}
+
 namespace {
 // The frame CALL_ALLOC_AND_ENTER_INIT (a specialised `Cls(...)` whose class has a Python
 // __init__) links between the caller and __init__: it runs EXIT_INIT_CHECK when __init__

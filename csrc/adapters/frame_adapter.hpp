@@ -125,6 +125,14 @@ void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart);
 
+// Makes `f` (pushed and patched, not evaluated yet) the thread's current frame until
+// unlink_current: Python code called meanwhile has it as its caller (sys._getframe), and
+// what instruments the running frames (sys.settrace, sys.monitoring) reaches it. Every
+// evaluation links its frame to the current one again on entry, so nothing is left
+// behind. Returns the frame that was current.
+Frame *link_current(PyThreadState *tstate, Frame *f);
+void unlink_current(PyThreadState *tstate, Frame *previous);
+
 using EvalFunc = PyObject *(*)(PyThreadState *, Frame *, int);
 EvalFunc get_eval_func();
 void set_eval_func(EvalFunc fn); // NULL restores the default evaluator

@@ -209,6 +209,42 @@ void uninstall_hook(Replay *g)
     }
 }
 
+// The innermost frame is patched and about to run: `ready` runs with that frame linked as
+// the current one (its caller, for Python code), then each (function, argument...) tuple
+// in the list it returns is called from here, when no frame of teleporter's is left on
+// the stack: what those calls switch on (sys.settrace, sys.monitoring events) sees the
+// program's frames only, this one included.
+void call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
+{
+    adapter::Frame *previous = adapter::link_current(tstate, frame);
+    Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
+    if (!r) {
+        PyErr_WriteUnraisable(g->ready.get());
+    }
+    else if (r.get() != Py_None) {
+        Ref calls = Ref::steal(PySequence_Tuple(r.get()));
+        for (Py_ssize_t i = 0; calls && i < PyTuple_GET_SIZE(calls.get()); i++) {
+            PyObject *call = PyTuple_GET_ITEM(calls.get(), i);
+            if (!PyTuple_Check(call) || PyTuple_GET_SIZE(call) < 1) {
+                PyErr_SetString(PyExc_TypeError, "a replay's ready calls must be tuples");
+                PyErr_WriteUnraisable(g->ready.get());
+                continue;
+            }
+            Ref args = Ref::steal(PyTuple_GetSlice(call, 1, PyTuple_GET_SIZE(call)));
+            Ref done = args ? Ref::steal(PyObject_Call(PyTuple_GET_ITEM(call, 0), args.get(),
+                                                       nullptr))
+                            : Ref();
+            if (!done) {
+                PyErr_WriteUnraisable(PyTuple_GET_ITEM(call, 0));
+            }
+        }
+        if (!calls) {
+            PyErr_WriteUnraisable(g->ready.get());
+        }
+    }
+    adapter::unlink_current(tstate, previous);
+}
+
 PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
 {
     Replay *g = g_replay;
@@ -255,10 +291,7 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
             // Before the program's first instruction here: the thread reports that it is
             // rebuilt (and may wait until every thread is). The hook is gone first: the
             // next thread's replay installs its own.
-            Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
-            if (!r) {
-                PyErr_WriteUnraisable(g->ready.get());
-            }
+            call_ready(g, tstate, frame);
         }
     }
     // Give back the native recursion the replay itself spent reaching this frame, for as

@@ -40,14 +40,15 @@ atexit                             every Python-level callback with its argument
                                    order (read by the core from the interpreter); but a
                                    running daemon thread's own method (tqdm's monitor
                                    stopping itself), which stays behind with its thread
-tracing                            ``sys.settrace``/``setprofile`` (refused when a moved
-                                   frame has its own ``f_trace``: it cannot be set on
-                                   the rebuilt frame), ``threading.settrace/setprofile``,
-                                   ``sys.monitoring`` tools with their callbacks, global
-                                   events and the local events of the moved frames' code.
-                                   Installed by the rebuild: hooks see the rest of
-                                   teleporter's frames there, as they saw its frames at
-                                   the origin.
+tracing                            ``sys.settrace``/``setprofile``, each moved frame's
+                                   ``f_trace``/``f_trace_lines``/``f_trace_opcodes``,
+                                   ``threading.settrace/setprofile``, ``sys.monitoring``
+                                   tools with their callbacks, global events and the
+                                   local events of the moved frames' code. Switched on
+                                   just before the innermost frame runs, when the stack
+                                   is rebuilt: hooks never see teleporter's frames at
+                                   the destination (they saw them at the origin).
+                                   Other threads' own trace functions: not carried.
 hooks                              sys.excepthook/unraisablehook/displayhook/
                                    breakpointhook, threading.excepthook, asyncgen hooks,
                                    coroutine origin tracking depth
@@ -475,12 +476,15 @@ def _same(a: Any, b: Any) -> bool:
 # ---- tracing: sys.settrace/setprofile, threading's hooks, sys.monitoring --------------------
 
 
-def _program_frames() -> Iterator[FrameType]:
+def _program_frames(start: FrameType | None = None) -> Iterator[FrameType]:
     """The frames of the program that a move captures: from the caller of teleporter's
-    API out to the __main__ module frame."""
+    API (or `start`, another thread's innermost frame) out to the __main__ module frame
+    (or the thread's first frame), teleporter's own frames left out."""
     main = sys.modules.get("__main__")
     g = getattr(main, "__dict__", None)
-    f: FrameType | None = _view.frame if _view is not None else sys._getframe(1)
+    f: FrameType | None = start
+    if f is None:
+        f = _view.frame if _view is not None else sys._getframe(1)
     while f is not None:
         name = f.f_globals.get("__name__")
         if not (isinstance(name, str) and (name == "teleporter" or name.startswith("teleporter."))):
@@ -515,13 +519,73 @@ def _tracing_capture() -> Any:
     if tools:
         state["monitoring"] = tools
     if trace is not None:  # a frame's own trace function runs only under sys.settrace
-        for f in _program_frames():
-            if f.f_trace is not None:
-                raise TeleportError(
-                    f"cannot teleport: the frame of {_where(f)} has a trace function of its "
-                    "own (frame.f_trace), which cannot be set on the rebuilt frame yet"
-                )
+        frames = _frame_traces(None)
+        if frames is not None:
+            state["frames"] = frames
     return state or None
+
+
+def _frame_traces(start: FrameType | None) -> list[tuple[Any, ...]] | None:
+    """Each moved frame's own trace settings, innermost first, or None when no frame has
+    any: (code, f_trace, f_trace_lines, f_trace_opcodes)."""
+    frames = []
+    for f in _program_frames(start):
+        trace = f.f_trace
+        if trace is not None:
+            trace = _movable(f"the trace function of the frame of {_where(f)}", trace)
+        frames.append((f.f_code, trace, f.f_trace_lines, f.f_trace_opcodes))
+    if any(t is not None or not lines or ops for _, t, lines, ops in frames):
+        return frames
+    return None
+
+
+def thread_tracing(innermost: FrameType | None, trace: Any, profile: Any, who: str) -> Any:
+    """Another moving thread's trace and profile functions and its frames' own trace
+    settings (None when it has none), read while it is parked."""
+    if trace is None and profile is None:
+        return None
+    return (
+        _movable(f"the trace function of {who}", trace) if trace is not None else None,
+        _movable(f"the profile function of {who}", profile) if profile is not None else None,
+        _frame_traces(innermost) if trace is not None and innermost is not None else None,
+    )
+
+
+def thread_tracing_resumed(tracing: Any) -> list[tuple[Any, ...]]:
+    """At the destination, what thread_tracing read, from the thread's replay (its
+    innermost frame is the caller's caller): see _tracing_resumed."""
+    trace, profile, frames = tracing
+    calls = _set_frame_traces(frames)
+    if profile is not None:
+        calls.insert(0, (sys.setprofile, profile))
+    if trace is not None:
+        calls.insert(0, (sys.settrace, trace))
+    return calls
+
+
+def _set_frame_traces(frames: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]]:
+    """Gives each rebuilt frame (the innermost is the caller of the replay's ``ready``)
+    its captured trace settings; returns the calls that set the opcode flags, to be made
+    after sys.settrace (see below)."""
+    opcodes_on: list[tuple[Any, ...]] = []
+    if frames is None:
+        return opcodes_on
+    live = list(_program_frames())
+    if len(live) != len(frames) or any(f.f_code != c for f, (c, *_) in zip(live, frames)):
+        raise RuntimeError("teleporter: the rebuilt frames are not the captured ones")
+    for f, (_code, trace, lines, opcodes) in zip(live, frames):
+        f.f_trace_lines = lines
+        if trace is not None:
+            f.f_trace = trace
+        if opcodes:
+            # Last, as a program sets it in a traced frame's body: once sys.settrace is
+            # on (3.12 switches opcode events on for every frame when settrace finds a
+            # frame has asked for them), after f_trace (3.13 switches them on for this
+            # frame from the setter only when f_trace is set). Set inside the 'call'
+            # event instead, the flag alone has no effect on 3.12/3.13, but it has after
+            # the move.
+            opcodes_on.append((setattr, f, "f_trace_opcodes", True))
+    return opcodes_on
 
 
 def _monitoring_capture(monitoring: Any) -> list[Any]:
@@ -546,25 +610,42 @@ def _monitoring_capture(monitoring: Any) -> list[Any]:
     return tools
 
 
-def _tracing_restore(state: dict[str, Any]) -> None:
+def _tracing_restore(state: dict[str, Any]) -> Callable[[], list[tuple[Any, ...]]] | None:
+    """Sets what does not trace by itself; returns what switches tracing on, for the
+    replay to call just before the program's innermost frame runs (``_impl.resume``'s
+    ``ready``): teleporter's own frames at the destination are never seen, and the
+    program's rebuilt frames are, from their next line on."""
     if "_trace_hook" in state or "_profile_hook" in state:
         threading = _import("threading")
         for key in ("_trace_hook", "_profile_hook"):
             if key in state:
                 setattr(threading, key, state[key])
     monitoring: Any = getattr(sys, "monitoring", None)
-    for tool, name, callbacks, events, local in state.get("monitoring", ()):
+    for tool, name, callbacks, _events, _local in state.get("monitoring", ()):
         if monitoring.get_tool(tool) != name:
             monitoring.use_tool_id(tool, name)
         for event, cb in callbacks.items():
             monitoring.register_callback(tool, event, cb)
-        for code, ev in local:
-            monitoring.set_local_events(tool, code, ev)
-        monitoring.set_events(tool, events)
+    if not ("monitoring" in state or "profile" in state or "trace" in state):
+        return None
+    return lambda: _tracing_resumed(state)
+
+
+def _tracing_resumed(state: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run by the replay with the program's innermost frame as its caller: gives each
+    rebuilt frame its own trace settings and returns the calls that switch tracing on
+    (made by the replay once no frame of teleporter's is left)."""
+    opcodes_on = _set_frame_traces(state.get("frames"))
+    calls: list[tuple[Any, ...]] = []
+    monitoring: Any = getattr(sys, "monitoring", None)
+    for tool, _name, _callbacks, events, local in state.get("monitoring", ()):
+        calls += [(monitoring.set_local_events, tool, code, ev) for code, ev in local]
+        calls.append((monitoring.set_events, tool, events))
     if "profile" in state:
-        sys.setprofile(state["profile"])
+        calls.append((sys.setprofile, state["profile"]))
     if "trace" in state:
-        sys.settrace(state["trace"])
+        calls.append((sys.settrace, state["trace"]))
+    return calls + opcodes_on
 
 
 # ---- hooks ---------------------------------------------------------------------------------
@@ -1261,7 +1342,7 @@ def _pyplot_restore(figs: list[tuple[Any, Any]]) -> None:
     helpers.Gcf.figs.update(managers)
 
 
-CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
+CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
     "interpreter": (_interpreter_capture, _interpreter_restore),
     "resource": (_resource_capture, _resource_restore),
     "locale": (_locale_capture, _locale_restore),
@@ -1347,14 +1428,20 @@ def _capture_all() -> dict[str, Any]:
     return found
 
 
-def restore(states: dict[str, Any]) -> None:
+def restore(states: dict[str, Any]) -> list[Callable[[], list[tuple[Any, ...]]]]:
+    """Restores every carrier's state; returns what must wait until the program's frames
+    are rebuilt (see ``_tracing_restore``)."""
+    later = []
     for name, (_take, give) in CARRIERS.items():
         if name in states:
             try:
-                give(states[name])
+                after = give(states[name])
             except PayloadError:
                 raise
             except Exception as e:
                 raise PayloadError(
                     f"cannot restore the program's {name} settings here: {type(e).__name__}: {e}"
                 ) from None
+            if after is not None:
+                later.append(after)
+    return later

@@ -18,7 +18,7 @@ from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 
@@ -538,13 +538,21 @@ class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
 
-    __slots__ = ("records", "result", "handled", "threads", "parked")
+    __slots__ = ("records", "result", "handled", "threads", "parked", "later")
 
     def __init__(
-        self, records: list[Any], result: Any, handled: Any, threads: Any, parked: bool = False
+        self,
+        records: list[Any],
+        result: Any,
+        handled: Any,
+        threads: Any,
+        parked: bool = False,
+        later: list[Callable[[], list[tuple[Any, ...]]]] | None = None,
     ) -> None:
         self.records, self.result, self.handled = records, result, handled
         self.threads, self.parked = threads, parked
+        # Run just before the innermost frame: what switches tracing on (_process_state).
+        self.later = later or []
 
 
 def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Restored:
@@ -573,7 +581,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
             raise PayloadError(f"malformed payload: its {key!r} is not of type {kind.__name__}")
     _order_main(state["main_order"])
     sys.setrecursionlimit(state["recursionlimit"])
-    _process_state.restore(state["process"])
+    later = _process_state.restore(state["process"])
     records = state["frames"]
     global resumed_module_code
     resumed_module_code = records[0][0] if records and isinstance(records[0], tuple) else None
@@ -584,7 +592,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     parked = state.get("main_parked", False)
     if not isinstance(parked, bool):
         raise PayloadError("malformed payload: its 'main_parked' is not a bool")
-    return Restored(records, state["result"], state["handled"], threads, parked)
+    return Restored(records, state["result"], state["handled"], threads, parked, later)
 
 
 def run(restored: Restored) -> Any:
@@ -592,10 +600,22 @@ def run(restored: Restored) -> Any:
     records, restored.records = restored.records, []
     # The other threads rebuild first and wait; this one lets them go just before its
     # own innermost frame runs.
-    ready = _threads.start(restored.threads) if restored.threads is not None else None
+    go = _threads.start(restored.threads) if restored.threads is not None else None
+    later, restored.later = restored.later, []
+
+    def ready() -> list[tuple[Any, ...]]:
+        if go is not None:
+            go()
+        return [call for step in later for call in step()]
+
     try:
         return _impl.resume(
-            records, restored.result, restored.handled, False, restored.parked, ready
+            records,
+            restored.result,
+            restored.handled,
+            False,
+            restored.parked,
+            ready if go is not None or later else None,
         )
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

@@ -22,7 +22,7 @@ def resume(
     handled_exception: object,
     thread: bool = False,
     whole: bool = False,
-    ready: Callable[[], object] | None = None,
+    ready: Callable[[], list[tuple[Any, ...]] | None] | None = None,
     /,
 ) -> object: ...
 def park_threads(timeout: float, exempt: set[int] | None = None, /) -> list[dict[str, Any]]: ...

@@ -43,14 +43,17 @@ class Chain:
     was handling, its ident at the origin and whether its innermost frame was parked at a
     line (else blocked in a call, made again)."""
 
-    __slots__ = ("records", "handled", "ident", "order")
+    __slots__ = ("records", "handled", "ident", "order", "tracing")
 
-    def __init__(self, records: list[Any], handled: Any, ident: int, order: int) -> None:
+    def __init__(
+        self, records: list[Any], handled: Any, ident: int, order: int, tracing: Any = None
+    ) -> None:
         self.records, self.handled, self.ident = records, handled, ident
         self.order = order  # started in this order again (threading.enumerate()'s)
+        self.tracing = tracing  # its trace/profile functions (_process_state.thread_tracing)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Chain, (self.records, self.handled, self.ident, self.order)
+        return Chain, (self.records, self.handled, self.ident, self.order, self.tracing)
 
 
 class Moved:
@@ -403,7 +406,11 @@ def _read_each(
         bottom = _thread_of(records)
         if bottom is not None:
             t = bottom
-        chain = Chain(records, handled, ident, started.get(ident, len(started)))
+        _, trace, profile, _, _ = _impl.parked_thread_state(ident)
+        from . import _process_state
+
+        tracing = _process_state.thread_tracing(frames.get(ident), trace, profile, who)
+        chain = Chain(records, handled, ident, started.get(ident, len(started)), tracing)
         if t is None:
             raw.append(chain)
             _raw_moving.append(chain)
@@ -646,11 +653,16 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
             if origin == chain.ident:
                 local.__dict__.update(values)
 
-        def ready() -> None:
+        def ready() -> list[tuple[Any, ...]] | None:
             slot.rebuilt.release()
             go.acquire()
             go.release()
             slot.running.release()
+            if chain.tracing is None:
+                return None
+            from . import _process_state
+
+            return _process_state.thread_tracing_resumed(chain.tracing)
 
         try:
             _impl.resume(chain.records, None, chain.handled, True, True, ready)
