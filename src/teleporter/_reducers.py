@@ -602,8 +602,8 @@ def _font_reduce(font: Any) -> Any:
 
 def _pixel_access_reduce(px: Any) -> Any:
     raise TypeError(
-        "a Pillow PixelAccess (img.load()) cannot be moved: it does not show which image "
-        "it reads (call load() again after the move)"
+        "a Pillow PixelAccess (img.load()) cannot be moved: nothing in it says which image "
+        "it reads (let it go before the move and call load() again after)"
     )
 
 
