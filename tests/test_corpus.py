@@ -54,8 +54,6 @@ STDERR_EXPECTED = {"logging_handlers", "validation_failure"}
 # move with exactly that error, after printing what the reference printed before it; a
 # program that starts to move fails here until it leaves this table.
 REFUSED = {
-    # Pillow's C image core has no pickling; ImageDraw holds it.
-    "pillow_images": r"`draw`\.im is a builtins\.ImagingCore that cannot be moved",
     # A running child process cannot move (the program holds its Popen).
     "requests_local_server": r"`server` is a subprocess\.Popen that cannot be moved "
     r"\(TypeError: a running child process \(pid \d+: ",

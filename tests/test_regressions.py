@@ -506,6 +506,68 @@ PROGRAMS = {
             "-1.0 True",
         ],
     ),
+    # Pillow: an ImageDraw made before the move draws into its image after it (they share
+    # one core); palettes, blending draws, exact pixels of every mode, file images.
+    "pillow_images": (
+        """
+        from PIL import Image, ImageDraw
+        import teleporter
+
+        canvas = Image.new("RGB", (40, 30), (0, 0, 0))
+        draw = ImageDraw.Draw(canvas)
+        draw.rectangle([0, 0, 9, 9], fill=(255, 0, 0))
+        draw.text((0, 12), "A", fill=(0, 255, 0))  # sets the draw's default font
+        same = canvas
+        exif = canvas.getexif()
+        exif[0x010E] = "described"
+        pal = Image.new("RGB", (8, 8), (10, 200, 30)).quantize(4)
+        pal_draw = ImageDraw.Draw(pal)
+        rgb = Image.new("RGB", (10, 10), (0, 0, 255))
+        blend = ImageDraw.Draw(rgb, "RGBA")
+        bits = Image.new("1", (9, 3))
+        ImageDraw.Draw(bits).point((4, 1), fill=1)  # held as 1, not 255
+        bits.putpixel((5, 1), 255)
+        ints = Image.new("I", (3, 3))
+        ints.putpixel((2, 2), -123456)
+        floats = Image.new("F", (3, 3))
+        floats.putpixel((0, 2), 2.5)
+        i16 = Image.new("I;16", (3, 3))
+        i16.putpixel((1, 0), 65000)
+        Image.new("RGB", (6, 4), (1, 2, 3)).save("lazy.png")
+        lazy = Image.open("lazy.png")  # not read yet
+        Image.new("L", (5, 5), 77).save("mapped.pgm")
+        mapped = Image.open("mapped.pgm")
+        mapped.load()  # Pillow maps the file read-only
+        teleporter.teleport()
+        draw.rectangle([20, 20, 29, 29], fill=(0, 0, 255))
+        print("drawn", canvas.getpixel((25, 25)), canvas.getpixel((5, 5)), same is canvas,
+              draw.im is canvas.im)
+        pal_draw.point((3, 3), fill=(255, 255, 0))
+        print("palette", pal.mode, pal.convert("RGB").getpixel((3, 3)),
+              pal.convert("RGB").getpixel((0, 0)), pal_draw.palette is pal.palette)
+        blend.rectangle([0, 0, 9, 9], fill=(255, 0, 0, 128))
+        print("blend", rgb.getpixel((5, 5)))
+        print("modes", [bits.getpixel((x, 1)) for x in (3, 4, 5)], ints.getpixel((2, 2)),
+              floats.getpixel((0, 2)), i16.mode, i16.getpixel((1, 0)))
+        print("lazy", lazy.format, lazy.size, lazy.getpixel((5, 3)), lazy.filename)
+        ImageDraw.Draw(mapped).point((0, 0), fill=5)
+        print("mapped", mapped.getpixel((0, 0)), mapped.getpixel((4, 4)))
+        before = canvas.tobytes()
+        draw.text((12, 0), "moved", fill=(255, 255, 255))
+        print("text drawn", canvas.tobytes() != before)
+        print("exif", canvas.getexif() is exif, canvas.getexif()[0x010E])
+        """,
+        [
+            "drawn (0, 0, 255) (255, 0, 0) True True",
+            "palette P (255, 255, 0) (10, 200, 30) True",
+            "blend (128, 0, 127)",
+            "modes [0, 1, 255] -123456 2.5 I;16 65000",
+            "lazy PNG (6, 4) (1, 2, 3) lazy.png",
+            "mapped 5 77",
+            "text drawn True",
+            "exif True described",
+        ],
+    ),
 }
 
 
@@ -725,6 +787,56 @@ def test_what_cannot_move_is_named_by_what_the_program_made(tmp_path):
     assert out[1].endswith("a call that cannot be made again elsewhere"), out[1]
     assert out[2:] == ["moves with a finished child", "moved 0"]
     assert "0x" not in r.stdout.decode()
+
+
+MAPPED_IMAGES = """
+from PIL import Image
+import teleporter
+
+def attempt():
+    try:
+        teleporter.teleport()
+    except teleporter.TeleportError as e:
+        print("refused:", e)
+
+pixels = bytearray(16)
+view = Image.frombuffer("L", (4, 4), pixels, "raw", "L", 0, 1)
+attempt()
+pixels[5] = 200  # the image shows what is written to the memory it is mapped onto
+print("still running", view.getpixel((1, 1)))
+frozen = Image.frombuffer("L", (4, 4), bytes(16), "raw", "L", 0, 1)
+del view
+attempt()
+copy = frozen.copy()
+del frozen
+px = copy.load()
+attempt()
+del px
+teleporter.teleport()
+print("moved", copy.getpixel((1, 1)))
+"""
+
+
+def test_a_pillow_image_on_another_objects_memory_is_named(tmp_path):
+    path = tmp_path / "mapped.py"
+    path.write_text(MAPPED_IMAGES)
+    r = run_program(path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    mapped = (
+        "that cannot be moved (TypeError: a Pillow image mapped onto another object's memory "
+        "(Image.frombuffer) cannot be moved)"
+    )
+    assert r.stdout.decode().splitlines() == [
+        f"refused: cannot teleport: global variable `view` is a PIL.Image.Image {mapped}",
+        "still running 200",
+        f"refused: cannot teleport: global variable `frozen`._im is a builtins.ImagingCore "
+        f"{mapped}",
+        "refused: cannot teleport: global variable `px` is a builtins.PixelAccess that cannot "
+        "be moved (TypeError: a Pillow PixelAccess (img.load()) cannot be moved: nothing in "
+        "it says which image it reads (let it go before the move and call load() again "
+        "after))",
+        "moved 0",
+    ]
 
 
 CALLBACK_FROM_A_LIBRARY = """

@@ -440,6 +440,173 @@ def _pairwise_reduce(p: Any) -> Any:
     return _make_pairwise, (held[0], tuple(held[1:2]))
 
 
+# ---- Pillow: images travel with their pixels; an ImageDraw keeps drawing into its image -------
+
+MAPPED_IMAGE = (
+    "a Pillow image mapped onto another object's memory (Image.frombuffer) cannot be moved"
+)
+
+
+def _pillow(module: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"PIL.{module}")
+
+
+def _pillow_types(imaging: Any) -> dict[str, type]:
+    """Pillow's C types, which its module does not name: the types of objects it makes."""
+    core = imaging.new("L", (1, 1))
+    return {
+        "ImagingCore": type(core),
+        "ImagingDraw": type(imaging.draw(core, 0)),
+        "PixelAccess": type(core.pixel_access(False)),
+    }
+
+
+# Modules whose types are found from objects they make, not by name (see table()).
+UNNAMED: dict[str, Callable[[Any], dict[str, type]]] = {"PIL._imaging": _pillow_types}
+
+
+_SAME_BYTE = list(range(256))  # a lookup table that changes no byte
+
+
+def _make_core(
+    mode: str, size: tuple[int, int], data: bytes, palette: tuple[str, bytes] | None
+) -> Any:
+    Image = _pillow("Image")
+
+    if mode == "1":  # one byte per pixel, as it is held (see _core_parts)
+        return Image.frombytes("L", size, data).im.point(_SAME_BYTE, "1")
+    core = Image.frombytes(mode, size, data).im  # one copy, into a core of its own
+    if palette is not None:
+        core.putpalette(palette[0], palette[0], palette[1])
+    return core
+
+
+def _core_parts(core: Any) -> tuple[str, tuple[int, int], bytes, tuple[str, bytes] | None]:
+    """What a core is made again from: its mode, size, raw pixels and palette (a "P" or
+    "PA" image's colours live in the core)."""
+    Image = _pillow("Image")
+
+    try:
+        pmode = core.getpalettemode()
+    except ValueError:  # no palette
+        palette = None
+    else:
+        palette = (pmode, core.getpalette(pmode, pmode))
+    mode = core.mode
+    if mode == "1":
+        # Packed to bits, a pixel set to 1 (ImageDraw's fill=1) would come back as 255:
+        # its bytes travel as they are, through an "L" core.
+        core = core.point(_SAME_BYTE, "L")
+    return mode, core.size, Image.Image()._new(core).tobytes(), palette
+
+
+def _core_reduce(core: Any) -> Any:
+    """An image core (``img.im``, also held by an ImageDraw) travels as an object of its
+    own, so that everything holding it holds one core after the move. A core on memory it
+    does not own is refused: a copy would stop seeing what is written there."""
+    if core.readonly:
+        raise TypeError(MAPPED_IMAGE)
+    return _make_core, _core_parts(core)
+
+
+def _make_blank(cls: Any) -> Any:
+    return cls.__new__(cls)
+
+
+def _image_setstate(img: Any, state: tuple[Any, ...]) -> None:
+    info, mode, size, extra, pixels, palette, exif = state
+    # Pillow's own __setstate__ (subclasses' included) on an empty image, then its pixels:
+    # the core that travelled (shared with whatever else holds it), or a fresh one.
+    img.__setstate__([info, mode, (0, 0), None, b"", *extra])
+    img._size = size
+    img.im = _make_core(*pixels) if type(pixels) is tuple else pixels
+    img.palette = palette
+    if exif is not None:
+        img._exif = exif
+
+
+def _image_reduce(img: Any) -> Any:
+    """PIL.Image.Image and its subclasses, as Pillow pickles them (its info, mode, size,
+    a file image's name; its file is left behind) but with the pixels in its core, which
+    travels as an object of its own (an ImageDraw holds it too). Its palette object (an
+    ImageDraw of a "P" image holds it too) and the Exif the program read from it and may
+    have changed (``getexif()``) keep their identity."""
+    Image = _pillow("Image")
+    DeferredError = _pillow("_util").DeferredError
+
+    if isinstance(img._im, DeferredError):
+        return NotImplemented  # closed: Pillow's own pickling says why it cannot move
+    img.load()  # a file image reads its pixels now, as Pillow's pickling does
+    core = img.im
+    mapped = getattr(img, "map", None) is not None and core.readonly
+    if img.readonly and not mapped:
+        raise TypeError(MAPPED_IMAGE)
+    extra: list[Any] = []
+    if type(img).__getstate__ is not Image.Image.__getstate__:  # a file image's own state
+        extra = img.__getstate__()[5:]
+    # A core Pillow mapped read-only onto the image's file never changes: its pixels travel.
+    pixels = _core_parts(core) if mapped else core
+    return (
+        _make_blank,
+        (type(img),),
+        (img.info, img.mode, img.size, extra, pixels, img.palette, img._exif),
+        None,
+        None,
+        _image_setstate,
+    )
+
+
+def _image_draw_setstate(draw: Any, state: tuple[dict[str, Any], int | None]) -> None:
+    Image = _pillow("Image")
+
+    attrs, blend = state
+    draw.__dict__.update(attrs)
+    if blend is not None:
+        draw.draw = Image.core.draw(draw.im, blend)
+
+
+def _image_draw_reduce(draw: Any) -> Any:
+    """ImageDraw.Draw(): its C drawing object is made again on its image's core (which
+    travels once, with the image), blending when it draws RGBA on an RGB image as
+    ImageDraw set it up; the rest of it is plain attributes."""
+    attrs = dict(draw.__dict__)
+    blend = None
+    if "draw" in attrs and "im" in attrs:
+        del attrs["draw"]
+        blend = int(draw.mode != draw.im.mode)
+    return _make_blank, (type(draw),), (attrs, blend), None, None, _image_draw_setstate
+
+
+def _make_font(cls: Any, data: bytes, state: list[Any]) -> Any:
+    import io
+
+    path = state[0]
+    font = cls.__new__(cls)
+    font.__setstate__([io.BytesIO(data), *state[1:]])
+    font.path = path
+    return font
+
+
+def _font_reduce(font: Any) -> Any:
+    """A FreeType font read from a file object (``ImageFont.load_default()``, which
+    ``ImageDraw.text`` sets on the draw): Pillow pickles it by that object, already read to
+    its end, and cannot load it again from there; its font data travels instead."""
+    state = font.__getstate__()
+    path = state[0]
+    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+        return NotImplemented  # loaded again from its file, as Pillow does
+    return _make_font, (type(font), font.font_bytes, state)
+
+
+def _pixel_access_reduce(px: Any) -> Any:
+    raise TypeError(
+        "a Pillow PixelAccess (img.load()) cannot be moved: nothing in it says which image "
+        "it reads (let it go before the move and call load() again after)"
+    )
+
+
 # ---- what cannot move, named by what the program made -------------------------------------
 
 
@@ -540,6 +707,8 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
+    ("PIL._imaging", "ImagingCore", _core_reduce),
+    ("PIL._imaging", "PixelAccess", _pixel_access_reduce),
 ]
 
 
@@ -550,6 +719,9 @@ BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("codecs", "StreamWriter", _codec_stream_reduce),
     ("codecs", "StreamReader", _codec_stream_reduce),
     ("codecs", "StreamReaderWriter", _codec_stream_reduce),
+    ("PIL.Image", "Image", _image_reduce),
+    ("PIL.ImageDraw", "ImageDraw", _image_draw_reduce),
+    ("PIL.ImageFont", "FreeTypeFont", _font_reduce),
 ]
 
 
@@ -601,13 +773,27 @@ TYPES.append(("_contextvars", "Token", _token_reduce))
 TYPES.append(("_contextvars", "Context", _context_reduce))
 
 
+_unnamed_found: dict[str, dict[str, type]] = {}
+
+
+def _unnamed(module: str, mod: Any) -> dict[str, type]:
+    if mod is None:
+        return {}
+    if module not in _unnamed_found:
+        _unnamed_found[module] = UNNAMED[module](mod)
+    return _unnamed_found[module]
+
+
 def table(entries: list[tuple[str, str, Callable[[Any], Any]]] = TYPES) -> dict[type, Any]:
     """The reducers of the types whose modules are imported now."""
     found: dict[type, Callable[[Any], Any]] = {}
     for module, qualname, reducer in entries:
         obj: Any = sys.modules.get(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part, None)
+        if module in UNNAMED:
+            obj = _unnamed(module, obj).get(qualname)
+        else:
+            for part in qualname.split("."):
+                obj = getattr(obj, part, None)
         if isinstance(obj, type):
             found[obj] = reducer
     return found
