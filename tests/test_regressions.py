@@ -538,6 +538,12 @@ PROGRAMS = {
         Image.new("L", (5, 5), 77).save("mapped.pgm")
         mapped = Image.open("mapped.pgm")
         mapped.load()  # Pillow maps the file read-only
+        with Image.open("lazy.png") as read:  # read, then its file closed
+            read.load()
+        with Image.open("lazy.png") as unread:  # closed before it read its pixels
+            unread_size = unread.size
+        closed = Image.new("L", (3, 2))
+        closed.close()
         teleporter.teleport()
         draw.rectangle([20, 20, 29, 29], fill=(0, 0, 255))
         print("drawn", canvas.getpixel((25, 25)), canvas.getpixel((5, 5)), same is canvas,
@@ -556,6 +562,12 @@ PROGRAMS = {
         draw.text((12, 0), "moved", fill=(255, 255, 255))
         print("text drawn", canvas.tobytes() != before)
         print("exif", canvas.getexif() is exif, canvas.getexif()[0x010E])
+        print("read", read.getpixel((1, 1)), unread.size == unread_size, closed.size)
+        for img in (unread, closed):
+            try:
+                img.getpixel((0, 0))
+            except (AssertionError, ValueError) as e:
+                print("closed", type(e).__name__, e)
         """,
         [
             "drawn (0, 0, 255) (255, 0, 0) True True",
@@ -566,6 +578,8 @@ PROGRAMS = {
             "mapped 5 77",
             "text drawn True",
             "exif True described",
+            "read (1, 2, 3) True (3, 2)",
+            "closed ValueError Operation on closed image",
         ],
     ),
 }
@@ -812,6 +826,13 @@ del frozen
 px = copy.load()
 attempt()
 del px
+frames = [Image.new("L", (4, 4), c) for c in (10, 100, 200)]
+frames[0].save("anim.gif", save_all=True, append_images=frames[1:])
+anim = Image.open("anim.gif")
+anim.seek(1)
+attempt()
+print("frame", anim.tell(), anim.getpixel((0, 0)))
+anim.close()
 teleporter.teleport()
 print("moved", copy.getpixel((1, 1)))
 """
@@ -820,7 +841,7 @@ print("moved", copy.getpixel((1, 1)))
 def test_a_pillow_image_on_another_objects_memory_is_named(tmp_path):
     path = tmp_path / "mapped.py"
     path.write_text(MAPPED_IMAGES)
-    r = run_program(path)
+    r = run_program(path, cwd=tmp_path)
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     mapped = (
         "that cannot be moved (TypeError: a Pillow image mapped onto another object's memory "
@@ -835,6 +856,11 @@ def test_a_pillow_image_on_another_objects_memory_is_named(tmp_path):
         "be moved (TypeError: a Pillow PixelAccess (img.load()) cannot be moved: nothing in "
         "it says which image it reads (let it go before the move and call load() again "
         "after))",
+        "refused: cannot teleport: global variable `anim` is a PIL.GifImagePlugin.GifImageFile "
+        "that cannot be moved (TypeError: a multi-frame Pillow image still reading its file "
+        "(a GIF, TIFF, ... at frame 1) cannot be moved: copy the frames it needs (img.copy()) "
+        "first)",
+        "frame 1 (100, 100, 100)",
         "moved 0",
     ]
 

@@ -536,9 +536,24 @@ def _image_reduce(img: Any) -> Any:
     Image = _pillow("Image")
     DeferredError = _pillow("_util").DeferredError
 
-    if isinstance(img._im, DeferredError):
-        return NotImplemented  # closed: Pillow's own pickling says why it cannot move
+    if isinstance(img._im, DeferredError) or (img._im is None and getattr(img, "fp", None) is None):
+        # Closed (``img.close()``), or a file image closed before it read its pixels
+        # (``with Image.open(p) as img: print(img.size)``): what is left of it (mode,
+        # size, info, the error its pixel operations raise) travels as it is.
+        return _make_blank, (type(img),), dict(img.__dict__), None, None, _set_state
     img.load()  # a file image reads its pixels now, as Pillow's pickling does
+    reading = getattr(img, "_fp", None) or getattr(img, "fp", None)  # the file it reads
+    if (
+        reading is not None
+        and not isinstance(reading, DeferredError)
+        and getattr(img, "is_animated", False)
+    ):
+        # Its frame position and the file it reads the next frames from would be left
+        # behind (Pillow's pickling drops them): seek()/tell() would fail after the move.
+        raise TypeError(
+            "a multi-frame Pillow image still reading its file (a GIF, TIFF, ... at frame "
+            f"{img.tell()}) cannot be moved: copy the frames it needs (img.copy()) first"
+        )
     core = img.im
     mapped = getattr(img, "map", None) is not None and core.readonly
     if img.readonly and not mapped:
