@@ -57,10 +57,6 @@ REFUSED = {
     # A running child process cannot move (the program holds its Popen).
     "requests_local_server": r"`server` is a subprocess\.Popen that cannot be moved "
     r"\(TypeError: a running child process \(pid \d+: ",
-    # Declarative models need their original class namespace when they are rebuilt.
-    "sqlalchemy_orm": r"(could not rebuild the program|cannot be rebuilt from it): "
-    r".*InvalidRequestError: Class "
-    r"<class '__main__\.Warehouse'> does not have a __table__ or __tablename__",
     # A cursor's pending rows cannot be read without consuming them.
     "sqlite3_file": r"`cur` is a sqlite3\.Cursor that cannot be moved",
     # OpenSSL's running digest state cannot be read.

@@ -498,6 +498,7 @@ class _Reducing:
         self._handler_type: type | None = logging.Handler if logging is not None else None
         enum = sys.modules.get("enum")  # no enum class can exist unless enum was imported
         self._enum_type: type | None = enum.EnumType if enum is not None else None
+        self._sqlalchemy = "sqlalchemy.orm" in sys.modules
         # Types whose instances all take pickle's own way (everything below depends on the
         # type only): one set lookup for each of the many plain objects of a program.
         self._plain: set[type] = set()
@@ -573,7 +574,10 @@ class _Reducing:
                     return _singleton, alias
                 if self._enum_type is not None and isinstance(obj, self._enum_type):
                     return _enum_reduce(obj)
-                return _class_reduce(obj)
+                reduced = _class_reduce(obj)
+                if self._sqlalchemy:  # a declarative class is mapped again
+                    return _reducers.declarative_reduce(obj, reduced) or reduced
+                return reduced
             return NotImplemented
         for base, reducer in self._by_base.items():
             if issubclass(t, base):

@@ -622,6 +622,195 @@ def _pixel_access_reduce(px: Any) -> Any:
     )
 
 
+# ---- SQLAlchemy declarative classes: mapped again at the destination ----------------------
+# A declarative class is mapped when it is made, from its class body, and mapping fills
+# its __dict__ with what the mapper made (instrumented attributes, __mapper__, a wrapped
+# __init__). It travels as an unmapped class (made `__abstract__`, which declarative skips)
+# with the program's own attributes, its Table (the one its MetaData holds) as __table__
+# and its mapper's properties declared again; then the registry maps it as at the origin.
+
+_SA_MADE = frozenset({"__dict__", "__weakref__", "_sa_registry", "_sa_class_manager"})
+
+
+def _declarative_refusal(cls: type, why: str) -> TypeError:
+    return TypeError(f"the SQLAlchemy mapped class {cls.__qualname__!r} cannot be moved: {why}")
+
+
+def _make_registry(metadata: Any, type_annotation_map: Any, constructor: Any) -> Any:
+    import importlib
+
+    return importlib.import_module("sqlalchemy.orm").registry(
+        metadata=metadata, type_annotation_map=type_annotation_map, constructor=constructor
+    )
+
+
+def _registry_reduce(reg: Any) -> Any:
+    """A registry is made afresh around the program's MetaData: the classes it knows
+    register again as the destination maps them."""
+    return _make_registry, (reg.metadata, dict(reg.type_annotation_map), reg.constructor)
+
+
+def _attribute_of(owner: Any, name: str) -> Any:
+    return getattr(owner, name)
+
+
+def _mapper_reduce(mapper: Any) -> Any:
+    """A mapper (``inspect(Item)``, held by statements) is its class's, mapped again."""
+    return _attribute_of, (mapper.class_, "__mapper__")
+
+
+def _class_manager_reduce(manager: Any) -> Any:
+    return _attribute_of, (manager.class_, "_sa_class_manager")
+
+
+def _relationship_args(prop: Any) -> tuple[Any, dict[str, Any]]:
+    """What ``relationship()`` was given, as the property keeps it (`argument` from the
+    ``Mapped[...]`` annotation included); what configuration derived is left out."""
+    given = {a.name: a.argument for a in prop._init_args}
+    if prop.backref is not None:
+        given["back_populates"] = None  # set from the backref when it was configured
+    names = (
+        "uselist collection_class backref post_update viewonly lazy passive_deletes "
+        "passive_updates active_history enable_typechecks join_depth comparator_factory "
+        "single_parent innerjoin distinct_target_key load_on_pending query_class omit_join "
+        "sync_backref doc _legacy_inactive_history_style"
+    ).split()
+    kw = {name: getattr(prop, name) for name in names}
+    kw.update(given)
+    kw["cascade"] = list(prop.cascade)
+    kw["overlaps"] = ",".join(sorted(prop._overlaps)) or None
+    kw["info"] = dict(prop.info) or None
+    kw["attribute_options"] = prop._attribute_options
+    return prop.argument, kw
+
+
+def _backref_made(prop: Any) -> bool:
+    """True for the relationship that another one's ``backref=`` made: it is made again."""
+    other = prop.mapper._props.get(prop.back_populates) if prop.back_populates else None
+    backref = getattr(other, "backref", None)
+    return backref is not None and (backref if isinstance(backref, str) else backref[0]) == (
+        prop.key
+    )
+
+
+def _declared_properties(cls: type, orm: Any) -> dict[str, Any]:
+    """What the class body must declare besides its Table for the mapper to be made the
+    same: relationships, and columns mapped under another name or with options."""
+    sa: Any = sys.modules["sqlalchemy"]
+    mapper: Any = cls.__dict__["__mapper__"]
+    table = mapper.local_table
+    if mapper.inherits is not None:
+        raise _declarative_refusal(cls, "it inherits from another mapped class")
+    if not isinstance(table, sa.Table) or cls.__dict__.get("__table__") is not table:
+        raise _declarative_refusal(cls, "it is not mapped to a Table of its own")
+    declared: dict[str, Any] = {}
+    for key, prop in mapper._props.items():
+        if isinstance(prop, orm.RelationshipProperty):
+            if not _backref_made(prop):
+                args, kw = _relationship_args(prop)
+                declared[key] = (type(prop), (args,), kw)
+            continue
+        columns: Any = getattr(prop, "columns", ())
+        if type(prop) is not orm.ColumnProperty or not all(
+            isinstance(c, sa.Column) and c.table is table for c in columns
+        ):
+            raise _declarative_refusal(cls, f"its attribute {key!r} is a {type(prop).__name__}")
+        options = {
+            "group": prop.group,
+            "deferred": prop.deferred,
+            "raiseload": prop.raiseload,
+            "comparator_factory": prop.comparator_factory,
+            "active_history": prop.active_history,
+            "expire_on_flush": prop.expire_on_flush,
+            "info": dict(prop.info) or None,
+            "doc": prop.doc,
+        }
+        plain = {**_PLAIN_COLUMN, "comparator_factory": type(prop).Comparator}
+        plain["doc"] = columns[0].doc
+        if len(columns) == 1 and key == columns[0].key and options == plain:
+            continue  # the mapper maps it so by itself
+        declared[key] = (type(prop), tuple(columns), options)
+    return declared
+
+
+# A column property's options when the mapper makes it from a column of the table.
+_PLAIN_COLUMN = {
+    "group": None,
+    "deferred": False,
+    "raiseload": False,
+    "active_history": False,
+    "expire_on_flush": True,
+    "info": None,
+}
+
+
+def _declarative_setstate(cls: Any, state: tuple[dict[str, Any], Any, dict[str, Any]]) -> None:
+    from . import _pickling
+
+    attrs, table, declared = state
+    later = {k: attrs.pop(k) for k in ("__annotations__",) if k in attrs}
+    abstract = attrs.pop("__abstract__", None)
+    _pickling._class_setstate(cls, attrs)
+    if table is None:  # not mapped: an abstract base, a mixin of the declarative base
+        type.__setattr__(cls, "__abstract__", abstract)
+    else:
+        type.__setattr__(cls, "__table__", table)
+        for key, (kind, args, kw) in declared.items():
+            type.__setattr__(cls, key, kind(*args, **kw))
+        type.__delattr__(cls, "__abstract__")
+        cls._sa_registry.map_declaratively(cls)
+    for key, value in later.items():
+        type.__setattr__(cls, key, value)
+
+
+def declarative_reduce(cls: type, reduced: Any) -> Any:
+    """`reduced` (pickling's way for a class) adapted to a class of a declarative base, or
+    None for any other class."""
+    orm: Any = sys.modules.get("sqlalchemy.orm")
+    if orm is None:
+        return None
+    d = cls.__dict__
+    reg = getattr(cls, "_sa_registry", None)
+    if not isinstance(reg, orm.registry):
+        if "_sa_class_manager" in d:
+            raise _declarative_refusal(cls, "it is not mapped by a declarative base")
+        return None
+    make, (meta, name, bases, ns), attrs, _, _, _ = reduced
+    for key in _SA_MADE:
+        attrs.pop(key, None)
+    if "registry" in d and "__mapper__" not in d:  # the declarative base itself
+        ns["registry"] = attrs.pop("registry")
+        if "metadata" in attrs:
+            ns["metadata"] = attrs.pop("metadata")
+        if "__abstract__" in attrs:  # declarative_base()'s, read as it is made
+            ns["__abstract__"] = attrs.pop("__abstract__")
+        return make, (meta, name, bases, ns), attrs, None, None, _pickling_setstate()
+    if "__dataclass_fields__" in d:
+        raise _declarative_refusal(cls, "it is mapped as a dataclass")
+    ns["__abstract__"] = True
+    if "__mapper__" not in d:
+        if not d.get("__abstract__"):
+            raise _declarative_refusal(cls, "it is not mapped")
+        return make, (meta, name, bases, ns), (attrs, None, {}), None, None, _declarative_setstate
+    declared = _declared_properties(cls, orm)
+    manager: Any = d["_sa_class_manager"]
+    made = set(manager.local_attrs) | {"__mapper__", "__table__"}
+    for key, original in manager.originals.items():  # what instrumentation replaced
+        if key in attrs and original is not sys.modules[orm.__name__ + ".instrumentation"].DEL_ATTR:
+            attrs[key] = original
+        else:
+            made.add(key)
+    attrs = {k: v for k, v in attrs.items() if k not in made}
+    state = (attrs, d["__table__"], declared)
+    return make, (meta, name, bases, ns), state, None, None, _declarative_setstate
+
+
+def _pickling_setstate() -> Any:
+    from . import _pickling
+
+    return _pickling._class_setstate
+
+
 # ---- what cannot move, named by what the program made -------------------------------------
 
 
@@ -724,6 +913,8 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("numpy", "flatiter", _flatiter_reduce),
     ("PIL._imaging", "ImagingCore", _core_reduce),
     ("PIL._imaging", "PixelAccess", _pixel_access_reduce),
+    ("sqlalchemy.orm.decl_api", "registry", _registry_reduce),
+    ("sqlalchemy.orm.instrumentation", "ClassManager", _class_manager_reduce),
 ]
 
 
@@ -737,6 +928,7 @@ BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("PIL.Image", "Image", _image_reduce),
     ("PIL.ImageDraw", "ImageDraw", _image_draw_reduce),
     ("PIL.ImageFont", "FreeTypeFont", _font_reduce),
+    ("sqlalchemy.orm.mapper", "Mapper", _mapper_reduce),
 ]
 
 
