@@ -582,6 +582,116 @@ PROGRAMS = {
             "closed ValueError Operation on closed image",
         ],
     ),
+    # SQLAlchemy declarative models of the program (DeclarativeBase and declarative_base()):
+    # mapped again at the destination with the same MetaData and Tables, their instances
+    # (detached, in a closed Session, loaded collections) and statements made before the
+    # move still work; rows are written to a sqlite file after it.
+    "sqlalchemy_models": (
+        """
+        import sqlalchemy
+        from sqlalchemy import Column, ForeignKey, Integer, String, create_engine, select
+        from sqlalchemy.orm import (
+            DeclarativeBase, Mapped, Session, backref, declarative_base, mapped_column,
+            relationship,
+        )
+        import teleporter
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Shelf(Base):
+            __tablename__ = "shelf"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            label: Mapped[str] = mapped_column(String(20))
+            items: Mapped[list["Item"]] = relationship(back_populates="shelf", order_by="Item.sku")
+
+            def __init__(self, **kw):
+                super().__init__(**kw)
+                self.note = "made"
+
+        class Item(Base):
+            __tablename__ = "item"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            sku: Mapped[str] = mapped_column(String(20))
+            qty: Mapped[int] = mapped_column("quantity", default=0)
+            secret: Mapped[str] = mapped_column(deferred=True, default="s")
+            shelf_id: Mapped[int] = mapped_column(ForeignKey("shelf.id"))
+            shelf: Mapped[Shelf] = relationship(back_populates="items")
+
+            def restock(self, n):
+                self.qty += n
+                return self.qty
+
+            @property
+            def label(self):
+                return f"{self.sku}x{self.qty}"
+
+        class Note(Base):
+            __tablename__ = "note"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            text: Mapped[str]
+            item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+            item = relationship(Item, backref=backref("notes", order_by="Note.text"))
+
+        Old = declarative_base()
+
+        class Tag(Old):
+            __tablename__ = "tag"
+            id = Column(Integer, primary_key=True)
+            name = Column("tag_name", String(10))
+            weight = Column(Integer, default=1)
+
+        engine = create_engine("sqlite:///shop.db")
+        Base.metadata.create_all(engine)
+        Old.metadata.create_all(engine)
+        with Session(engine) as s:
+            s.add(Shelf(label="A", items=[Item(sku="b2", qty=2), Item(sku="a1", qty=1)]))
+            s.add(Tag(name="red"))
+            s.commit()
+            kept = s.scalars(select(Item).where(Item.sku == "a1")).one()
+            shelf = s.scalars(select(Shelf)).one()
+            print("loaded", [i.sku for i in shelf.items])
+        closed = s
+        stmt = select(Item).order_by(Item.sku)
+        mapper = sqlalchemy.inspect(Item)
+        teleporter.teleport()
+        inspect = sqlalchemy.inspect
+        print("detached", kept.sku, kept.qty, kept.label, kept.restock(3), inspect(kept).detached)
+        print("collection", [i.sku for i in shelf.items], shelf.items[0].shelf_id == shelf.id)
+        print("new", Shelf(label="n").note, closed.is_active, len(closed.identity_map))
+        with Session(engine) as s:
+            s.add(Item(sku="c3", qty=5, shelf_id=1, notes=[Note(text="z"), Note(text="y")]))
+            s.add(Tag(name="blue"))
+            s.add(Shelf(label="B", items=[Item(sku="z9")]))
+            s.commit()
+            print("rows", [(i.sku, i.qty, i.shelf.label) for i in s.scalars(stmt)])
+            a = s.scalars(select(Shelf).where(Shelf.label == "A")).one()
+            print("relationship", [i.sku for i in a.items], [n.text for n in a.items[-1].notes])
+            print("tags", [(t.name, t.weight) for t in s.scalars(select(Tag).order_by(Tag.id))])
+            print("deferred", s.get(Item, 1).secret, mapper is inspect(Item))
+        print("tables", sorted(Base.metadata.tables), sorted(Old.metadata.tables))
+        tables = Base.metadata.tables
+        print("same", Item.__table__ is tables["item"], Note.registry is Base.registry)
+        print("relationships", list(inspect(Item).relationships.keys()))
+        print("attrs", list(inspect(Item).attrs.keys()), list(inspect(Tag).attrs.keys()))
+        engine.dispose()
+        """,
+        [
+            "loaded ['a1', 'b2']",
+            "detached a1 1 a1x1 4 True",
+            "collection ['a1', 'b2'] True",
+            "new made True 0",
+            "rows [('a1', 1, 'A'), ('b2', 2, 'A'), ('c3', 5, 'A'), ('z9', 0, 'B')]",
+            "relationship ['a1', 'b2', 'c3'] ['y', 'z']",
+            "tags [('red', 1), ('blue', 1)]",
+            "deferred s True",
+            "tables ['item', 'note', 'shelf'] ['tag']",
+            "same True True",
+            "relationships ['shelf', 'notes']",
+            "attrs ['shelf', 'id', 'sku', 'qty', 'secret', 'shelf_id', 'notes'] "
+            "['id', 'name', 'weight']",
+        ],
+    ),
 }
 
 
@@ -862,6 +972,97 @@ def test_a_pillow_image_on_another_objects_memory_is_named(tmp_path):
         "first)",
         "frame 1 (100, 100, 100)",
         "moved 0",
+    ]
+
+
+UNMAPPABLE_MODELS = """
+from sqlalchemy import Column, Integer, Table
+from sqlalchemy.orm import (
+    DeclarativeBase, Mapped, MappedAsDataclass, column_property, mapped_column, registry,
+    synonym,
+)
+import teleporter
+
+def attempt():
+    try:
+        teleporter.teleport()
+    except teleporter.TeleportError as e:
+        print("refused:", e)
+
+class Base(DeclarativeBase):
+    pass
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "person"}
+
+class Engineer(Person):
+    __mapper_args__ = {"polymorphic_identity": "engineer"}
+
+attempt()
+del Engineer
+
+class Alias(Base):
+    __tablename__ = "alias"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ident = synonym("id")
+
+attempt()
+del Alias
+
+class Twice(Base):
+    __tablename__ = "twice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    double = column_property(id * 2)
+
+attempt()
+del Twice
+
+class DataBase(MappedAsDataclass, DeclarativeBase):
+    pass
+
+class Point(DataBase):
+    __tablename__ = "point"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+attempt()
+del Point, DataBase
+
+reg = registry()
+
+class Plain:
+    pass
+
+reg.map_imperatively(Plain, Table("plain", reg.metadata, Column("id", Integer, primary_key=True)))
+attempt()
+del Plain, reg
+teleporter.teleport()
+print("moved", sorted(Base.metadata.tables), Person(kind="person").kind)
+"""
+
+
+def test_sqlalchemy_classes_that_cannot_be_mapped_again_are_named(tmp_path):
+    path = tmp_path / "unmappable.py"
+    path.write_text(UNMAPPABLE_MODELS)
+    r = run_program(path, cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    intercept = "sqlalchemy.orm.decl_api.DeclarativeAttributeIntercept"
+    refused = "that cannot be moved (TypeError: the SQLAlchemy mapped class"
+    assert r.stdout.decode().splitlines() == [
+        f"refused: cannot teleport: global variable `Engineer` is a {intercept} {refused} "
+        "'Engineer' cannot be moved: it inherits from another mapped class)",
+        f"refused: cannot teleport: global variable `Alias` is a {intercept} {refused} "
+        "'Alias' cannot be moved: its attribute 'ident' is a Synonym)",
+        f"refused: cannot teleport: global variable `Twice` is a {intercept} {refused} "
+        "'Twice' cannot be moved: its attribute 'double' is a MappedSQLExpression)",
+        "refused: cannot teleport: global variable `Point` is a "
+        f"sqlalchemy.orm.decl_api.DCTransformDeclarative {refused} 'Point' cannot be moved: "
+        "it is mapped as a dataclass)",
+        f"refused: cannot teleport: global variable `Plain` is a builtins.type {refused} "
+        "'Plain' cannot be moved: it is not mapped by a declarative base)",
+        "moved ['alias', 'person', 'twice'] person",
     ]
 
 

@@ -1226,6 +1226,12 @@ def _asyncio_restore(cls: Any) -> None:
 # ---- weakref.finalize ----------------------------------------------------------------------
 
 
+# Finalizers that only tidy up after code a library generated in this process: the
+# destination generates its own (SQLAlchemy's for the functions it compiles, such as
+# the __init__ of each mapped class, which is mapped again there).
+_LOCAL_FINALIZERS = {("sqlalchemy.util.langhelpers", "_remove_linecache_entry")}
+
+
 def _finalize_capture() -> Any:
     weakref = sys.modules.get("weakref")
     if weakref is None:
@@ -1235,6 +1241,11 @@ def _finalize_capture() -> Any:
     for f, info in list(finalize._registry.items()):
         obj = info.weakref()
         if obj is None:
+            continue
+        func = info.func
+        if (getattr(func, "__module__", None), getattr(func, "__name__", None)) in (
+            _LOCAL_FINALIZERS
+        ):
             continue
         entries.append((info.index, f, obj, info.func, info.args, info.kwargs, info.atexit))
     if not entries:

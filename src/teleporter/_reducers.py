@@ -805,6 +805,19 @@ def declarative_reduce(cls: type, reduced: Any) -> Any:
     return make, (meta, name, bases, ns), state, None, None, _declarative_setstate
 
 
+def _sa_symbol(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module("sqlalchemy.util.langhelpers").symbol(name)
+
+
+def _symbol_reduce(sym: Any) -> Any:
+    """SQLAlchemy's constant symbols (in compiled statements an engine caches) are the
+    destination's own, by name: their pickled form carries their int value, the hash of
+    their name, which differs between processes and makes unpickling fail."""
+    return _sa_symbol, (sym.name,)
+
+
 def _pickling_setstate() -> Any:
     from . import _pickling
 
@@ -915,6 +928,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("PIL._imaging", "PixelAccess", _pixel_access_reduce),
     ("sqlalchemy.orm.decl_api", "registry", _registry_reduce),
     ("sqlalchemy.orm.instrumentation", "ClassManager", _class_manager_reduce),
+    ("sqlalchemy.util.langhelpers", "symbol", _symbol_reduce),
 ]
 
 
