@@ -976,7 +976,7 @@ def test_a_pillow_image_on_another_objects_memory_is_named(tmp_path):
 
 
 UNMAPPABLE_MODELS = """
-from sqlalchemy import Column, Integer, Table
+from sqlalchemy import Column, Integer, Table, event
 from sqlalchemy.orm import (
     DeclarativeBase, Mapped, MappedAsDataclass, column_property, mapped_column, registry,
     synonym,
@@ -1038,6 +1038,13 @@ class Plain:
 reg.map_imperatively(Plain, Table("plain", reg.metadata, Column("id", Integer, primary_key=True)))
 attempt()
 del Plain, reg
+
+def stamp(mapper, connection, target):
+    pass
+
+event.listen(Person, "before_insert", stamp)
+attempt()
+event.remove(Person, "before_insert", stamp)
 teleporter.teleport()
 print("moved", sorted(Base.metadata.tables), Person(kind="person").kind)
 """
@@ -1049,7 +1056,7 @@ def test_sqlalchemy_classes_that_cannot_be_mapped_again_are_named(tmp_path):
     r = run_program(path, cwd=tmp_path)
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     intercept = "sqlalchemy.orm.decl_api.DeclarativeAttributeIntercept"
-    refused = "that cannot be moved (TypeError: the SQLAlchemy mapped class"
+    refused = "that cannot be moved (TypeError: the SQLAlchemy declarative class"
     assert r.stdout.decode().splitlines() == [
         f"refused: cannot teleport: global variable `Engineer` is a {intercept} {refused} "
         "'Engineer' cannot be moved: it inherits from another mapped class)",
@@ -1062,6 +1069,8 @@ def test_sqlalchemy_classes_that_cannot_be_mapped_again_are_named(tmp_path):
         "it is mapped as a dataclass)",
         f"refused: cannot teleport: global variable `Plain` is a builtins.type {refused} "
         "'Plain' cannot be moved: it is not mapped by a declarative base)",
+        f"refused: cannot teleport: global variable `Person` is a {intercept} {refused} "
+        "'Person' cannot be moved: the program listens to its 'before_insert' events)",
         "moved ['alias', 'person', 'twice'] person",
     ]
 

@@ -633,7 +633,26 @@ _SA_MADE = frozenset({"__dict__", "__weakref__", "_sa_registry", "_sa_class_mana
 
 
 def _declarative_refusal(cls: type, why: str) -> TypeError:
-    return TypeError(f"the SQLAlchemy mapped class {cls.__qualname__!r} cannot be moved: {why}")
+    name = cls.__qualname__
+    return TypeError(f"the SQLAlchemy declarative class {name!r} cannot be moved: {why}")
+
+
+def _library_made(fn: Any) -> bool:
+    """True for a listener SQLAlchemy itself set up (mapping sets up many), with what its
+    wrapper calls."""
+    cells = [c.cell_contents for c in getattr(fn, "__closure__", None) or ()]
+    modules = [str(getattr(f, "__module__", "")) for f in (fn, *cells) if callable(f)]
+    return all(m.startswith("sqlalchemy.") for m in modules)
+
+
+def _check_listeners(cls: type, targets: list[Any]) -> None:
+    """Event listeners the program set on the class, its mapper or attributes are not made
+    again at the destination: such a class is refused rather than moved without them."""
+    registry: Any = sys.modules.get("sqlalchemy.event.registry")
+    ids = {id(t) for t in targets}
+    for (target, event, _), listeners in list(registry._key_to_collection.items()):
+        if target in ids and not all(_library_made(ref()) for ref in listeners.values()):
+            raise _declarative_refusal(cls, f"the program listens to its {event!r} events")
 
 
 def _make_registry(metadata: Any, type_annotation_map: Any, constructor: Any) -> Any:
@@ -778,6 +797,12 @@ def declarative_reduce(cls: type, reduced: Any) -> Any:
     make, (meta, name, bases, ns), attrs, _, _, _ = reduced
     for key in _SA_MADE:
         attrs.pop(key, None)
+    targets: list[Any] = [cls]
+    if "__mapper__" in d:
+        manager: Any = d["_sa_class_manager"]
+        targets += [d["__mapper__"], manager, *manager.values()]
+        targets += [a.impl for a in manager.values()]
+    _check_listeners(cls, targets)
     if "registry" in d and "__mapper__" not in d:  # the declarative base itself
         ns["registry"] = attrs.pop("registry")
         if "metadata" in attrs:
@@ -793,7 +818,6 @@ def declarative_reduce(cls: type, reduced: Any) -> Any:
             raise _declarative_refusal(cls, "it is not mapped")
         return make, (meta, name, bases, ns), (attrs, None, {}), None, None, _declarative_setstate
     declared = _declared_properties(cls, orm)
-    manager: Any = d["_sa_class_manager"]
     made = set(manager.local_attrs) | {"__mapper__", "__table__"}
     for key, original in manager.originals.items():  # what instrumentation replaced
         if key in attrs and original is not sys.modules[orm.__name__ + ".instrumentation"].DEL_ATTR:
