@@ -6,6 +6,7 @@
 //   int yield_index(const CodeAnalysis &, int position);  // the YIELD_VALUE at position
 //   void set_next_instruction(Frame *, PyCodeObject *, int unit);  // the frame runs unit
 //   void set_suspended_position(Frame *, PyCodeObject *, int position);  // as captured
+//   Frame *&current_frame_slot(PyThreadState *);  // where the innermost frame is kept
 //
 // and frame_code(). The fields used here (localsplus, stacktop, gi_iframe,
 // gi_frame_state, gi_exc_state) have the same names and meaning in 3.11-3.13.
@@ -130,6 +131,20 @@ void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const
 }
 
 // ---- evaluation ------------------------------------------------------------------------------
+
+Frame *link_current(PyThreadState *tstate, Frame *f)
+{
+    Frame *&current = current_frame_slot(tstate);
+    Frame *previous = current;
+    f->previous = previous;
+    current = f;
+    return previous;
+}
+
+void unlink_current(PyThreadState *tstate, Frame *previous)
+{
+    current_frame_slot(tstate) = previous;
+}
 
 EvalFunc get_eval_func()
 {

@@ -34,22 +34,14 @@ Frame *skip_incomplete(Frame *f)
 }
 }  // namespace
 
+namespace {
+// Where the thread's innermost frame is kept (adapter_common.inl links frames there too).
+Frame *&current_frame_slot(PyThreadState *tstate) { return tstate->cframe->current_frame; }
+}  // namespace
+
 Frame *current_frame(PyThreadState *tstate)
 {
-    return skip_incomplete(tstate->cframe->current_frame);
-}
-
-Frame *link_current(PyThreadState *tstate, Frame *f)
-{
-    Frame *previous = tstate->cframe->current_frame;
-    f->previous = previous;
-    tstate->cframe->current_frame = f;
-    return previous;
-}
-
-void unlink_current(PyThreadState *tstate, Frame *previous)
-{
-    tstate->cframe->current_frame = previous;
+    return skip_incomplete(current_frame_slot(tstate));
 }
 
 Frame *outer_frame(Frame *f, bool *entered_from_native)

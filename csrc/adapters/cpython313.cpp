@@ -41,22 +41,14 @@ Frame *skip_incomplete(Frame *f)
 }
 }  // namespace
 
+namespace {
+// Where the thread's innermost frame is kept (adapter_common.inl links frames there too).
+Frame *&current_frame_slot(PyThreadState *tstate) { return tstate->current_frame; }
+}  // namespace
+
 Frame *current_frame(PyThreadState *tstate)
 {
-    return skip_incomplete(tstate->current_frame);
-}
-
-Frame *link_current(PyThreadState *tstate, Frame *f)
-{
-    Frame *previous = tstate->current_frame;
-    f->previous = previous;
-    tstate->current_frame = f;
-    return previous;
-}
-
-void unlink_current(PyThreadState *tstate, Frame *previous)
-{
-    tstate->current_frame = previous;
+    return skip_incomplete(current_frame_slot(tstate));
 }
 
 namespace {

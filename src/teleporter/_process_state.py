@@ -555,12 +555,19 @@ def thread_tracing_resumed(tracing: Any) -> list[tuple[Any, ...]]:
     """At the destination, what thread_tracing read, from the thread's replay (its
     innermost frame is the caller's caller): see _tracing_resumed."""
     trace, profile, frames = tracing
-    calls = _set_frame_traces(frames)
+    return _switch_on(trace, profile, frames)
+
+
+def _switch_on(trace: Any, profile: Any, frames: list[tuple[Any, ...]] | None) -> list[Any]:
+    """Gives each rebuilt frame its trace settings; returns the calls that set a thread's
+    profile and trace functions, then the opcode flags (after sys.settrace: see below)."""
+    opcodes_on = _set_frame_traces(frames)
+    calls: list[tuple[Any, ...]] = []
     if profile is not None:
-        calls.insert(0, (sys.setprofile, profile))
+        calls.append((sys.setprofile, profile))
     if trace is not None:
-        calls.insert(0, (sys.settrace, trace))
-    return calls
+        calls.append((sys.settrace, trace))
+    return calls + opcodes_on
 
 
 def _set_frame_traces(frames: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]]:
@@ -635,17 +642,12 @@ def _tracing_resumed(state: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Run by the replay with the program's innermost frame as its caller: gives each
     rebuilt frame its own trace settings and returns the calls that switch tracing on
     (made by the replay once no frame of teleporter's is left)."""
-    opcodes_on = _set_frame_traces(state.get("frames"))
     calls: list[tuple[Any, ...]] = []
     monitoring: Any = getattr(sys, "monitoring", None)
     for tool, _name, _callbacks, events, local in state.get("monitoring", ()):
         calls += [(monitoring.set_local_events, tool, code, ev) for code, ev in local]
         calls.append((monitoring.set_events, tool, events))
-    if "profile" in state:
-        calls.append((sys.setprofile, state["profile"]))
-    if "trace" in state:
-        calls.append((sys.settrace, state["trace"]))
-    return calls + opcodes_on
+    return calls + _switch_on(state.get("trace"), state.get("profile"), state.get("frames"))
 
 
 # ---- hooks ---------------------------------------------------------------------------------

@@ -274,7 +274,8 @@ def _rlock_reduce(lock: Any) -> Any:
     return _threads.make_rlock, (count, owner)
 
 
-def _make_local(cls: Any) -> Any:
+def _make_blank(cls: Any) -> Any:
+    """An instance made without its __init__, filled by its reducer's state setter."""
     return cls.__new__(cls)
 
 
@@ -292,7 +293,7 @@ def _local_reduce(obj: Any) -> Any:
     from . import _threads
 
     own, others = _threads.local_values(obj)
-    return _make_local, (type(obj),), (dict(own), others), None, None, _local_setstate
+    return _make_blank, (type(obj),), (dict(own), others), None, None, _local_setstate
 
 
 def _make_simple_queue(items: list[Any]) -> Any:
@@ -509,10 +510,6 @@ def _core_reduce(core: Any) -> Any:
     if core.readonly:
         raise TypeError(MAPPED_IMAGE)
     return _make_core, _core_parts(core)
-
-
-def _make_blank(cls: Any) -> Any:
-    return cls.__new__(cls)
 
 
 def _image_setstate(img: Any, state: tuple[Any, ...]) -> None:
@@ -819,8 +816,9 @@ def declarative_reduce(cls: type, reduced: Any) -> Any:
         return make, (meta, name, bases, ns), (attrs, None, {}), None, None, _declarative_setstate
     declared = _declared_properties(cls, orm)
     made = set(manager.local_attrs) | {"__mapper__", "__table__"}
+    absent = sys.modules[orm.__name__ + ".instrumentation"].DEL_ATTR  # it had none
     for key, original in manager.originals.items():  # what instrumentation replaced
-        if key in attrs and original is not sys.modules[orm.__name__ + ".instrumentation"].DEL_ATTR:
+        if key in attrs and original is not absent:
             attrs[key] = original
         else:
             made.add(key)
@@ -913,19 +911,11 @@ def _match_reduce(m: Any) -> Any:
     return _make_match, args
 
 
-def _make_codec_stream(cls: Any) -> Any:
-    return cls.__new__(cls)
-
-
-def _codec_stream_setstate(obj: Any, state: dict[str, Any]) -> None:
-    obj.__dict__.update(state)  # not setattr: __getattr__ asks the stream, not set yet
-
-
 def _codec_stream_reduce(obj: Any) -> Any:
     """codecs.getwriter()/getreader() wrappers (Pygments writes through one): their stream,
     errors mode and codec state are plain attributes (the codecs module refuses to pickle
     them only because their __getattr__ forwards to the stream)."""
-    return _make_codec_stream, (type(obj),), dict(obj.__dict__), None, None, _codec_stream_setstate
+    return _make_blank, (type(obj),), dict(obj.__dict__), None, None, _set_state
 
 
 # ---- the table -------------------------------------------------------------------------------
