@@ -179,6 +179,7 @@ def bench(session: nox.Session) -> None:
         "bench_checkpoint.py",
         "bench_ssh.py",
         "bench_threads.py",
+        "bench_run.py",
     ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
 

@@ -14,6 +14,7 @@
 #include "capture/capture.hpp"
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
+#include "run/signal_wake.hpp"
 #include "threads/park.hpp"
 #include "stack_depth/stack_depth.hpp"
 #include "stdlib/itertools_tee.hpp"
@@ -59,6 +60,8 @@ PyObject *py_capture(PyObject *, PyObject *args)
     return tp::capture_stack(skip, main_globals);
 }
 
+PyObject *py_handled_exception(PyObject *, PyObject *) { return tp::base_handled_exception(); }
+
 PyObject *py_resume(PyObject *, PyObject *args)
 {
     PyObject *records, *result, *handled, *ready = Py_None;
@@ -85,6 +88,7 @@ PyObject *py_park_threads(PyObject *, PyObject *args)
 }
 
 PyObject *py_unpark_threads(PyObject *, PyObject *) { return tp::unpark_threads(); }
+PyObject *py_blocked_unchanged(PyObject *, PyObject *) { return tp::blocked_unchanged(); }
 
 PyObject *py_capture_thread(PyObject *, PyObject *args)
 {
@@ -96,6 +100,15 @@ PyObject *py_capture_thread(PyObject *, PyObject *args)
         return nullptr;
     }
     return tp::capture_thread(ident, main_globals, main_thread, entry);
+}
+
+PyObject *py_parked_thread_state(PyObject *, PyObject *arg)
+{
+    const unsigned long ident = PyLong_AsUnsignedLong(arg);
+    if (ident == static_cast<unsigned long>(-1) && PyErr_Occurred()) {
+        return nullptr;
+    }
+    return tp::parked_thread_state(ident);
 }
 
 PyObject *py_stack_depths(PyObject *, PyObject *arg)
@@ -142,6 +155,15 @@ PyObject *py_token_used(PyObject *, PyObject *arg)
 {
     const int used = tp_token_used(arg);
     return used < 0 ? nullptr : PyBool_FromLong(used);
+}
+
+PyObject *py_outer_context(PyObject *, PyObject *args)
+{
+    PyObject *ctx = Py_None;
+    if (!PyArg_ParseTuple(args, "|O:outer_context", &ctx)) {
+        return nullptr;
+    }
+    return tp_outer_context(ctx == Py_None ? nullptr : ctx);
 }
 
 PyObject *py_token_restore(PyObject *, PyObject *args)
@@ -411,6 +433,9 @@ PyMethodDef methods[] = {
      "tee_data_state(dataobj) -> (it, values, nextlink or None)"},
     {"tee_set", py_tee_set, METH_VARARGS, "tee_set(fresh_tee, dataobj, index)"},
     {"token_used", py_token_used, METH_O, "token_used(token) -> whether reset() used it"},
+    {"outer_context", py_outer_context, METH_VARARGS,
+     "outer_context(ctx=None) -> the context current outside every Context.run that entered "
+     "ctx (default: this thread's current context), or None when it is not entered"},
     {"token_restore", py_token_restore, METH_VARARGS,
      "token_restore(token, had_value, old_value, used)"},
     {"lru_cache_state", py_lru_cache_state, METH_O,
@@ -434,16 +459,34 @@ PyMethodDef methods[] = {
      "check_payload(data) -> number of sections, or PayloadFormatError"},
     {"park_threads", py_park_threads, METH_VARARGS,
      "park_threads(timeout, exempt=None) -> [thread dict]: park every other thread"},
+    {"blocked_unchanged", py_blocked_unchanged, METH_NOARGS,
+     "blocked_unchanged() -> whether every blocked thread is still in the same call"},
     {"unpark_threads", py_unpark_threads, METH_NOARGS,
      "unpark_threads(): let parked threads run again"},
     {"capture_thread", py_capture_thread, METH_VARARGS,
      "capture_thread(ident, main_globals, main_thread, entry=None) -> (records, handled, "
      "parked, call)"},
+    {"parked_thread_state", py_parked_thread_state, METH_O,
+     "parked_thread_state(ident) -> (context, trace, profile, thread dict) of a parked thread"},
+    {"signal_wake", tp::signal_wake, METH_VARARGS,
+     "signal_wake(signum, frame): a signal handler that calls the wake callback in a new "
+     "thread"},
+    {"forward_signal", tp::forward_signal, METH_O,
+     "forward_signal(signum): forwards to Python's handler here, default action in a "
+     "forked child"},
+    {"die_by_signal", tp::die_by_signal, METH_O,
+     "die_by_signal(signum): the signal's default action, from any thread"},
+    {"set_wake_callback", tp::set_wake_callback, METH_O,
+     "set_wake_callback(callback or None): what signal_wake calls, with the signal number"},
+    {"handled_exception", py_handled_exception, METH_NOARGS,
+     "handled_exception() -> the exception this thread handles outside running generators"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,
      "resume(records, result, handled_exception, thread=False, whole=False, ready=None) "
-     "-> runs the saved frames"},
+     "-> runs the saved frames; ready() runs just before the innermost one, with that "
+     "frame as its caller, and returns None or a list of (function, argument...) to call "
+     "once it has returned"},
     {"stack_depths", py_stack_depths, METH_O,
      "stack_depths(code) -> {byte offset of each opcode: stack depth before it (-1 if "
      "unreachable)}"},

@@ -13,6 +13,7 @@ import textwrap
 import time
 
 import pytest
+from conftest import CHECKPOINT, SCENARIOS, run_program, run_python
 
 from teleporter import _teleporter_impl as impl
 
@@ -290,3 +291,27 @@ def test_preemption_pattern(tmp_path):
         r = python("-m", "teleporter", "resume", str(ckpt))
         assert r.returncode == 0, r.stderr.decode()
         assert r.stdout.decode().splitlines()[-1] == expected
+
+
+def test_chain_of_checkpoints_from_running_generators(tmp_path):
+    """Each move of the running-generators scenario (inside generators driven by for,
+    next, send, throw, yield from; a contextmanager; __next__, __init__, __call__, a
+    partial, Context.run) as a
+    checkpoint that ends the run, each resumed by a new process: the chain of runs prints
+    exactly what one run without moves prints."""
+    source = SCENARIOS / "running_generators.py"
+    path = tmp_path / source.name
+    path.write_text(source.read_text().replace("teleporter.teleport()", CHECKPOINT))
+    ckpt = tmp_path / "chain.ckpt"
+    env = {"TELEPORTER_CKPT": str(ckpt)}
+    reference = run_program(source, reference=True)
+    r = run_program(path, env=env)
+    out, runs = r.stdout, 1
+    while r.returncode == 0 and r.stderr == b"" and ckpt.exists():
+        taken = ckpt.rename(tmp_path / f"taken-{runs}.ckpt")
+        r = run_python("-m", "teleporter", "resume", str(taken), env=env, cwd=tmp_path)
+        out += r.stdout
+        runs += 1
+    assert r.stderr.decode() == "" and r.returncode == 0
+    assert runs == 16  # 15 checkpoints, each resumed
+    assert out.decode() == reference.stdout.decode()

@@ -54,18 +54,9 @@ STDERR_EXPECTED = {"logging_handlers", "validation_failure"}
 # move with exactly that error, after printing what the reference printed before it; a
 # program that starts to move fails here until it leaves this table.
 REFUSED = {
-    # A frame under an object's __call__ entered from C (issue: move from anywhere).
-    "click_cli": r"cannot teleport from code called by native code: `Command\.__call__` "
-    r"\(.*\) was called by an object of type Group",
-    # Pillow's C image core has no pickling; ImageDraw holds it.
-    "pillow_images": r"`draw`\.im is a builtins\.ImagingCore that cannot be moved",
     # A running child process cannot move (the program holds its Popen).
     "requests_local_server": r"`server` is a subprocess\.Popen that cannot be moved "
     r"\(TypeError: a running child process \(pid \d+: ",
-    # Declarative models need their original class namespace when they are rebuilt.
-    "sqlalchemy_orm": r"(could not rebuild the program|cannot be rebuilt from it): "
-    r".*InvalidRequestError: Class "
-    r"<class '__main__\.Warehouse'> does not have a __table__ or __tablename__",
     # A cursor's pending rows cannot be read without consuming them.
     "sqlite3_file": r"`cur` is a sqlite3\.Cursor that cannot be moved",
     # OpenSSL's running digest state cannot be read.

@@ -403,6 +403,111 @@ PROGRAMS = {
         ],
         True,
     ),
+    # A debugger's way: sys.settrace, and the frames' own f_trace set on the way in (on the
+    # __main__ frame by hand), a frame with line events off, one with opcode events on,
+    # the move from a generator a comprehension drives. Every event of the program's own
+    # code after the move is the reference's, and none of teleporter's is seen.
+    "tracing_frames": (
+        """
+        import sys
+        import teleporter
+
+        events = []
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_filename == __file__:
+                at = frame.f_lineno - frame.f_code.co_firstlineno
+                events.append(f"{event} {frame.f_code.co_name} {at}")
+            return tracer
+
+        def quiet(frame, event, arg):
+            events.append(f"quiet {event} {frame.f_code.co_name}")
+            return quiet
+
+        def gen(n):
+            for i in range(n):
+                yield i
+                if i == 1:
+                    teleporter.teleport()
+
+        def middle():
+            f = sys._getframe()
+            f.f_trace_lines = False
+            f.f_trace = quiet
+            del f
+            out = [x * 2 for x in gen(3)]
+            return out
+
+        def opcodes():
+            sys._getframe().f_trace_opcodes = True
+            r = middle()
+            return len(r)
+
+        sys._getframe().f_trace = tracer
+        sys.settrace(tracer)
+        r = opcodes()
+        x = 5
+        sys.settrace(None)
+        print(r, x)
+        print(len(events))
+        print([e for e in events if not e.startswith("opcode")][-5:])
+        """,
+        [
+            "3 5",
+            "['quiet return middle', 'line opcodes 3', 'return opcodes 3', "
+            "'line <module> 37', 'line <module> 38']",
+        ],
+        True,
+    ),
+    # A thread started under threading.settrace/setprofile, waiting at the move: its own
+    # trace and profile functions and its frames' f_trace go on at the destination.
+    "tracing_threads": (
+        """
+        import threading
+        import teleporter
+
+        seen = []
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name in ("worker", "step"):
+                at = frame.f_lineno - frame.f_code.co_firstlineno
+                who = threading.current_thread().name
+                seen.append(f"{who} {event} {frame.f_code.co_name} {at}")
+                return tracer
+            return None
+
+        def profiler(frame, event, arg):
+            if event == "call" and frame.f_code.co_name == "step":
+                seen.append("profiled step")
+
+        def step(i):
+            return i * 2
+
+        go = threading.Event()
+
+        def worker():
+            total = step(1)
+            go.wait()
+            total += step(2)
+            seen.append(f"total {total}")
+
+        threading.settrace(tracer)
+        threading.setprofile(profiler)
+        t = threading.Thread(target=worker, name="w")
+        t.start()
+        while len(seen) < 6:
+            pass
+        teleporter.teleport()
+        go.set()
+        t.join()
+        print(*seen[-8:], sep=" | ")
+        """,
+        [
+            "w line worker 3 | w call step 0 | profiled step | w line step 1 | "
+            "w return step 1 | w line worker 4 | total 6 | w return worker 4"
+        ],
+        False,  # the fork-based reference runs the calling thread only
+    ),
     "tracing_monitoring": (
         """
         import sys
@@ -965,13 +1070,22 @@ REFUSED = {
     ),
     "frame_trace": (
         """
+        import socket
         import sys
         import teleporter
 
+        class Debugger:
+            def __init__(self):
+                self.sock = socket.socket()
+
+            def trace(self, frame, event, arg):
+                return self.trace
+
         def tracer(frame, event, arg):
-            return tracer  # main's frame gets it as its own f_trace
+            return None
 
         def main():
+            sys._getframe().f_trace = Debugger().trace
             try:
                 teleporter.teleport()
             except teleporter.TeleportError as e:
@@ -981,7 +1095,7 @@ REFUSED = {
         sys.settrace(tracer)
         main()
         """,
-        "cannot teleport: the frame of `main`",
+        "cannot teleport: the trace function of the frame of `main`",
     ),
     "trace_function": (
         """

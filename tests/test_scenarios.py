@@ -158,6 +158,30 @@ EXPECT = {
             "pipeline: [1, 6, 18]",
         ],
     ),
+    "running_generators": (
+        (),
+        0,
+        [
+            "for [0, 1, 2, 3]",
+            "for-loop [0, 1, 2, 3, 4]",
+            "next [0, 1, 2, 3]",
+            "send [0, 1, 2, 3] False",
+            "handled inside KeyError('k') KeyError('k')",
+            "throw 1 2 3 None",
+            "yield-from ['a', 'inner-result', 'done']",
+            "genexpr [0, 10, 20]",
+            "coroutine coro-value",
+            "with cm",
+            "iterator [3, 2, 1, 0]",
+            "init Node 21 42",
+            "call 42",
+            "partial 42",
+            "context req-1 none req-1 req-1",
+            "all moved True ['for-comprehension', 'for-loop', 'next', 'send', 'throw', "
+            "'yield-from', 'genexpr', 'coroutine', 'cm-enter', 'cm-exit', '__next__', "
+            "'__init__', '__call__', 'partial', 'Context.run']",
+        ],
+    ),
     "user_modules": (
         (),
         0,

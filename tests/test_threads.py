@@ -31,6 +31,12 @@ EXPECT = {
         "\"('slept the time left', True)\", 'go', 'joined', 'lock', 'sem']",
     ],
     "with_locks": ["{'lock': 2000, 'rlock': 2000, 'both': 2000}"],
+    "released_while_read": ["waiter ended: True ['got the lock'] lock held: True"],
+    "locals": [
+        "main: main 5",
+        "threads: [('alpha', ('alpha', 5)), ('beta', ('beta', 4))]",
+        "a new thread: [(None, 0)]",
+    ],
     "pool": [
         "first five: 5 0",
         "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",
@@ -71,7 +77,8 @@ def test_threads_fork(tmp_path, name):
     text = re.sub(r"^(\s*)print\((.*)\)$", r"\1print(COPY, \2)", text, flags=re.M)
     path = tmp_path / f"{name}.py"
     path.write_text(text)
-    r = run_program(path, cwd=THREADS)
+    # Each copy's output in one piece (buffered to its end): two copies share the pipe.
+    r = run_program(path, cwd=THREADS, env={"PYTHONUNBUFFERED": None})
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     ref = _reference(tmp_path, name).stdout.decode().splitlines()
     out = sorted(r.stdout.decode().splitlines())

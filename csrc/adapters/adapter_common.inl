@@ -6,6 +6,8 @@
 //   int yield_index(const CodeAnalysis &, int position);  // the YIELD_VALUE at position
 //   void set_next_instruction(Frame *, PyCodeObject *, int unit);  // the frame runs unit
 //   void set_suspended_position(Frame *, PyCodeObject *, int position);  // as captured
+//   Frame *&current_frame_slot(PyThreadState *);  // where the innermost frame is kept
+//   constexpr int kIteratorSlots;  // stack slots of a for loop's iterator (and a SEND's receiver)
 //
 // and frame_code(), and its frame slots (slots_object.inl for 3.11-3.13, whose slots are
 // object pointers; slots_stackref.inl for 3.14+, whose slots are tagged stack references):
@@ -42,6 +44,20 @@ PyGenObject *as_gen(PyObject *gen) { return reinterpret_cast<PyGenObject *>(gen)
 
 }  // namespace
 
+PyObject *frame_generator(Frame *f)
+{
+    return reinterpret_cast<PyObject *>(reinterpret_cast<char *>(f) -
+                                        offsetof(PyGenObject, gi_iframe));
+}
+
+Driven drive_kind(const CodeAnalysis &code, int index)
+{
+    const int op = code.at(index).op;
+    return op == FOR_ITER ? Driven{Drive::ForIter, kIteratorSlots}
+           : op == SEND   ? Driven{Drive::Send, kIteratorSlots + 1}
+                          : Driven{Drive::None, 0};
+}
+
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)
 {
@@ -62,6 +78,11 @@ GenPhase generator_phase(PyObject *gen)
         return GenPhase::Suspended;
     }
     return st == FRAME_EXECUTING ? GenPhase::Running : GenPhase::Finished;
+}
+
+void set_generator_exception(PyObject *gen, PyObject *exc)
+{
+    Py_XSETREF(as_gen(gen)->gi_exc_state.exc_value, Py_XNewRef(exc));
 }
 
 int generator_raw_state(PyObject *gen) { return as_gen(gen)->gi_frame_state; }
@@ -119,6 +140,20 @@ void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const
 }
 
 // ---- evaluation ------------------------------------------------------------------------------
+
+Frame *link_current(PyThreadState *tstate, Frame *f)
+{
+    Frame *&current = current_frame_slot(tstate);
+    Frame *previous = current;
+    f->previous = previous;
+    current = f;
+    return previous;
+}
+
+void unlink_current(PyThreadState *tstate, Frame *previous)
+{
+    current_frame_slot(tstate) = previous;
+}
 
 EvalFunc get_eval_func()
 {

@@ -75,6 +75,19 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callable,
+                  PyObject **self)
+{
+    if (stack[s.null_slot]) { // [method, self, args...]
+        *callable = stack[s.null_slot];
+        *self = stack[s.callable_slot];
+    }
+    else { // [NULL, callable, args...]
+        *callable = stack[s.callable_slot];
+        *self = nullptr;
+    }
+}
+
 bool check_layout(std::string &why)
 {
     (void)why; // no debug offsets to compare with
@@ -84,6 +97,8 @@ bool check_layout(std::string &why)
 // ---- version facts used by adapter_common.inl ------------------------------------------
 
 namespace {
+// A for loop's iterator is one stack slot.
+constexpr int kIteratorSlots = 1;
 bool is_suspended_state(int st) { return st == FRAME_SUSPENDED; }
 
 // The index of the YIELD_VALUE whose opcode unit is exactly `position`, else -1.

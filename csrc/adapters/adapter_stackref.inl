@@ -125,6 +125,20 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callable,
+                  PyObject **self)
+{
+    if (g_through_init_trampoline) {
+        // The class's call, which gives back the object its __init__ sets up.
+        PyObject *obj = stack[s.null_slot];
+        *callable = obj ? reinterpret_cast<PyObject *>(Py_TYPE(obj)) : nullptr;
+        *self = nullptr;
+        return;
+    }
+    *callable = stack[s.callable_slot]; // [callable, self-or-NULL, args...]
+    *self = stack[s.null_slot];
+}
+
 namespace {
 // A suspended generator's instr_ptr already points past its YIELD_VALUE: the index of the
 // YIELD_VALUE that ends exactly at `position`, else -1.
@@ -209,6 +223,10 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
 {
     PyEval_SetTraceAllThreads(func, obj);
 }
+
+PyObject *thread_local_key(PyThreadState *ts) { return ts->threading_local_key; }
+
+Frame *&current_frame_slot(PyThreadState *tstate) { return tstate->current_frame; }
 
 // 3.14+ has no BEFORE_WITH: `with` loads __enter__ (LOAD_SPECIAL) and calls it with an
 // ordinary CALL, which re-executes as any other call.

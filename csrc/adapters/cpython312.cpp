@@ -31,9 +31,14 @@ Frame *skip_incomplete(Frame *f)
 }
 }  // namespace
 
+namespace {
+// Where the thread's innermost frame is kept (adapter_common.inl links frames there too).
+Frame *&current_frame_slot(PyThreadState *tstate) { return tstate->cframe->current_frame; }
+}  // namespace
+
 Frame *current_frame(PyThreadState *tstate)
 {
-    return skip_incomplete(tstate->cframe->current_frame);
+    return skip_incomplete(current_frame_slot(tstate));
 }
 
 Frame *outer_frame(Frame *f, bool *entered_from_native)
@@ -107,6 +112,8 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
 {
     PyEval_SetTraceAllThreads(func, obj);
 }
+
+PyObject *thread_local_key(PyThreadState *) { return nullptr; }
 
 #include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"

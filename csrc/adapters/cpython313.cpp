@@ -41,9 +41,14 @@ Frame *skip_incomplete(Frame *f)
 }
 }  // namespace
 
+namespace {
+// Where the thread's innermost frame is kept (adapter_common.inl links frames there too).
+Frame *&current_frame_slot(PyThreadState *tstate) { return tstate->current_frame; }
+}  // namespace
+
 Frame *current_frame(PyThreadState *tstate)
 {
-    return skip_incomplete(tstate->current_frame);
+    return skip_incomplete(current_frame_slot(tstate));
 }
 
 namespace {
@@ -122,6 +127,13 @@ PyObject *pending_callee(const CallShape &s, PyObject *const *stack)
     return callee;
 }
 
+void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callable,
+                  PyObject **self)
+{
+    *callable = stack[s.callable_slot]; // [callable, self-or-NULL, args...]
+    *self = stack[s.null_slot];
+}
+
 PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 {
     // BEFORE_WITH writes its results when __enter__ returns: meanwhile the slot holds the
@@ -132,6 +144,8 @@ PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 // ---- version facts used by adapter_common.inl ------------------------------------------
 
 namespace {
+// A for loop's iterator is one stack slot.
+constexpr int kIteratorSlots = 1;
 // 3.13 also marks a yield inside `yield from`/`await`.
 bool is_suspended_state(int st)
 {
@@ -219,6 +233,8 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
 {
     PyEval_SetTraceAllThreads(func, obj);
 }
+
+PyObject *thread_local_key(PyThreadState *ts) { return ts->threading_local_key; }
 
 #include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"

@@ -33,6 +33,8 @@ namespace tp::adapter {
 const char *version_name() { return "3.14"; }
 
 namespace {
+// A for loop's iterator is one stack slot.
+constexpr int kIteratorSlots = 1;
 bool is_suspended_state(int st)
 {
     return st == FRAME_SUSPENDED || st == FRAME_SUSPENDED_YIELD_FROM;

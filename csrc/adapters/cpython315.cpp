@@ -31,6 +31,9 @@ namespace tp::adapter {
 const char *version_name() { return "3.15"; }
 
 namespace {
+// A for loop's iterator is two stack slots: the iterator and its index (a tagged int for a
+// list or tuple iterated in place, NULL otherwise); `yield from`/`await` push the same pair.
+constexpr int kIteratorSlots = 2;
 bool is_suspended_state(int st)
 {
     return st == FRAME_SUSPENDED || st == FRAME_SUSPENDED_YIELD_FROM;

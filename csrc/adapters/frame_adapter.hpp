@@ -36,6 +36,8 @@ Frame *current_frame(PyThreadState *tstate);
 // boundary between `f` and the returned frame.
 Frame *outer_frame(Frame *f, bool *entered_from_native);
 bool is_generator_frame(Frame *f);
+// The generator, coroutine or async generator that owns the generator frame `f` (borrowed).
+PyObject *frame_generator(Frame *f);
 
 PyCodeObject *frame_code(Frame *f);       // borrowed
 PyObject *frame_function(Frame *f);       // borrowed, may be NULL
@@ -73,6 +75,24 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
 // methods), borrowed; NULL if it cannot be told.
 PyObject *pending_callee(const CallShape &shape, PyObject *const *stack);
 
+// The callable of a pending call as the instruction calls it, and the `self` the
+// instruction passes before the arguments when it is a method call (else NULL). Only the
+// slots' values are read, never the objects: a slot the instruction has already consumed
+// may be compared, not dereferenced.
+void pending_call(const CallShape &shape, PyObject *const *stack, PyObject **callable,
+                  PyObject **self);
+
+// Instructions that resume the iterator (or generator, or coroutine) on their value stack
+// themselves: `for` (FOR_ITER) and `yield from`/`await` (SEND, the value sent on top).
+// `below` counts the slots from the top of the stack down to the driven object (1: the
+// top slot); a sent value, when there is one, is the top slot.
+enum class Drive { None, ForIter, Send };
+struct Driven {
+    Drive kind;
+    int below;
+};
+Driven drive_kind(const CodeAnalysis &code, int index);
+
 // The context manager a frame is entering, borrowed, when instruction `index` of `code` is
 // the one that calls `__enter__` (BEFORE_WITH) and the frame waits inside that call;
 // NULL otherwise. `top` is the frame's top stack slot, as the instruction left it while
@@ -86,6 +106,7 @@ enum class GenPhase { Created, Suspended, Running, Finished };
 // `gen` is a generator or coroutine object (checked by the caller).
 GenPhase generator_phase(PyObject *gen);
 int generator_raw_state(PyObject *gen);      // gi_frame_state, as the version numbers it
+void set_generator_exception(PyObject *gen, PyObject *exc); // its own handled exception
 Frame *generator_frame(PyObject *gen);       // its frame (meaningless once Finished)
 PyObject *generator_exception(PyObject *gen); // borrowed gi_exc_state value, may be NULL
 bool generator_running_async(PyObject *gen);   // an async generator inside asend/athrow
@@ -108,6 +129,14 @@ void patch_generator(PyObject *gen, PyObject *const *localsplus, PyObject *const
 // new references are taken), and the frame will start at code-unit index `restart`.
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart);
+
+// Makes `f` (pushed and patched, not evaluated yet) the thread's current frame until
+// unlink_current: Python code called meanwhile has it as its caller (sys._getframe), and
+// what instruments the running frames (sys.settrace, sys.monitoring) reaches it. Every
+// evaluation links its frame to the current one again on entry, so nothing is left
+// behind. Returns the frame that was current.
+Frame *link_current(PyThreadState *tstate, Frame *f);
+void unlink_current(PyThreadState *tstate, Frame *previous);
 
 using EvalFunc = PyObject *(*)(PyThreadState *, Frame *, int);
 EvalFunc get_eval_func();
@@ -145,6 +174,10 @@ void python_credit(PyThreadState *tstate, int units);
 bool set_thread_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj);
 // Sets it on every thread state of the interpreter, the calling thread's included.
 void set_all_threads_trace(Py_tracefunc func, PyObject *obj);
+// The key of thread state `ts` in a threading.local's table of per-thread dicts
+// (borrowed), or NULL where a local keeps its per-thread dicts by weak references to the
+// dummies held in ts->dict (3.11, 3.12).
+PyObject *thread_local_key(PyThreadState *ts);
 
 }  // namespace tp::adapter
 
@@ -161,3 +194,8 @@ extern "C" PyObject *tp_atexit_callbacks(void);
 // contextvars.Token's state that Python cannot read or set (adapters/interp_state.c).
 extern "C" int tp_token_used(PyObject *token);
 extern "C" int tp_token_restore(PyObject *token, PyObject *old_value, int used);
+
+// The context that was current before the outermost Context.run still running entered
+// `ctx` (NULL: this thread's current context), as a new reference; None when `ctx` is not
+// entered (adapters/interp_state.c).
+extern "C" PyObject *tp_outer_context(PyObject *ctx);

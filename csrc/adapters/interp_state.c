@@ -108,3 +108,18 @@ void tp_gil_range(const void **begin, size_t *size)
 #endif
     *size = sizeof(struct _gil_runtime_state);
 }
+
+PyObject *tp_outer_context(PyObject *ctx)
+{
+    if (!ctx) {
+        ctx = PyThreadState_Get()->context; /* NULL until the thread first needs one */
+    }
+    if (!ctx || !PyContext_CheckExact(ctx) || !((PyContext *)ctx)->ctx_prev) {
+        Py_RETURN_NONE;
+    }
+    PyContext *c = (PyContext *)ctx;
+    while (c->ctx_prev) {
+        c = c->ctx_prev; /* the context that was current when `c` was entered */
+    }
+    return Py_NewRef((PyObject *)c);
+}

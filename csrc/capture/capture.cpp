@@ -1,5 +1,6 @@
 #include "capture/capture.hpp"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -62,13 +63,215 @@ enum class Inner {
     Blocked, // another thread inside a C call: the call is made again, with its arguments
 };
 
+// The Python function a type's special method resolves to (borrowed), or NULL.
+PyObject *special_function(PyTypeObject *type, const char *name)
+{
+    Ref key = Ref::steal(PyUnicode_InternFromString(name));
+    if (!key) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    PyObject *f = _PyType_Lookup(type, key.get());
+    return f && PyFunction_Check(f) ? f : nullptr;
+}
+
+bool runs_code(PyObject *func, PyCodeObject *code)
+{
+    return func && PyFunction_Check(func) &&
+           PyFunction_GET_CODE(func) == reinterpret_cast<PyObject *>(code);
+}
+
+// A Python-level __next__ of `it`'s type that runs `code` (an iterator class).
+bool next_runs(PyObject *it, PyCodeObject *code)
+{
+    return it && !PyGen_CheckExact(it) && !PyCoro_CheckExact(it) &&
+           runs_code(special_function(Py_TYPE(it), "__next__"), code);
+}
+
+// What a frame's pending instruction re-enters when it is executed again with the same
+// value stack: the next frame outward resumes (or iterates) `inner` that way. `inner`
+// is the generator that owns the inner frame, or the iterator whose Python __next__ the
+// inner frame runs. On success: the shape to restart with (whole stack) and `sent`, the
+// stack slot holding a value sent into the generator (replaced by None: the generator
+// received it already; a restarted generator is a fresh one, which takes only None), or
+// -1. Otherwise `why` names the driver, for the refusal.
+bool reentering_driver(const CodeAnalysis &a, int idx, adapter::Frame *f, PyObject *inner,
+                       bool is_gen, adapter::CallShape *shape, int *sent, std::string &why)
+{
+    const Instr &in = a.at(idx);
+    *sent = -1;
+    auto slot_at = [&](int i) { return adapter::frame_slot(f, a.nlocalsplus + i); };
+    const adapter::Driven d = adapter::drive_kind(a, idx);
+    PyObject *driven = d.kind != adapter::Drive::None && in.depth >= d.below
+                           ? slot_at(in.depth - d.below)
+                           : nullptr;
+    switch (d.kind) {
+    case adapter::Drive::ForIter:
+        if (driven && driven == inner) {
+            shape->restart = in.start;
+            shape->depth = in.depth;
+            return true;
+        }
+        if (driven) {
+            why = describe_callable(reinterpret_cast<PyObject *>(Py_TYPE(driven)));
+        }
+        return false;
+    case adapter::Drive::Send:
+        if (is_gen && driven && driven == inner) {
+            shape->restart = in.start;
+            shape->depth = in.depth;
+            *sent = in.depth - 1;
+            return true;
+        }
+        if (driven) {
+            why = "an object of type " + std::string(Py_TYPE(driven)->tp_name);
+        }
+        return false;
+    case adapter::Drive::None:
+        break;
+    }
+    adapter::CallShape call;
+    std::string ignored;
+    if (!adapter::call_shape(a, idx, &call, ignored) || call.callargs_slot >= 0 ||
+        call.depth > a.stacksize) {
+        why = std::string("the interpreter's ") + opcode_name(in.op);
+        return false;
+    }
+    std::vector<PyObject *> stack(static_cast<size_t>(call.depth));
+    for (int i = 0; i < call.depth; i++) {
+        stack[static_cast<size_t>(i)] = slot_at(i);
+    }
+    PyObject *callable = nullptr, *self = nullptr;
+    adapter::pending_call(call, stack.data(), &callable, &self);
+    if (!callable) {
+        return false;
+    }
+    // next(it) and next(it, default): the builtin, with the iterator first.
+    PyObject *builtin_next = PyDict_GetItemString(PyEval_GetBuiltins(), "next");
+    const int nargs = call.args_end - call.args_begin;
+    if (callable == builtin_next && !self && nargs >= 1 &&
+        stack[static_cast<size_t>(call.args_begin)] == inner) {
+        *shape = call;
+        return true;
+    }
+    // gen.send(v), gen.throw(...), gen.__next__(): the generator's own methods, bound
+    // (a builtin method of it) or called as methods (the descriptor, with it as self).
+    if (is_gen) {
+        const bool descriptor = Py_IS_TYPE(callable, &PyMethodDescr_Type) ||
+                                Py_IS_TYPE(callable, &PyWrapperDescr_Type);
+        const bool bound = PyCFunction_Check(callable) ||
+                           std::string(Py_TYPE(callable)->tp_name) == "method-wrapper";
+        PyObject *bound_to = nullptr;
+        if (descriptor && self) {
+            bound_to = self;
+        }
+        else if (bound && !self) {
+            bound_to = PyCFunction_Check(callable) ? PyCFunction_GET_SELF(callable) : nullptr;
+            if (!bound_to) {
+                Ref s = Ref::steal(PyObject_GetAttrString(callable, "__self__"));
+                PyErr_Clear();
+                bound_to = s.get() == inner ? inner : nullptr;
+            }
+        }
+        Ref name = Ref::steal(PyObject_GetAttrString(callable, "__name__"));
+        PyErr_Clear();
+        const char *n = name && PyUnicode_Check(name.get()) ? PyUnicode_AsUTF8(name.get()) : nullptr;
+        PyErr_Clear();
+        if (bound_to == inner && n) {
+            const std::string method = n;
+            if (method == "send" && nargs == 1) {
+                *shape = call;
+                *sent = call.args_begin;
+                return true;
+            }
+            if (method == "throw" || method == "__next__") {
+                *shape = call;
+                return true;
+            }
+        }
+    }
+    why = describe_callable(callable);
+    return false;
+}
+
+// Whether `callable`, called with `self` (NULL: none) before its arguments, is
+// contextvars.Context.run: it enters the context, calls its first argument with the rest
+// and leaves the context, keeping nothing else (threading starts a thread's run() in it
+// from 3.14 on; asyncio runs callbacks in it).
+bool is_context_run(PyObject *callable, PyObject *self)
+{
+    if (PyObject_TypeCheck(callable, &PyMethodDescr_Type)) {
+        auto *d = reinterpret_cast<PyMethodDescrObject *>(callable);
+        return d->d_common.d_type == &PyContext_Type && self && PyContext_CheckExact(self) &&
+               std::strcmp(d->d_method->ml_name, "run") == 0;
+    }
+    return PyCFunction_Check(callable) && PyCFunction_GET_SELF(callable) &&
+           PyContext_CheckExact(PyCFunction_GET_SELF(callable)) &&
+           std::strcmp(reinterpret_cast<PyCFunctionObject *>(callable)->m_ml->ml_name, "run") ==
+               0;
+}
+
+// How a frame was entered from its caller's pending call, when the caller made a native
+// call: 'c' the call made again reaches the frame's function directly (e.g. f(*args), a
+// functools.partial, an object whose class defines __call__), 'i' the call was a class
+// call that is running __init__ (made again, it must give the object back), 'r' the call
+// must be made again as it is, whole stack and all (Context.run(f, ...)), or 0.
+// `args`/`nargs`: the call's positional arguments after `self`.
+char native_entry(PyObject *callable, PyObject *self, PyObject *const *args, int nargs,
+                  PyObject *inner_self, PyCodeObject *inner_code)
+{
+    if (!callable) {
+        return 0;
+    }
+    if (nargs >= 1 && args[0] && is_context_run(callable, self)) {
+        // Made again as it is (entry 'r'): it enters its context again at the destination.
+        return native_entry(args[0], nullptr, args + 1, nargs - 1, inner_self, inner_code) == 'c'
+                   ? 'r'
+                   : 0;
+    }
+    if (callable == inner_self) {
+        // A bound method's (or a partial's) vectorcall puts the first argument in the
+        // callable's slot while the call runs (PY_VECTORCALL_ARGUMENTS_OFFSET): the slot
+        // holds the inner frame's own first argument, and the call gives back what its
+        // function returns.
+        return 'c';
+    }
+    PyObject *target = callable;
+    if (PyMethod_Check(target)) {
+        target = PyMethod_GET_FUNCTION(target);
+    }
+    if (runs_code(target, inner_code) ||
+        resumer_target_code(target) == reinterpret_cast<PyObject *>(inner_code)) {
+        return 'c';
+    }
+    if (PyType_Check(target)) {
+        auto *type = reinterpret_cast<PyTypeObject *>(target);
+        if (Py_TYPE(target)->tp_call == PyType_Type.tp_call && inner_self &&
+            PyObject_TypeCheck(inner_self, type) &&
+            runs_code(special_function(type, "__init__"), inner_code)) {
+            return 'i';
+        }
+        return 0;
+    }
+    if (runs_code(special_function(Py_TYPE(target), "__call__"), inner_code)) {
+        return 'c';
+    }
+    if (std::string(Py_TYPE(target)->tp_name) == "functools.partial") {
+        Ref func = Ref::steal(PyObject_GetAttrString(target, "func"));
+        PyErr_Clear();
+        return runs_code(func.get(), inner_code) ? 'c' : 0;
+    }
+    return 0;
+}
+
 // The records of a chain of frames, innermost `f` first walked outward (reversed at the
 // end). `inner_code`/`inner_native`: the frame above `f` (the caller of the move) and
 // whether it was entered from C. `thread`: the bottom of the chain is a thread's entry
-// function, not the __main__ module frame.
+// function, not the __main__ module frame. For Inner::Blocked, `blocked_call` receives
+// (callable, args_begin, args_end) of the call the innermost frame waits in.
 PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_native,
                         PyObject *main_globals, Inner inner, bool thread,
-                        PyObject *entry = nullptr)
+                        PyObject *entry = nullptr, Ref *blocked_call = nullptr)
 {
     Ref records = Ref::steal(PyList_New(0));
     if (!records) {
@@ -77,13 +280,11 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
     std::string why;
     bool reached_bottom = false;
     bool innermost = true;
+    PyObject *inner_gen = nullptr;  // the generator owning the frame above `f`, if any
+    PyObject *inner_self = nullptr; // that frame's first local (its `self`, for __init__)
     while (f) {
         PyCodeObject *co = adapter::frame_code(f);
         const int pos = adapter::frame_position(f);
-        if (adapter::is_generator_frame(f)) {
-            return refuse("cannot teleport from inside the generator or coroutine " +
-                          describe(co, pos) + ": only ordinary function frames can move");
-        }
         const CodeAnalysis *a = analyse(co, why);
         if (!a) {
             return refuse("cannot analyse " + describe(co, pos) + ": " + why);
@@ -91,7 +292,15 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         const int idx = a->containing(pos);
         adapter::CallShape shape;
         const bool parked = innermost && inner == Inner::Parked;
+        const bool blocked = innermost && inner == Inner::Blocked;
         PyObject *entering = nullptr; // the manager of a `with` being entered
+        bool reenters = false; // its instruction, made again, re-enters the frame above
+        int sent = -1;         // ... with a value sent into a generator in this slot
+        char inner_entry = 'c';
+        if (blocked && idx >= 0 && a->at(idx).depth > 0 && a->at(idx).depth <= a->stacksize) {
+            entering = adapter::entering_manager(
+                *a, idx, adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1));
+        }
         if (parked) {
             // Stopped at a line: about to run the instruction at `pos`.
             if (idx < 0 || a->at(idx).depth < 0 || a->at(idx).depth > a->stacksize) {
@@ -101,19 +310,51 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             shape.restart = a->at(idx).start;
             shape.depth = a->at(idx).depth;
         }
-        else if (innermost && inner == Inner::Blocked && idx >= 0 && a->at(idx).depth > 0 &&
-                 a->at(idx).depth <= a->stacksize &&
-                 adapter::entering_manager(
-                     *a, idx, adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1))) {
+        else if (entering) {
             // Waiting in a `with` statement's __enter__ (`with lock:`): the statement
             // starts again, with its manager where it was.
             shape.restart = a->at(idx).start;
             shape.depth = a->at(idx).depth;
-            entering = adapter::entering_manager(
-                *a, idx, adapter::frame_slot(f, a->nlocalsplus + shape.depth - 1));
         }
-        else if (idx < 0 || !adapter::call_shape(*a, idx, &shape, why)) {
-            if (innermost && inner == Inner::Blocked) {
+        else if (!innermost && idx >= 0 && a->at(idx).depth >= 0 &&
+                 (inner_gen || (inner_native && inner_self))) {
+            // The frame above runs a generator this frame drives (`for`, `yield from`,
+            // next(), send()), or a Python __next__ its `for` or next() called: made
+            // again, this instruction resumes it.
+            PyObject *it = inner_gen ? inner_gen : inner_self;
+            std::string driver;
+            reenters = (inner_gen || next_runs(inner_self, inner_code)) &&
+                       reentering_driver(*a, idx, f, it, inner_gen != nullptr, &shape, &sent,
+                                         driver);
+            PyObject *top = a->at(idx).depth > 0 && a->at(idx).depth <= a->stacksize
+                                ? adapter::frame_slot(f, a->nlocalsplus + a->at(idx).depth - 1)
+                                : nullptr;
+            PyObject *mgr = !inner_gen && !reenters && top
+                                ? adapter::entering_manager(*a, idx, top)
+                                : nullptr;
+            if (mgr && mgr == inner_self &&
+                runs_code(special_function(Py_TYPE(mgr), "__enter__"), inner_code)) {
+                // A `with` statement inside its manager's Python __enter__: the statement
+                // starts again with its manager, which calls that __enter__ again.
+                reenters = true;
+                entering = mgr;
+                shape.restart = a->at(idx).start;
+                shape.depth = a->at(idx).depth;
+            }
+            if (reenters) {
+                inner_entry = 'r';
+            }
+            else if (inner_gen) {
+                return refuse("cannot teleport from inside the generator or coroutine " +
+                              describe(inner_code, 0) + ": it is driven by " +
+                              (driver.empty() ? std::string("native code") : driver) +
+                              ", called from " + describe(co, pos) +
+                              ", whose progress cannot be carried");
+            }
+        }
+        if (!parked && !entering && !reenters &&
+            (idx < 0 || !adapter::call_shape(*a, idx, &shape, why))) {
+            if (blocked) {
                 return refuse("it waits inside " + describe(co, pos) + ", not in a call " +
                               "that can be made again (" + why + ")");
             }
@@ -134,27 +375,62 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         if (entering) {
             stack[static_cast<size_t>(shape.depth - 1)] = entering;
         }
-        if (inner_native) {
-            // Only a call instruction that called the inner frame's function directly
-            // (e.g. f(*args) going through PyObject_Call) can be re-executed.
-            PyObject *callee = adapter::pending_callee(shape, stack.data());
-            PyObject *ccode = nullptr;
-            if (callee && PyFunction_Check(callee)) {
-                ccode = PyFunction_GET_CODE(callee);
+        if (sent >= 0) {
+            stack[static_cast<size_t>(sent)] = Py_None;
+        }
+        if (blocked && blocked_call) {
+            // The call it waits in: the callable (functions unwrapped from bound methods)
+            // and where its positional arguments sit; for a `with`, the manager's type's
+            // __enter__.
+            Ref callee = entering ? Ref::steal(PyObject_GetAttrString(
+                                        reinterpret_cast<PyObject *>(Py_TYPE(entering)),
+                                        "__enter__"))
+                                  : Ref::borrow(adapter::pending_callee(shape, stack.data()));
+            if (entering && !callee) {
+                PyErr_Clear();
+                return refuse("inconsistent call in a blocked thread");
             }
-            else if (callee) {
-                ccode = resumer_target_code(callee); // a frame rebuilt by a resume
+            *blocked_call = Ref::steal(Py_BuildValue(
+                "(Oii)", callee ? callee.get() : Py_None, entering ? 0 : shape.args_begin,
+                entering ? 0 : shape.args_end));
+            if (!*blocked_call) {
+                return nullptr;
             }
-            if (ccode != reinterpret_cast<PyObject *>(inner_code)) {
+        }
+        if (inner_native && !reenters) {
+            // Only a call that reaches the inner frame's function itself can be made
+            // again (f(*args) through PyObject_Call, a partial, a __call__), or a class
+            // call running __init__ (which then gives its object back).
+            PyObject *callable = nullptr, *self = nullptr;
+            adapter::pending_call(shape, stack.data(), &callable, &self);
+            inner_entry = native_entry(callable, self, stack.data() + shape.args_begin,
+                                       shape.args_end - shape.args_begin, inner_self,
+                                       inner_code);
+            reenters = inner_entry == 'r';
+            if (!inner_entry) {
+                PyObject *callee = adapter::pending_callee(shape, stack.data());
                 return refuse("cannot teleport from code called by native code: " +
                               describe(inner_code, 0) + " was called by " +
                               (callee ? describe_callable(callee) : std::string("native code")) +
                               ", called from " + describe(co, pos));
             }
         }
+        if (!innermost && inner_entry != 'c') {
+            // How the frame above is entered (capture.hpp); its record, built as 'c', is
+            // held by the list alone.
+            PyObject *above = PyList_GET_ITEM(records.get(), PyList_GET_SIZE(records.get()) - 1);
+            PyObject *kind = PyUnicode_FromStringAndSize(&inner_entry, 1);
+            if (!kind) {
+                return nullptr;
+            }
+            PyObject *was = PyTuple_GET_ITEM(above, 6);
+            PyTuple_SET_ITEM(above, 6, kind);
+            Py_DECREF(was);
+        }
         // The thread that moves leaves its pending call out (the resumers take its place);
-        // a parked or blocked thread keeps its whole stack.
-        const bool whole = innermost && inner != Inner::Resumer;
+        // a parked or blocked thread keeps its whole stack, and so does a frame whose
+        // instruction re-enters the frame above.
+        const bool whole = (innermost && inner != Inner::Resumer) || reenters;
 
         Ref locals = Ref::steal(PyTuple_New(a->nlocalsplus));
         Ref stk = Ref::steal(PyTuple_New(shape.depth));
@@ -201,13 +477,18 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             return refuse("cannot teleport while a module is being imported: " +
                           describe(co, pos));
         }
-        PyObject *func = module_level ? Py_None : adapter::frame_function(f);
+        const bool gen_frame = adapter::is_generator_frame(f);
+        // A generator's frame travels with the generator itself (the same object at the
+        // destination, where its driver resumes it).
+        PyObject *func = module_level ? Py_None
+                         : gen_frame  ? adapter::frame_generator(f)
+                                      : adapter::frame_function(f);
         // Where the frame starts again: the call instruction itself for a frame whose call
         // resume re-creates (resume finds the call's shape from it); for a whole stack,
         // where the instruction (or the call, with what precedes it) begins.
         const int at = whole ? shape.restart : a->at(idx).start;
-        Ref rec = Ref::steal(Py_BuildValue("(OOOOOi)", co, func ? func : Py_None, globals,
-                                           locals.get(), stk.get(), at));
+        Ref rec = Ref::steal(Py_BuildValue("(OOOOOis)", co, func ? func : Py_None, globals,
+                                           locals.get(), stk.get(), at, "c"));
         if (!rec || PyList_Append(records.get(), rec.get()) < 0) {
             return nullptr;
         }
@@ -217,9 +498,17 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
         }
         innermost = false;
         inner_code = co;
+        inner_gen = gen_frame ? adapter::frame_generator(f) : nullptr;
+        inner_self = a->nlocalsplus > 0 && (co->co_argcount > 0 || co->co_flags & CO_VARARGS)
+                         ? adapter::frame_slot(f, 0)
+                         : nullptr;
         f = adapter::outer_frame(f, &inner_native);
         if (thread && f && reinterpret_cast<PyObject *>(adapter::frame_code(f)) == entry) {
             f = nullptr; // below: teleporter's own entry of a thread it started
+        }
+        if (!f && inner_gen) { // no Python frame drives it
+            return refuse("cannot teleport from inside the generator or coroutine " +
+                          describe(inner_code, 0) + ": it is driven by native code");
         }
         if (!f && thread) {
             reached_bottom = PyList_GET_SIZE(records.get()) > 0;
@@ -239,19 +528,20 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
     return records.release();
 }
 
-// The exception the thread is handling (sys.exception() in it), borrowed: the innermost
-// entry of its exception-state chain that holds one.
+// The exception the thread's frames are handling outside any generator (borrowed): its
+// base exception state. A running generator keeps its own, which travels with it.
 PyObject *handled_exception(PyThreadState *ts)
 {
-    for (_PyErr_StackItem *item = ts->exc_info; item; item = item->previous_item) {
-        if (item->exc_value && item->exc_value != Py_None) {
-            return item->exc_value;
-        }
-    }
-    return Py_None;
+    PyObject *v = ts->exc_state.exc_value;
+    return v ? v : Py_None;
 }
 
 }  // namespace
+
+PyObject *base_handled_exception()
+{
+    return Py_NewRef(handled_exception(PyThreadState_Get()));
+}
 
 PyObject *capture_stack(int skip, PyObject *main_globals)
 {
@@ -280,56 +570,13 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
     }
     adapter::Frame *f = adapter::current_frame(ts);
     // The main thread's chain ends at __main__'s module frame; another's at the function
-    // its thread started with.
+    // its thread started with. A blocked thread's call comes with it.
+    Ref call = Ref::borrow(Py_None);
     Ref records = Ref::steal(capture_chain(f, nullptr, false, main_globals,
                                            parked ? Inner::Parked : Inner::Blocked,
-                                           !main_thread, entry));
+                                           !main_thread, entry, &call));
     if (!records) {
         return nullptr;
-    }
-    // A blocked thread's call: the callable (functions unwrapped from bound methods) and
-    // where its arguments sit in the innermost record's stack.
-    Ref call = Ref::borrow(Py_None);
-    if (!parked) {
-        adapter::Frame *inner = f;
-        std::string why;
-        const CodeAnalysis *a = analyse(adapter::frame_code(inner), why);
-        adapter::CallShape shape;
-        const int idx = a ? a->containing(adapter::frame_position(inner)) : -1;
-        if (idx < 0) {
-            return refuse("inconsistent call in a blocked thread");
-        }
-        if (!adapter::call_shape(*a, idx, &shape, why)) {
-            // Entering a `with`: the call is the manager's type's __enter__.
-            const int depth = a->at(idx).depth;
-            PyObject *mgr = depth > 0 ? adapter::entering_manager(
-                                            *a, idx, adapter::frame_slot(inner, a->nlocalsplus +
-                                                                                    depth - 1))
-                                      : nullptr;
-            Ref enter = mgr ? Ref::steal(PyObject_GetAttrString(
-                                  reinterpret_cast<PyObject *>(Py_TYPE(mgr)), "__enter__"))
-                            : Ref();
-            if (!enter) {
-                PyErr_Clear();
-                return refuse("inconsistent call in a blocked thread");
-            }
-            call = Ref::steal(Py_BuildValue("(Oii)", enter.get(), 0, 0));
-            if (!call) {
-                return nullptr;
-            }
-            return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts), Py_False,
-                                 call.get());
-        }
-        std::vector<PyObject *> stack(static_cast<size_t>(shape.depth));
-        for (int i = 0; i < shape.depth; i++) {
-            stack[static_cast<size_t>(i)] = adapter::frame_slot(inner, a->nlocalsplus + i);
-        }
-        PyObject *callee = adapter::pending_callee(shape, stack.data());
-        call = Ref::steal(Py_BuildValue("(Oii)", callee ? callee : Py_None, shape.args_begin,
-                                        shape.args_end));
-        if (!call) {
-            return nullptr;
-        }
     }
     return Py_BuildValue("(OOOO)", records.get(), handled_exception(ts),
                          parked ? Py_True : Py_False, call.get());
@@ -346,8 +593,21 @@ PyObject *capture_generator(PyObject *gen)
     adapter::Frame *f = adapter::generator_frame(gen);
     const adapter::GenPhase phase = adapter::generator_phase(gen);
     if (phase == adapter::GenPhase::Running) {
-        return refuse("the generator or coroutine is running (it is on the stack being moved "
-                      "or on another thread's)");
+        // Its frame is in a chain that moves (a moving thread's stack): that record
+        // carries the frame, and its driver resumes it at the destination. Only its own
+        // handled exception travels here.
+        Ref code = Ref::steal(PyObject_GetAttrString(gen, PyGen_CheckExact(gen) ? "gi_code"
+                                                          : async_gen           ? "ag_code"
+                                                                                : "cr_code"));
+        if (!code) {
+            return nullptr;
+        }
+        adapter::Frame *gf = adapter::generator_frame(gen);
+        PyObject *func = adapter::frame_function(gf);
+        PyObject *exc = adapter::generator_exception(gen);
+        return Py_BuildValue("(OOOsiiOOO)", code.get(), func ? func : Py_None,
+                             adapter::frame_globals(gf), "running", 0, 0, Py_None, Py_None,
+                             exc ? exc : Py_None);
     }
     if (async_gen && adapter::generator_running_async(gen)) {
         return refuse("the async generator is being awaited (an __anext__, asend or athrow of "

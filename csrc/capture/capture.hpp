@@ -1,12 +1,22 @@
 // Capture: read the calling thread's stack, from a given depth out to the __main__
 // module frame, into plain Python objects (one record per frame, outermost first).
 //
-// A record is the tuple (code, function-or-None, globals, localsplus, stack, call_at):
+// A record is the tuple (code, function-or-None, globals, localsplus, stack, call_at, entry):
+//   function    for a generator's frame, the generator (or coroutine) that owns it;
 //   localsplus  every fast local, cell and free variable slot (NULL as tp::null_object());
 //   stack       the value stack below and including the pending call, with the call's
 //               callable replaced by NULL and its arguments by None: the callable is
 //               what resume puts back (the next frame's resumer), so it never travels;
-//   call_at     code unit where the pending call instruction starts.
+//               whole, as it is, when the next frame is entered by this frame's own
+//               instruction (entry "r" there);
+//   call_at     code unit where the pending call instruction starts (or, for a whole
+//               stack, where the instruction starts again);
+//   entry       how the frame is entered from the one outside it: "c" by the call its
+//               caller makes again (a resumer takes the callable's place), "i" the same
+//               for an __init__ run by a class call (which gives its object back), "r" by
+//               the caller's instruction made again with its whole stack (a `for` or
+//               `yield from` resuming a generator, next() or send() on it, a `for` over an
+//               iterator whose __next__ is Python code).
 #pragma once
 #include <Python.h>
 
@@ -22,6 +32,9 @@ extern PyObject *CaptureError;
 // API frames). `main_globals`: the __main__ module's dict, which marks the bottom.
 PyObject *capture_stack(int skip, PyObject *main_globals);
 
+// The exception the calling thread handles outside any running generator (new reference).
+PyObject *base_handled_exception();
+
 // Another thread's stack, parked or blocked by park_threads(), as the tuple
 // (records, handled exception, parked, call). Its innermost record keeps the whole value
 // stack and `call_at` is where it starts again: the next instruction of a parked thread,
@@ -34,10 +47,11 @@ PyObject *capture_stack(int skip, PyObject *main_globals);
 PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,
                          PyObject *entry);
 
-// A generator or coroutine that is not running, as the tuple
+// A generator or coroutine, as the tuple
 // (code, function, globals, phase, raw_state, position, localsplus, stack, exception):
-// phase is "created", "suspended" or "finished" (then only code, function and globals
-// are meaningful). CaptureError for a running one.
+// phase is "created", "suspended", "finished" (then only code, function and globals
+// are meaningful) or "running" (its frame travels in the record of a moving stack; only
+// its handled exception here).
 PyObject *capture_generator(PyObject *gen);
 
 }  // namespace tp

@@ -2,8 +2,7 @@
 
 #include <structmember.h>
 
-#include <cxxabi.h>
-
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +28,11 @@ struct Prepared {
     std::vector<PyObject *> args; // dummy call arguments (borrowed Py_None)
     Ref kwnames;
     long counter_before = 0;
-    bool whole = false; // innermost of a parked or blocked thread: its stack as it is
+    bool whole = false; // its stack as it is: the innermost of a parked or blocked thread,
+                        // or a frame whose instruction re-enters the next one
+    char entry = 'c';   // how it is entered (capture.hpp): 'c', 'i' or 'r'
+    Ref gen;            // entry 'r' into a generator's frame: that generator
+    Ref init_self;      // entry 'i': the object its class call gives back
 };
 
 struct Replay {
@@ -139,7 +142,21 @@ PyObject *resumer_vectorcall(PyObject *self, PyObject *const *, size_t, PyObject
     if (r->index == static_cast<int>(g->frames.size())) {
         return Py_NewRef(g->result.get());
     }
-    return enter_frame(r->index);
+    Prepared &p = g->frames[static_cast<size_t>(r->index)];
+    Ref obj = std::move(p.init_self);
+    PyObject *result = enter_frame(r->index);
+    if (result && p.entry == 'i') {
+        // The class call that ran __init__: its value is the object, as type.__call__ gives.
+        if (result != Py_None) {
+            PyErr_Format(PyExc_TypeError, "__init__() should return None, not '%.200s'",
+                         Py_TYPE(result)->tp_name);
+            Py_DECREF(result);
+            return nullptr;
+        }
+        Py_DECREF(result);
+        return obj.release();
+    }
+    return result;
 }
 
 PyMemberDef resumer_members[] = {
@@ -205,17 +222,61 @@ void uninstall_hook(Replay *g)
     }
 }
 
+// The innermost frame is patched and about to run: `ready` runs with that frame linked as
+// the current one (its caller, for Python code), then each (function, argument...) tuple
+// in the list it returns is called from here, when no frame of teleporter's is left on
+// the stack: what those calls switch on (sys.settrace, sys.monitoring events) sees the
+// program's frames only, this one included.
+void call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
+{
+    adapter::Frame *previous = adapter::link_current(tstate, frame);
+    Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
+    if (!r) {
+        PyErr_WriteUnraisable(g->ready.get());
+    }
+    else if (r.get() != Py_None) {
+        Ref calls = Ref::steal(PySequence_Tuple(r.get()));
+        for (Py_ssize_t i = 0; calls && i < PyTuple_GET_SIZE(calls.get()); i++) {
+            PyObject *call = PyTuple_GET_ITEM(calls.get(), i);
+            if (!PyTuple_Check(call) || PyTuple_GET_SIZE(call) < 1) {
+                PyErr_SetString(PyExc_TypeError, "a replay's ready calls must be tuples");
+                PyErr_WriteUnraisable(g->ready.get());
+                continue;
+            }
+            Ref args = Ref::steal(PyTuple_GetSlice(call, 1, PyTuple_GET_SIZE(call)));
+            Ref done = args ? Ref::steal(PyObject_Call(PyTuple_GET_ITEM(call, 0), args.get(),
+                                                       nullptr))
+                            : Ref();
+            if (!done) {
+                PyErr_WriteUnraisable(PyTuple_GET_ITEM(call, 0));
+            }
+        }
+        if (!calls) {
+            PyErr_WriteUnraisable(g->ready.get());
+        }
+    }
+    adapter::unlink_current(tstate, previous);
+}
+
 PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
 {
     Replay *g = g_replay;
     if (!g || g->armed < 0 ||
         reinterpret_cast<PyObject *>(adapter::frame_code(frame)) !=
-            g->frames[static_cast<size_t>(g->armed)].code.get()) {
+            g->frames[static_cast<size_t>(g->armed)].code.get() ||
+        (g->frames[static_cast<size_t>(g->armed)].gen &&
+         frame != adapter::generator_frame(g->frames[static_cast<size_t>(g->armed)].gen.get()))) {
         return adapter::eval_default(tstate, frame, throwflag);
     }
     const int k = g->armed;
     g->armed = -1;
     Prepared &p = g->frames[static_cast<size_t>(k)];
+    if (p.entry == 'r' && throwflag) {
+        // gen.throw(...) made again: the generator took that exception at the origin
+        // already, and its frame continues inside the handler it reached.
+        PyErr_Clear();
+        throwflag = 0;
+    }
 
     std::vector<PyObject *> locals(p.localsplus.size());
     for (size_t i = 0; i < locals.size(); i++) {
@@ -243,17 +304,19 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
             // Before the program's first instruction here: the thread reports that it is
             // rebuilt (and may wait until every thread is). The hook is gone first: the
             // next thread's replay installs its own.
-            Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
-            if (!r) {
-                PyErr_WriteUnraisable(g->ready.get());
-            }
+            call_ready(g, tstate, frame);
         }
     }
     // Give back the native recursion the replay itself spent reaching this frame, for as
     // long as the frame runs: the original program did not spend it.
-    const long credit =
-        p.counter_before - adapter::native_budget(tstate) + adapter::kReplayEntryCost;
+    const long credit = p.counter_before - adapter::native_budget(tstate) +
+                        (p.entry == 'r' ? 0 : adapter::kReplayEntryCost);
     adapter::native_credit(tstate, credit);
+    if (!innermost && g->frames[static_cast<size_t>(k + 1)].entry == 'r') {
+        // Its own instruction, started again, re-enters the next frame: armed for it now.
+        g->armed = k + 1;
+        g->frames[static_cast<size_t>(k + 1)].counter_before = adapter::native_budget(tstate);
+    }
     PyObject *r = adapter::eval_default(tstate, frame, throwflag);
     adapter::native_credit(tstate, -credit);
     return r;
@@ -292,21 +355,32 @@ bool fail(const std::string &msg)
 
 // `thread`: the outermost frame is a thread's entry function, not __main__'s module.
 // `whole`: this is the innermost frame of a parked or blocked thread.
-bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole)
+// `next_reenters`: the next record's frame is entered by this frame's instruction.
+bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole, bool next_reenters)
 {
     const std::string where = "frame " + std::to_string(k) + ": ";
-    if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 6) {
+    if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 7) {
         return fail(where + "malformed record");
     }
+    PyObject *entry = PyTuple_GET_ITEM(rec, 6);
+    const char *entry_s = PyUnicode_Check(entry) ? PyUnicode_AsUTF8(entry) : nullptr;
+    if (!entry_s || std::strlen(entry_s) != 1 || !std::strchr("cir", entry_s[0]) ||
+        (k == 0 && entry_s[0] != 'c')) {
+        PyErr_Clear();
+        return fail(where + "malformed record");
+    }
+    p.entry = entry_s[0];
+    whole = whole || next_reenters;
     PyObject *code = PyTuple_GET_ITEM(rec, 0);
     PyObject *func = PyTuple_GET_ITEM(rec, 1);
     PyObject *globals = PyTuple_GET_ITEM(rec, 2);
     PyObject *locals = PyTuple_GET_ITEM(rec, 3);
     PyObject *stack = PyTuple_GET_ITEM(rec, 4);
     PyObject *call_at = PyTuple_GET_ITEM(rec, 5);
+    const bool is_gen = PyGen_CheckExact(func) || PyCoro_CheckExact(func);
     if (!PyCode_Check(code) || !PyDict_Check(globals) || !PyTuple_Check(locals) ||
         !PyTuple_Check(stack) || !PyLong_Check(call_at) ||
-        !(func == Py_None || PyFunction_Check(func))) {
+        !(func == Py_None || PyFunction_Check(func) || (is_gen && p.entry == 'r'))) {
         return fail(where + "malformed record");
     }
     auto *co = reinterpret_cast<PyCodeObject *>(code);
@@ -315,8 +389,16 @@ bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole)
         module_level == bool(co->co_flags & CO_OPTIMIZED)) {
         return fail(where + "frame kind does not match its position in the stack");
     }
-    if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
-        return fail(where + "generator frames cannot be rebuilt here");
+    if (is_gen) {
+        // Its driver resumes it: a generator rebuilt fresh for this frame, running this code.
+        if (adapter::generator_phase(func) != adapter::GenPhase::Created ||
+            adapter::frame_code(adapter::generator_frame(func)) != co) {
+            return fail(where + "the generator does not match its frame");
+        }
+        p.gen = Ref::borrow(func);
+    }
+    else if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
+        return fail(where + "a generator's frame without its generator");
     }
     std::string why;
     const CodeAnalysis *a = analyse(co, why);
@@ -359,7 +441,28 @@ bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole)
     }
     p.code = Ref::borrow(code);
     p.globals = Ref::borrow(globals);
-    if (!module_level) {
+    if (p.entry == 'r' && !is_gen) {
+        // The interpreter calls the function itself (its __next__ or __enter__), whose
+        // code object is the destination's own: the frame is recognised by that one.
+        PyObject *own = PyFunction_GET_CODE(func);
+        const int same = PyObject_RichCompareBool(own, code, Py_EQ);
+        if (same < 0) {
+            return false;
+        }
+        if (!same) {
+            return fail(where + "the code of `" +
+                        std::string(PyUnicode_AsUTF8(reinterpret_cast<PyCodeObject *>(own)->co_qualname)) +
+                        "` differs from the origin's");
+        }
+        p.code = Ref::borrow(own);
+    }
+    if (p.entry == 'i') {
+        if (co->co_argcount < 1 || !p.localsplus[0]) {
+            return fail(where + "an __init__ frame without its object");
+        }
+        p.init_self = p.localsplus[0];
+    }
+    if (!module_level && !is_gen) {
         p.func = function_for(code, func, globals);
         if (!p.func || !dummy_arguments(co, p.args, p.kwnames)) {
             return false;
@@ -422,6 +525,12 @@ PyObject *restore_generator(PyObject *gen, PyObject *state)
         return nullptr;
     }
     const std::string phase = phase_name;
+    if (phase == "running") {
+        // Its frame travels in a moving stack's record; the driver there resumes it, and
+        // the replay fills its frame then. Until then it stays fresh.
+        adapter::set_generator_exception(gen, exc == Py_None ? nullptr : exc);
+        Py_RETURN_NONE;
+    }
     if (phase == "finished") {
         if (!PyAsyncGen_CheckExact(gen)) {
             Ref r = Ref::steal(PyObject_CallMethod(gen, "close", nullptr));
@@ -511,8 +620,14 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     const size_t n = static_cast<size_t>(PyList_GET_SIZE(records));
     g->frames.resize(n);
     for (size_t k = 0; k < n; k++) {
+        PyObject *next = k + 1 < n ? PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k + 1))
+                                   : nullptr;
+        const bool next_reenters = next && PyTuple_Check(next) && PyTuple_GET_SIZE(next) == 7 &&
+                                   PyUnicode_Check(PyTuple_GET_ITEM(next, 6)) &&
+                                   PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(next, 6),
+                                                                    "r") == 0;
         if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, g->frames[k],
-                     thread, whole && k + 1 == n)) {
+                     thread, whole && k + 1 == n, next_reenters)) {
             return nullptr;
         }
     }
@@ -543,10 +658,11 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     try {
         r = enter_frame(0);
     }
-    catch (abi::__forced_unwind &) {
+    catch (...) {
         // A daemon thread ended by the interpreter at exit (PyThread_exit_thread, while it
-        // waits for the GIL): its stack unwinds without the GIL, so the replay's
-        // references are left as they are.
+        // waits for the GIL): glibc unwinds its stack with abi::__forced_unwind, without the
+        // GIL, so the replay's references are left as they are. (Caught as `...`: the forced
+        // unwind has no exception object to bind a reference to.)
         (void)g.release();
         throw;
     }

@@ -33,6 +33,7 @@ struct Entry {
     enum class Seen { Running, Gil, Blocked } seen = Seen::Running;
     long syscall = -1;
     unsigned long args[6] = {};
+    bool reported_blocked = false; // park_threads() reported it blocked in `syscall`
 };
 
 struct Park {
@@ -136,7 +137,7 @@ bool read_syscall(unsigned long native_id, long *nr, unsigned long args[6])
     return true;
 }
 
-constexpr long kFutexWait = 0, kFutexWaitBitset = 9, kFutexClockRealtime = 256;
+constexpr long kFutexWaitBitset = 9, kFutexClockRealtime = 256;
 constexpr long kTimerAbstime = 1;
 
 bool waits_for_gil(long nr, const unsigned long args[6])
@@ -182,8 +183,7 @@ double remaining_time(const Entry &e)
         return remaining_until(e.args[3], (e.args[1] & kFutexClockRealtime) ? CLOCK_REALTIME
                                                                             : CLOCK_MONOTONIC);
     }
-    (void)kFutexWait; // a relative timeout: its start is unknown
-    return -1;
+    return -1; // FUTEX_WAIT's timeout is relative: its start is unknown
 }
 
 bool exempted(PyObject *exempt, unsigned long ident)
@@ -407,6 +407,7 @@ PyObject *park_threads(double timeout, PyObject *exempt)
         const char *state = e->parked                          ? "parked"
                             : e->seen == Entry::Seen::Blocked ? "blocked"
                                                                : "running";
+        e->reported_blocked = !e->parked && e->seen == Entry::Seen::Blocked;
         Ref syscall;
         if (!e->parked && e->seen == Entry::Seen::Blocked) {
             const char *name = syscall_name(e->syscall);
@@ -431,6 +432,30 @@ PyObject *park_threads(double timeout, PyObject *exempt)
         }
     }
     return out.release();
+}
+
+PyObject *blocked_unchanged()
+{
+    Park &g = park_state();
+    std::lock_guard<std::mutex> lk(g.mu);
+    for (auto &e : g.entries) {
+        // Only a wait without a timeout: it ends only when what it waits for is given to
+        // it (a timed wait or a sleep ending meanwhile is carried as still waiting, its
+        // time left spent at the destination, as a wait timing out would have been).
+        if (!e->reported_blocked || e->syscall != SYS_futex || e->args[3] != 0) {
+            continue;
+        }
+        if (e->parked) {
+            Py_RETURN_FALSE; // its call ended, it took the GIL and ran to its next line
+        }
+        long nr = -1;
+        unsigned long args[6] = {};
+        if (!read_syscall(e->native_id, &nr, args) || nr != e->syscall ||
+            std::memcmp(e->args, args, sizeof args) != 0) {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
 }
 
 PyObject *unpark_threads()
@@ -479,6 +504,25 @@ PyThreadState *parked_thread(unsigned long ident, bool *parked)
         }
     }
     return nullptr;
+}
+
+PyObject *parked_thread_state(unsigned long ident)
+{
+    bool parked = false;
+    PyThreadState *ts = parked_thread(ident, &parked);
+    if (!ts) {
+        PyErr_SetString(PyExc_LookupError, "no parked thread with this ident");
+        return nullptr;
+    }
+    Park &g = park_state();
+    Entry *e = find(g, ts);
+    // The thread's own trace function was replaced by parking's: what it had before.
+    PyObject *trace = e && e->prev_func ? e->prev_obj.get() : nullptr;
+    PyObject *profile = ts->c_profilefunc ? ts->c_profileobj : nullptr;
+    PyObject *local_key = adapter::thread_local_key(ts);
+    return Py_BuildValue("(OOOOO)", ts->context ? ts->context : Py_None, trace ? trace : Py_None,
+                         profile ? profile : Py_None, ts->dict ? ts->dict : Py_None,
+                         local_key ? local_key : Py_None);
 }
 
 }  // namespace tp

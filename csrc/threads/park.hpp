@@ -33,7 +33,19 @@ PyObject *park_threads(double timeout, PyObject *exempt);
 // own, a debugger's or coverage's, where the version allows; else the thread restores
 // its own at its next event). Idempotent.
 PyObject *unpark_threads();
+
+// Whether every thread that park_threads() reported blocked in a wait without a timeout
+// (a lock, a Condition's waiter) is still in the same system call with the same
+// arguments: false when one's wait ended meanwhile (what it waited for was let go just
+// before it was parked) and it took what it waited for, or even ran on to its next line
+// while the capturing thread gave up the GIL for I/O.
+PyObject *blocked_unchanged();
 // The thread state of a thread parked or blocked by park_threads(), or NULL.
 PyThreadState *parked_thread(unsigned long ident, bool *parked);
+// Per-thread state of a parked or blocked thread, as that thread would read it:
+// (its current contextvars.Context or None, its own trace function's object (the one
+// parking replaced) or None, its profile function's object or None, its thread-state
+// dict or None, its key in threading.local tables (3.13+) or None).
+PyObject *parked_thread_state(unsigned long ident);
 
 }  // namespace tp

@@ -10,7 +10,17 @@ from . import (
     _supported,  # noqa: F401  (refuses a free-threaded build at import)
     _teleporter_impl,  # noqa: F401  (refuses an unsupported interpreter at import)
 )
-from ._api import checkpoint, fork, fork_shell, resume, teleport, tp_bash, tp_dummy, tp_shell
+from ._api import (
+    checkpoint,
+    checkpoint_on,
+    fork,
+    fork_shell,
+    resume,
+    teleport,
+    tp_bash,
+    tp_dummy,
+    tp_shell,
+)
 from ._version import __version__
 from .errors import PayloadError, TeleportError
 from .policy import register_by_reference, register_by_value
@@ -21,6 +31,7 @@ __all__ = [
     "fork",
     "fork_shell",
     "checkpoint",
+    "checkpoint_on",
     "resume",
     "tp_dummy",
     "tp_bash",

@@ -10,7 +10,7 @@ from .errors import TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
 
@@ -125,11 +125,12 @@ def _move(
             pass
 
 
-def _timeout(timeout: float | None) -> float | None:
+def _timeout(timeout: float | None, name: str = "timeout") -> float | None:
+    """A positive number of seconds, or None; ValueError naming `name` else."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+        raise ValueError(f"{name} must be a positive number of seconds or None, not {timeout!r}")
     return float(timeout)
 
 
@@ -245,3 +246,29 @@ def resume(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> N
     from . import _checkpoint
 
     _checkpoint.resume(os.fspath(path), key=key)
+
+
+def checkpoint_on(
+    path: str | os.PathLike[str],
+    signals: Iterable[int | str] | None = None,
+    every: float | None = None,
+    *,
+    key: bytes | str | None = None,
+    exit_if_refused: bool = False,
+) -> None:
+    """Checkpoint this program to `path` when one of `signals` arrives (default: SIGTERM),
+    then end it with exit code 75; and, with `every`, every that many seconds while it
+    runs. Called again by the same command (``python script.py args``) after such an end,
+    it continues the program from `path` instead of returning; when the program ends,
+    `path` is removed. What ``teleporter run`` does for a program that was not written
+    for it.
+
+    The checkpoint is taken by a thread of teleporter's own at the program's next safe
+    point, every thread of the program included. One that cannot be taken leaves the
+    previous checkpoint in place, says why in one line on stderr and lets the program go
+    on (with `exit_if_refused`, a signal then does what it does by default). Raises
+    PayloadError when `path` holds a checkpoint of another program or a corrupt one.
+    """
+    from . import _run
+
+    _run.checkpoint_on(path, signals, every, key, exit_if_refused)

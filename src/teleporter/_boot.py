@@ -126,12 +126,27 @@ def go(fd: int) -> bool:
         return False
 
 
-def execute(restored: _state.Restored) -> None:
+def execute(restored: _state.Restored, ended: Any = None) -> None:
     """Runs a rebuilt program to its end; an uncaught exception ends the process as it
     would have ended the original one."""
+    conclude(lambda: _state.run(restored), rebuilt=True, ended=ended)
+
+
+def conclude(body: Any, rebuilt: bool = False, ended: Any = None) -> None:
+    """Runs `body` (the program); an uncaught exception ends the process as it would
+    have ended the program run by the interpreter itself. `rebuilt`: the program's frames
+    are rebuilt by `body`, which raises PayloadError when they cannot be. `ended` is
+    called when the program's main code has ended, however it did."""
     try:
-        _state.run(restored)
+        try:
+            body()
+        finally:
+            if ended is not None:
+                ended()
     except PayloadError as e:
+        if not rebuilt:
+            _report_uncaught(e)
+            sys.exit(1)
         print(f"teleporter: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
     except SystemExit:

@@ -287,13 +287,67 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
     from . import _state
 
     secret = configured_key(key)
-    meta, body, buffers = _state.snapshot(depth + 1, True, kind="checkpoint")
+    _commit(path, _state.snapshot(depth + 1, True, kind="checkpoint"), secret)
+    return False
+
+
+def write_whole(
+    path: str,
+    key: bytes | None,
+    timeout: float | None,
+    resume_program: bool,
+    extra: dict[str, Any],
+) -> None:
+    """Saves the whole program, captured by a thread of teleporter's own (every thread of
+    the program parked, the main thread included), to `path`. `resume_program`: the
+    program goes on as soon as it is captured and copied, while the file is written;
+    else its threads stay parked (the process is about to end). `extra`: meta fields."""
+    from . import _state
+
+    snapshot = _state.snapshot_whole(timeout=timeout, extra=extra)
+    _commit(path, snapshot, key, resume_program, keep_parked=not resume_program)
+
+
+def _detached(buffers: list[Any]) -> list[Any]:
+    """The buffers, copied where they are views of the program's memory (an array the
+    program goes on changing while the file is written)."""
+    import pickle
+
+    out: list[Any] = []
+    for b in buffers:
+        if isinstance(b, bytes):
+            out.append(b)
+        elif isinstance(b, bytearray):
+            out.append(bytearray(b))
+        else:
+            out.append(pickle.PickleBuffer(bytearray(memoryview(b).cast("B"))))
+    return out
+
+
+def _commit(
+    path: str,
+    snapshot: Any,
+    secret: bytes | None,
+    resume_program: bool = False,
+    keep_parked: bool = False,
+) -> None:
+    """Writes a snapshot to `path`: atomically, durably, after a trial rebuild. The parked
+    threads go on once it is written, or as soon as the state is copied
+    (`resume_program`); with `keep_parked` they stay parked once it is written (the
+    process ends), and go on only when it could not be."""
+    from . import _threads
+
+    meta, body, buffers = snapshot
     directory, base = os.path.split(os.path.abspath(path))
     trial: _Trial | None = None
     temp: _Temp | None = None
     dfd = -1
+    written = False
     try:
         trial = _Trial(body, buffers)
+        if resume_program:
+            buffers = _detached(buffers)
+            _threads.release()
         dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         _remove_stale(dfd, base)
         temp = _Temp(dfd, base)
@@ -310,13 +364,13 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
         os.replace(temp.name, base, src_dir_fd=dfd, dst_dir_fd=dfd)
         temp.name = None
         os.fsync(dfd)  # the rename itself survives a crash
+        written = True
     except OSError as e:
         raise TeleportError(f"cannot write the checkpoint {path!r}: {e.strerror or e}") from None
     finally:
         # Written (or not): the program's other threads go on from where they were parked.
-        from . import _threads
-
-        _threads.release()
+        if not (keep_parked and written):
+            _threads.release()
         if temp is not None:
             temp.discard()
         if dfd >= 0:
@@ -326,8 +380,7 @@ def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
         # An exception's traceback keeps this frame: not the state it holds. (The state's
         # view of its BytesIO, collected in a cycle with that BytesIO, makes CPython's
         # garbage collector free the BytesIO first and crash.)
-        del meta, body, buffers
-    return False
+        del meta, body, buffers, snapshot
 
 
 def _refuse(reason: str, code: int = PayloadError.exit_code) -> NoReturn:

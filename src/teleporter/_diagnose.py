@@ -131,7 +131,7 @@ def _report(what: str, obj: Any, err: BaseException) -> str:
 def culprit(
     frames: list[Any], main_globals: dict[str, Any], handled: Any, err: BaseException
 ) -> str:
-    for code, _func, _g, localsplus, stack, at in reversed(frames):
+    for code, _func, _g, localsplus, stack, at, _entry in reversed(frames):
         where = _where(code, at)
         for name, value in bound_locals(code, localsplus):
             e = _fails(value)

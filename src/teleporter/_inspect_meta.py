@@ -46,7 +46,7 @@ def _short_repr(value: Any) -> str:
 
 def describe_frames(frames: list[Any]) -> list[dict[str, Any]]:
     out = []
-    for code, _func, _g, localsplus, _stack, at in reversed(frames):  # innermost first
+    for code, _func, _g, localsplus, _stack, at, _entry in reversed(frames):  # innermost first
         line = line_of(code, at)
         local_vars = []
         if code.co_flags & 0x1:  # CO_OPTIMIZED: a function's fast locals

@@ -385,7 +385,11 @@ _CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
 # Objects that are singletons of their module: they travel by reference, so that
 # `field.default is dataclasses.MISSING` or `sys.stdout` mean the same after the move.
 _SINGLETONS = {
-    "sys": ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__"),
+    "sys": tuple(
+        f"{stream}{part}"
+        for stream in ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+        for part in ("", ".buffer", ".buffer.raw")  # a program writing bytes to stdout
+    ),
     "dataclasses": (
         "MISSING",
         "KW_ONLY",
@@ -398,6 +402,8 @@ _SINGLETONS = {
     "inspect": ("_empty", "Parameter.empty", "Signature.empty"),
     "enum": ("_auto_null",),
     "typing": ("Any", "NoReturn", "ClassVar", "Optional", "Union"),
+    # Named only by `types` (gen.send as a method descriptor is getattr(generator, "send")).
+    "types": ("GeneratorType", "CoroutineType", "AsyncGeneratorType"),
 }
 
 
@@ -523,6 +529,7 @@ class _Reducing:
         self._handler_type: type | None = logging.Handler if logging is not None else None
         enum = sys.modules.get("enum")  # no enum class can exist unless enum was imported
         self._enum_type: type | None = enum.EnumType if enum is not None else None
+        self._sqlalchemy = "sqlalchemy.orm" in sys.modules
         # Types whose instances all take pickle's own way (everything below depends on the
         # type only): one set lookup for each of the many plain objects of a program.
         self._plain: set[type] = set()
@@ -602,7 +609,10 @@ class _Reducing:
                     return _singleton, alias
                 if self._enum_type is not None and isinstance(obj, self._enum_type):
                     return _enum_reduce(obj)
-                return _class_reduce(obj)
+                reduced = _class_reduce(obj)
+                if self._sqlalchemy:  # a declarative class is mapped again
+                    return _reducers.declarative_reduce(obj, reduced) or reduced
+                return reduced
             return NotImplemented
         for base, reducer in self._by_base.items():
             if issubclass(t, base):
@@ -680,7 +690,10 @@ def _dumps(cls: type, obj: Any, deep: bool) -> tuple[memoryview, list[Any]]:
         pickler.clear_memo()
         del pickler, buffers, sieve, buf
         raise e.with_traceback(None) from None
-    return buf.getbuffer(), buffers + sieve.found
+    # A view of the stream's bytes, not of the BytesIO: a view exporting a BytesIO that
+    # ends up in a reference cycle crashes CPython's collector, which may clear the
+    # BytesIO first. getvalue() hands over the BytesIO's own bytes (no copy here).
+    return memoryview(buf.getvalue()), buffers + sieve.found
 
 
 class _Unpickler(_pickle.Unpickler):

@@ -40,14 +40,15 @@ atexit                             every Python-level callback with its argument
                                    order (read by the core from the interpreter); but a
                                    running daemon thread's own method (tqdm's monitor
                                    stopping itself), which stays behind with its thread
-tracing                            ``sys.settrace``/``setprofile`` (refused when a moved
-                                   frame has its own ``f_trace``: it cannot be set on
-                                   the rebuilt frame), ``threading.settrace/setprofile``,
-                                   ``sys.monitoring`` tools with their callbacks, global
-                                   events and the local events of the moved frames' code.
-                                   Installed by the rebuild: hooks see the rest of
-                                   teleporter's frames there, as they saw its frames at
-                                   the origin.
+tracing                            ``sys.settrace``/``setprofile``, each moved frame's
+                                   ``f_trace``/``f_trace_lines``/``f_trace_opcodes``,
+                                   ``threading.settrace/setprofile``, ``sys.monitoring``
+                                   tools with their callbacks, global events and the
+                                   local events of the moved frames' code. Switched on
+                                   just before the innermost frame runs, when the stack
+                                   is rebuilt: hooks never see teleporter's frames at
+                                   the destination (they saw them at the origin).
+                                   Other threads' own trace functions: not carried.
 hooks                              sys.excepthook/unraisablehook/displayhook/
                                    breakpointhook, threading.excepthook, asyncgen hooks,
                                    coroutine origin tracking depth
@@ -61,7 +62,10 @@ locale                             per category: one that follows the environmen
                                    (``setlocale(cat, "")``, LC_CTYPE at start-up) follows
                                    the destination's; a locale the program chose is set,
                                    refused (PayloadError) where it does not exist
-contextvars                        the variables set in the current context: a library's
+contextvars                        the variables set in the thread's context outside any
+                                   running ``Context.run`` (a context such a call entered
+                                   travels with the call, which enters it again at the
+                                   destination): a library's
                                    by reference (found in its module), the program's own
                                    with the program (``reduce_context_var``, in the
                                    serializer's table); copied ``Context`` objects and
@@ -111,6 +115,7 @@ from __future__ import annotations
 
 import sys
 
+from . import _teleporter_impl as _impl
 from . import _threads
 from ._reducers import CSV_DIALECT_FIELDS
 from .errors import PayloadError, TeleportError
@@ -356,16 +361,23 @@ def _signals_capture() -> Any:
 
     dfl = signal.SIG_DFL
     handlers: dict[int, Any] = {}
+    from . import _teleporter_impl as _impl
+
     for sig in signal.valid_signals():
         handler = getsignal(sig)
         if handler is None or handler == fresh.get(sig, dfl):
             continue  # not installed from Python (a C library's), or what Python installs
+        if handler is _impl.signal_wake:
+            continue  # a checkpoint's signal: the resumed program is armed again
         if callable(handler):
             _movable(lambda: f"the handler of {_signal_name(sig)}", handler)
         elif isinstance(handler, int):
             handler = int(handler)  # signal.Handlers: carried as the number
         handlers[sig] = handler
-    mask = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
+    if _view is not None:
+        mask = set(_view.sigmask)
+    else:
+        mask = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
     timers = {}
     for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
         delay, interval = signal.getitimer(which)
@@ -409,6 +421,12 @@ def _callback_name(func: Any) -> str:
     return f"{module}.{name}" if isinstance(module, str) and module != "__main__" else name
 
 
+def _thread_ident() -> int:
+    import _thread
+
+    return _thread.get_ident()  # not threading.current_thread(): a helper gets no Thread
+
+
 def _atexit_capture() -> Any:
     """The Python-level callbacks in registration order, with their arguments (the atexit
     module cannot list them: the core reads them from the interpreter)."""
@@ -423,7 +441,7 @@ def _atexit_capture() -> Any:
             continue
         owner = getattr(func, "__self__", None)
         if threading is not None and isinstance(owner, threading.Thread):
-            if owner.daemon and owner.is_alive() and owner is not threading.current_thread():
+            if owner.daemon and owner.is_alive() and owner.ident != _thread_ident():
                 continue  # a daemon thread's own (tqdm's monitor): left behind with it
         what = f"the atexit callback `{_callback_name(func)}`"
         carried.append(_movable(what, (func, args, kwargs)))
@@ -462,12 +480,15 @@ def _same(a: Any, b: Any) -> bool:
 # ---- tracing: sys.settrace/setprofile, threading's hooks, sys.monitoring --------------------
 
 
-def _program_frames() -> Iterator[FrameType]:
+def _program_frames(start: FrameType | None = None) -> Iterator[FrameType]:
     """The frames of the program that a move captures: from the caller of teleporter's
-    API out to the __main__ module frame."""
+    API (or `start`, another thread's innermost frame) out to the __main__ module frame
+    (or the thread's first frame), teleporter's own frames left out."""
     main = sys.modules.get("__main__")
     g = getattr(main, "__dict__", None)
-    f: FrameType | None = sys._getframe(1)
+    f: FrameType | None = start
+    if f is None:
+        f = _view.frame if _view is not None else sys._getframe(1)
     while f is not None:
         name = f.f_globals.get("__name__")
         if not (isinstance(name, str) and (name == "teleporter" or name.startswith("teleporter."))):
@@ -483,7 +504,10 @@ def _where(f: FrameType) -> str:
 
 def _tracing_capture() -> Any:
     state: dict[str, Any] = {}
-    trace, profile = sys.gettrace(), sys.getprofile()
+    if _view is not None:
+        trace, profile = _view.trace, _view.profile
+    else:
+        trace, profile = sys.gettrace(), sys.getprofile()
     if trace is not None:
         state["trace"] = _movable("the trace function (sys.settrace)", trace)
     if profile is not None:
@@ -499,13 +523,80 @@ def _tracing_capture() -> Any:
     if tools:
         state["monitoring"] = tools
     if trace is not None:  # a frame's own trace function runs only under sys.settrace
-        for f in _program_frames():
-            if f.f_trace is not None:
-                raise TeleportError(
-                    f"cannot teleport: the frame of {_where(f)} has a trace function of its "
-                    "own (frame.f_trace), which cannot be set on the rebuilt frame yet"
-                )
+        frames = _frame_traces(None)
+        if frames is not None:
+            state["frames"] = frames
     return state or None
+
+
+def _frame_traces(start: FrameType | None) -> list[tuple[Any, ...]] | None:
+    """Each moved frame's own trace settings, innermost first, or None when no frame has
+    any: (code, f_trace, f_trace_lines, f_trace_opcodes)."""
+    frames = []
+    for f in _program_frames(start):
+        trace = f.f_trace
+        if trace is not None:
+            trace = _movable(f"the trace function of the frame of {_where(f)}", trace)
+        frames.append((f.f_code, trace, f.f_trace_lines, f.f_trace_opcodes))
+    if any(t is not None or not lines or ops for _, t, lines, ops in frames):
+        return frames
+    return None
+
+
+def thread_tracing(innermost: FrameType | None, trace: Any, profile: Any, who: str) -> Any:
+    """Another moving thread's trace and profile functions and its frames' own trace
+    settings (None when it has none), read while it is parked."""
+    if trace is None and profile is None:
+        return None
+    return (
+        _movable(f"the trace function of {who}", trace) if trace is not None else None,
+        _movable(f"the profile function of {who}", profile) if profile is not None else None,
+        _frame_traces(innermost) if trace is not None and innermost is not None else None,
+    )
+
+
+def thread_tracing_resumed(tracing: Any) -> list[tuple[Any, ...]]:
+    """At the destination, what thread_tracing read, from the thread's replay (its
+    innermost frame is the caller's caller): see _tracing_resumed."""
+    trace, profile, frames = tracing
+    return _switch_on(trace, profile, frames)
+
+
+def _switch_on(trace: Any, profile: Any, frames: list[tuple[Any, ...]] | None) -> list[Any]:
+    """Gives each rebuilt frame its trace settings; returns the calls that set a thread's
+    profile and trace functions, then the opcode flags (after sys.settrace: see below)."""
+    opcodes_on = _set_frame_traces(frames)
+    calls: list[tuple[Any, ...]] = []
+    if profile is not None:
+        calls.append((sys.setprofile, profile))
+    if trace is not None:
+        calls.append((sys.settrace, trace))
+    return calls + opcodes_on
+
+
+def _set_frame_traces(frames: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]]:
+    """Gives each rebuilt frame (the innermost is the caller of the replay's ``ready``)
+    its captured trace settings; returns the calls that set the opcode flags, to be made
+    after sys.settrace (see below)."""
+    opcodes_on: list[tuple[Any, ...]] = []
+    if frames is None:
+        return opcodes_on
+    live = list(_program_frames())
+    if len(live) != len(frames) or any(f.f_code != c for f, (c, *_) in zip(live, frames)):
+        raise RuntimeError("teleporter: the rebuilt frames are not the captured ones")
+    for f, (_code, trace, lines, opcodes) in zip(live, frames):
+        f.f_trace_lines = lines
+        if trace is not None:
+            f.f_trace = trace
+        if opcodes:
+            # Last, as a program sets it in a traced frame's body: once sys.settrace is
+            # on (3.12 switches opcode events on for every frame when settrace finds a
+            # frame has asked for them), after f_trace (3.13 switches them on for this
+            # frame from the setter only when f_trace is set). Set inside the 'call'
+            # event instead, the flag alone has no effect on 3.12/3.13, but it has after
+            # the move.
+            opcodes_on.append((setattr, f, "f_trace_opcodes", True))
+    return opcodes_on
 
 
 def _monitoring_capture(monitoring: Any) -> list[Any]:
@@ -530,25 +621,37 @@ def _monitoring_capture(monitoring: Any) -> list[Any]:
     return tools
 
 
-def _tracing_restore(state: dict[str, Any]) -> None:
+def _tracing_restore(state: dict[str, Any]) -> Callable[[], list[tuple[Any, ...]]] | None:
+    """Sets what does not trace by itself; returns what switches tracing on, for the
+    replay to call just before the program's innermost frame runs (``_impl.resume``'s
+    ``ready``): teleporter's own frames at the destination are never seen, and the
+    program's rebuilt frames are, from their next line on."""
     if "_trace_hook" in state or "_profile_hook" in state:
         threading = _import("threading")
         for key in ("_trace_hook", "_profile_hook"):
             if key in state:
                 setattr(threading, key, state[key])
     monitoring: Any = getattr(sys, "monitoring", None)
-    for tool, name, callbacks, events, local in state.get("monitoring", ()):
+    for tool, name, callbacks, _events, _local in state.get("monitoring", ()):
         if monitoring.get_tool(tool) != name:
             monitoring.use_tool_id(tool, name)
         for event, cb in callbacks.items():
             monitoring.register_callback(tool, event, cb)
-        for code, ev in local:
-            monitoring.set_local_events(tool, code, ev)
-        monitoring.set_events(tool, events)
-    if "profile" in state:
-        sys.setprofile(state["profile"])
-    if "trace" in state:
-        sys.settrace(state["trace"])
+    if not ("monitoring" in state or "profile" in state or "trace" in state):
+        return None
+    return lambda: _tracing_resumed(state)
+
+
+def _tracing_resumed(state: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run by the replay with the program's innermost frame as its caller: gives each
+    rebuilt frame its own trace settings and returns the calls that switch tracing on
+    (made by the replay once no frame of teleporter's is left)."""
+    calls: list[tuple[Any, ...]] = []
+    monitoring: Any = getattr(sys, "monitoring", None)
+    for tool, _name, _callbacks, events, local in state.get("monitoring", ()):
+        calls += [(monitoring.set_local_events, tool, code, ev) for code, ev in local]
+        calls.append((monitoring.set_events, tool, events))
+    return calls + _switch_on(state.get("trace"), state.get("profile"), state.get("frames"))
 
 
 # ---- hooks ---------------------------------------------------------------------------------
@@ -1129,6 +1232,12 @@ def _asyncio_restore(cls: Any) -> None:
 # ---- weakref.finalize ----------------------------------------------------------------------
 
 
+# Finalizers that only tidy up after code a library generated in this process: the
+# destination generates its own (SQLAlchemy's for the functions it compiles, such as
+# the __init__ of each mapped class, which is mapped again there).
+_LOCAL_FINALIZERS = {("sqlalchemy.util.langhelpers", "_remove_linecache_entry")}
+
+
 def _finalize_capture() -> Any:
     weakref = sys.modules.get("weakref")
     if weakref is None:
@@ -1138,6 +1247,11 @@ def _finalize_capture() -> Any:
     for f, info in list(finalize._registry.items()):
         obj = info.weakref()
         if obj is None:
+            continue
+        func = info.func
+        if (getattr(func, "__module__", None), getattr(func, "__name__", None)) in (
+            _LOCAL_FINALIZERS
+        ):
             continue
         entries.append((info.index, f, obj, info.func, info.args, info.kwargs, info.atexit))
     if not entries:
@@ -1245,7 +1359,7 @@ def _pyplot_restore(figs: list[tuple[Any, Any]]) -> None:
     helpers.Gcf.figs.update(managers)
 
 
-CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
+CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
     "interpreter": (_interpreter_capture, _interpreter_restore),
     "resource": (_resource_capture, _resource_restore),
     "locale": (_locale_capture, _locale_restore),
@@ -1279,8 +1393,47 @@ CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
 }
 
 
-def capture() -> dict[str, Any]:
-    """What each carrier has to carry (carriers with nothing to carry are left out)."""
+class ThreadView:
+    """The main thread's own state, for a capture made by another thread (a checkpoint
+    that a signal or a timer asked for: teleporter's helper thread captures the program
+    with its main thread parked): what sys.gettrace(), sys.getprofile(), the current
+    contextvars.Context, the blocked signals and the current frame are in the main
+    thread."""
+
+    __slots__ = ("context", "trace", "profile", "frame", "sigmask")
+
+    def __init__(self, context: Any, trace: Any, profile: Any, frame: Any, sigmask: Any) -> None:
+        self.context, self.trace, self.profile = context, trace, profile
+        self.frame, self.sigmask = frame, sigmask
+
+
+# Set while a capture reads another thread's state (see ThreadView).
+_view: ThreadView | None = None
+
+
+def capture(view: ThreadView | None = None) -> dict[str, Any]:
+    """What each carrier has to carry (carriers with nothing to carry are left out). With
+    a `view`, per-thread state is the main thread's (the capture runs in another)."""
+    global _view
+    # contextvars (and decimal's context, one of them) as the thread sees them outside the
+    # contexts that Context.run calls in its stack entered: those travel with those calls
+    # and are entered again by them at the destination.
+    current = view.context if view is not None else None
+    outer = _impl.outer_context(current)
+    if view is None:
+        return _capture_all() if outer is None else outer.copy().run(_capture_all)
+    import contextvars
+
+    base = outer if outer is not None else current
+    context = base.copy() if base is not None else contextvars.Context()
+    _view = view
+    try:
+        return context.run(_capture_all)
+    finally:
+        _view = None
+
+
+def _capture_all() -> dict[str, Any]:
     found = {}
     for name, (take, _give) in CARRIERS.items():
         try:
@@ -1297,14 +1450,20 @@ def capture() -> dict[str, Any]:
     return found
 
 
-def restore(states: dict[str, Any]) -> None:
+def restore(states: dict[str, Any]) -> list[Callable[[], list[tuple[Any, ...]]]]:
+    """Restores every carrier's state; returns what must wait until the program's frames
+    are rebuilt (see ``_tracing_restore``)."""
+    later = []
     for name, (_take, give) in CARRIERS.items():
         if name in states:
             try:
-                give(states[name])
+                after = give(states[name])
             except PayloadError:
                 raise
             except Exception as e:
                 raise PayloadError(
                     f"cannot restore the program's {name} settings here: {type(e).__name__}: {e}"
                 ) from None
+            if after is not None:
+                later.append(after)
+    return later

@@ -274,28 +274,26 @@ def _rlock_reduce(lock: Any) -> Any:
     return _threads.make_rlock, (count, owner)
 
 
-def _make_local(cls: Any) -> Any:
+def _make_blank(cls: Any) -> Any:
+    """An instance made without its __init__, filled by its reducer's state setter."""
     return cls.__new__(cls)
 
 
-def _local_setstate(obj: Any, state: dict[str, Any]) -> None:
-    obj.__dict__.update(state)
+def _local_setstate(obj: Any, state: Any) -> None:
+    from . import _threads
+
+    own, others = state
+    obj.__dict__.update(own)
+    _threads.set_local_values(obj, others)
 
 
 def _local_reduce(obj: Any) -> Any:
-    """threading.local: the values of the thread that moves. Values that other threads
-    set in it do not travel yet: refused, not dropped."""
-    import gc
+    """threading.local: the values of every thread that moves, each set again by that
+    thread at the destination (the values of threads that stay behind stay with them)."""
+    from . import _threads
 
-    own = obj.__dict__
-    for table in gc.get_referents(obj):  # one values dict per thread, keyed by thread
-        if isinstance(table, dict):
-            for values in table.values():
-                if isinstance(values, dict) and values and values is not own:
-                    raise TypeError(
-                        "a threading.local holding values set by another thread cannot move yet"
-                    )
-    return _make_local, (type(obj),), dict(obj.__dict__), None, None, _local_setstate
+    own, others = _threads.local_values(obj)
+    return _make_blank, (type(obj),), (dict(own), others), None, None, _local_setstate
 
 
 def _make_simple_queue(items: list[Any]) -> Any:
@@ -475,6 +473,411 @@ def _tee_data_reduce(data: Any) -> Any:
     return type(data), _impl.tee_data_state(data)  # (source, values read, next link)
 
 
+# ---- Pillow: images travel with their pixels; an ImageDraw keeps drawing into its image -------
+
+MAPPED_IMAGE = (
+    "a Pillow image mapped onto another object's memory (Image.frombuffer) cannot be moved"
+)
+
+
+def _pillow(module: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"PIL.{module}")
+
+
+def _pillow_types(imaging: Any) -> dict[str, type]:
+    """Pillow's C types, which its module does not name: the types of objects it makes."""
+    core = imaging.new("L", (1, 1))
+    return {
+        "ImagingCore": type(core),
+        "ImagingDraw": type(imaging.draw(core, 0)),
+        "PixelAccess": type(core.pixel_access(False)),
+    }
+
+
+# Modules whose types are found from objects they make, not by name (see table()).
+UNNAMED: dict[str, Callable[[Any], dict[str, type]]] = {"PIL._imaging": _pillow_types}
+
+
+_SAME_BYTE = list(range(256))  # a lookup table that changes no byte
+
+
+def _make_core(
+    mode: str, size: tuple[int, int], data: bytes, palette: tuple[str, bytes] | None
+) -> Any:
+    Image = _pillow("Image")
+
+    if mode == "1":  # one byte per pixel, as it is held (see _core_parts)
+        return Image.frombytes("L", size, data).im.point(_SAME_BYTE, "1")
+    core = Image.frombytes(mode, size, data).im  # one copy, into a core of its own
+    if palette is not None:
+        core.putpalette(palette[0], palette[0], palette[1])
+    return core
+
+
+def _core_parts(core: Any) -> tuple[str, tuple[int, int], bytes, tuple[str, bytes] | None]:
+    """What a core is made again from: its mode, size, raw pixels and palette (a "P" or
+    "PA" image's colours live in the core)."""
+    Image = _pillow("Image")
+
+    try:
+        pmode = core.getpalettemode()
+    except ValueError:  # no palette
+        palette = None
+    else:
+        palette = (pmode, core.getpalette(pmode, pmode))
+    mode = core.mode
+    if mode == "1":
+        # Packed to bits, a pixel set to 1 (ImageDraw's fill=1) would come back as 255:
+        # its bytes travel as they are, through an "L" core.
+        core = core.point(_SAME_BYTE, "L")
+    return mode, core.size, Image.Image()._new(core).tobytes(), palette
+
+
+def _core_reduce(core: Any) -> Any:
+    """An image core (``img.im``, also held by an ImageDraw) travels as an object of its
+    own, so that everything holding it holds one core after the move. A core on memory it
+    does not own is refused: a copy would stop seeing what is written there."""
+    if core.readonly:
+        raise TypeError(MAPPED_IMAGE)
+    return _make_core, _core_parts(core)
+
+
+def _image_setstate(img: Any, state: tuple[Any, ...]) -> None:
+    info, mode, size, extra, pixels, palette, exif = state
+    # Pillow's own __setstate__ (subclasses' included) on an empty image, then its pixels:
+    # the core that travelled (shared with whatever else holds it), or a fresh one.
+    img.__setstate__([info, mode, (0, 0), None, b"", *extra])
+    img._size = size
+    img.im = _make_core(*pixels) if type(pixels) is tuple else pixels
+    img.palette = palette
+    if exif is not None:
+        img._exif = exif
+
+
+def _image_reduce(img: Any) -> Any:
+    """PIL.Image.Image and its subclasses, as Pillow pickles them (its info, mode, size,
+    a file image's name; its file is left behind) but with the pixels in its core, which
+    travels as an object of its own (an ImageDraw holds it too). Its palette object (an
+    ImageDraw of a "P" image holds it too) and the Exif the program read from it and may
+    have changed (``getexif()``) keep their identity."""
+    Image = _pillow("Image")
+    DeferredError = _pillow("_util").DeferredError
+
+    if isinstance(img._im, DeferredError) or (img._im is None and getattr(img, "fp", None) is None):
+        # Closed (``img.close()``), or a file image closed before it read its pixels
+        # (``with Image.open(p) as img: print(img.size)``): what is left of it (mode,
+        # size, info, the error its pixel operations raise) travels as it is.
+        return _make_blank, (type(img),), dict(img.__dict__), None, None, _set_state
+    img.load()  # a file image reads its pixels now, as Pillow's pickling does
+    reading = getattr(img, "_fp", None) or getattr(img, "fp", None)  # the file it reads
+    if (
+        reading is not None
+        and not isinstance(reading, DeferredError)
+        and getattr(img, "is_animated", False)
+    ):
+        # Its frame position and the file it reads the next frames from would be left
+        # behind (Pillow's pickling drops them): seek()/tell() would fail after the move.
+        raise TypeError(
+            "a multi-frame Pillow image still reading its file (a GIF, TIFF, ... at frame "
+            f"{img.tell()}) cannot be moved: copy the frames it needs (img.copy()) first"
+        )
+    core = img.im
+    mapped = getattr(img, "map", None) is not None and core.readonly
+    if img.readonly and not mapped:
+        raise TypeError(MAPPED_IMAGE)
+    extra: list[Any] = []
+    if type(img).__getstate__ is not Image.Image.__getstate__:  # a file image's own state
+        extra = img.__getstate__()[5:]
+    # A core Pillow mapped read-only onto the image's file never changes: its pixels travel.
+    pixels = _core_parts(core) if mapped else core
+    return (
+        _make_blank,
+        (type(img),),
+        (img.info, img.mode, img.size, extra, pixels, img.palette, img._exif),
+        None,
+        None,
+        _image_setstate,
+    )
+
+
+def _image_draw_setstate(draw: Any, state: tuple[dict[str, Any], int | None]) -> None:
+    Image = _pillow("Image")
+
+    attrs, blend = state
+    draw.__dict__.update(attrs)
+    if blend is not None:
+        draw.draw = Image.core.draw(draw.im, blend)
+
+
+def _image_draw_reduce(draw: Any) -> Any:
+    """ImageDraw.Draw(): its C drawing object is made again on its image's core (which
+    travels once, with the image), blending when it draws RGBA on an RGB image as
+    ImageDraw set it up; the rest of it is plain attributes."""
+    attrs = dict(draw.__dict__)
+    blend = None
+    if "draw" in attrs and "im" in attrs:
+        del attrs["draw"]
+        blend = int(draw.mode != draw.im.mode)
+    return _make_blank, (type(draw),), (attrs, blend), None, None, _image_draw_setstate
+
+
+def _make_font(cls: Any, data: bytes, state: list[Any]) -> Any:
+    import io
+
+    path = state[0]
+    font = cls.__new__(cls)
+    font.__setstate__([io.BytesIO(data), *state[1:]])
+    font.path = path
+    return font
+
+
+def _font_reduce(font: Any) -> Any:
+    """A FreeType font read from a file object (``ImageFont.load_default()``, which
+    ``ImageDraw.text`` sets on the draw): Pillow pickles it by that object, already read to
+    its end, and cannot load it again from there; its font data travels instead."""
+    state = font.__getstate__()
+    path = state[0]
+    if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+        return NotImplemented  # loaded again from its file, as Pillow does
+    return _make_font, (type(font), font.font_bytes, state)
+
+
+def _pixel_access_reduce(px: Any) -> Any:
+    raise TypeError(
+        "a Pillow PixelAccess (img.load()) cannot be moved: nothing in it says which image "
+        "it reads (let it go before the move and call load() again after)"
+    )
+
+
+# ---- SQLAlchemy declarative classes: mapped again at the destination ----------------------
+# A declarative class is mapped when it is made, from its class body, and mapping fills
+# its __dict__ with what the mapper made (instrumented attributes, __mapper__, a wrapped
+# __init__). It travels as an unmapped class (made `__abstract__`, which declarative skips)
+# with the program's own attributes, its Table (the one its MetaData holds) as __table__
+# and its mapper's properties declared again; then the registry maps it as at the origin.
+
+_SA_MADE = frozenset({"__dict__", "__weakref__", "_sa_registry", "_sa_class_manager"})
+
+
+def _declarative_refusal(cls: type, why: str) -> TypeError:
+    name = cls.__qualname__
+    return TypeError(f"the SQLAlchemy declarative class {name!r} cannot be moved: {why}")
+
+
+def _library_made(fn: Any) -> bool:
+    """True for a listener SQLAlchemy itself set up (mapping sets up many), with what its
+    wrapper calls."""
+    cells = [c.cell_contents for c in getattr(fn, "__closure__", None) or ()]
+    modules = [str(getattr(f, "__module__", "")) for f in (fn, *cells) if callable(f)]
+    return all(m.startswith("sqlalchemy.") for m in modules)
+
+
+def _check_listeners(cls: type, targets: list[Any]) -> None:
+    """Event listeners the program set on the class, its mapper or attributes are not made
+    again at the destination: such a class is refused rather than moved without them."""
+    registry: Any = sys.modules.get("sqlalchemy.event.registry")
+    ids = {id(t) for t in targets}
+    for (target, event, _), listeners in list(registry._key_to_collection.items()):
+        if target in ids and not all(_library_made(ref()) for ref in listeners.values()):
+            raise _declarative_refusal(cls, f"the program listens to its {event!r} events")
+
+
+def _make_registry(metadata: Any, type_annotation_map: Any, constructor: Any) -> Any:
+    import importlib
+
+    return importlib.import_module("sqlalchemy.orm").registry(
+        metadata=metadata, type_annotation_map=type_annotation_map, constructor=constructor
+    )
+
+
+def _registry_reduce(reg: Any) -> Any:
+    """A registry is made afresh around the program's MetaData: the classes it knows
+    register again as the destination maps them."""
+    return _make_registry, (reg.metadata, dict(reg.type_annotation_map), reg.constructor)
+
+
+def _attribute_of(owner: Any, name: str) -> Any:
+    return getattr(owner, name)
+
+
+def _mapper_reduce(mapper: Any) -> Any:
+    """A mapper (``inspect(Item)``, held by statements) is its class's, mapped again."""
+    return _attribute_of, (mapper.class_, "__mapper__")
+
+
+def _class_manager_reduce(manager: Any) -> Any:
+    return _attribute_of, (manager.class_, "_sa_class_manager")
+
+
+def _relationship_args(prop: Any) -> tuple[Any, dict[str, Any]]:
+    """What ``relationship()`` was given, as the property keeps it (`argument` from the
+    ``Mapped[...]`` annotation included); what configuration derived is left out."""
+    given = {a.name: a.argument for a in prop._init_args}
+    if prop.backref is not None:
+        given["back_populates"] = None  # set from the backref when it was configured
+    names = (
+        "uselist collection_class backref post_update viewonly lazy passive_deletes "
+        "passive_updates active_history enable_typechecks join_depth comparator_factory "
+        "single_parent innerjoin distinct_target_key load_on_pending query_class omit_join "
+        "sync_backref doc _legacy_inactive_history_style"
+    ).split()
+    kw = {name: getattr(prop, name) for name in names}
+    kw.update(given)
+    kw["cascade"] = list(prop.cascade)
+    kw["overlaps"] = ",".join(sorted(prop._overlaps)) or None
+    kw["info"] = dict(prop.info) or None
+    kw["attribute_options"] = prop._attribute_options
+    return prop.argument, kw
+
+
+def _backref_made(prop: Any) -> bool:
+    """True for the relationship that another one's ``backref=`` made: it is made again."""
+    other = prop.mapper._props.get(prop.back_populates) if prop.back_populates else None
+    backref = getattr(other, "backref", None)
+    return backref is not None and (backref if isinstance(backref, str) else backref[0]) == (
+        prop.key
+    )
+
+
+def _declared_properties(cls: type, orm: Any) -> dict[str, Any]:
+    """What the class body must declare besides its Table for the mapper to be made the
+    same: relationships, and columns mapped under another name or with options."""
+    sa: Any = sys.modules["sqlalchemy"]
+    mapper: Any = cls.__dict__["__mapper__"]
+    table = mapper.local_table
+    if mapper.inherits is not None:
+        raise _declarative_refusal(cls, "it inherits from another mapped class")
+    if not isinstance(table, sa.Table) or cls.__dict__.get("__table__") is not table:
+        raise _declarative_refusal(cls, "it is not mapped to a Table of its own")
+    declared: dict[str, Any] = {}
+    for key, prop in mapper._props.items():
+        if isinstance(prop, orm.RelationshipProperty):
+            if not _backref_made(prop):
+                args, kw = _relationship_args(prop)
+                declared[key] = (type(prop), (args,), kw)
+            continue
+        columns: Any = getattr(prop, "columns", ())
+        if type(prop) is not orm.ColumnProperty or not all(
+            isinstance(c, sa.Column) and c.table is table for c in columns
+        ):
+            raise _declarative_refusal(cls, f"its attribute {key!r} is a {type(prop).__name__}")
+        options = {
+            "group": prop.group,
+            "deferred": prop.deferred,
+            "raiseload": prop.raiseload,
+            "comparator_factory": prop.comparator_factory,
+            "active_history": prop.active_history,
+            "expire_on_flush": prop.expire_on_flush,
+            "info": dict(prop.info) or None,
+            "doc": prop.doc,
+        }
+        plain = {**_PLAIN_COLUMN, "comparator_factory": type(prop).Comparator}
+        plain["doc"] = columns[0].doc
+        if len(columns) == 1 and key == columns[0].key and options == plain:
+            continue  # the mapper maps it so by itself
+        declared[key] = (type(prop), tuple(columns), options)
+    return declared
+
+
+# A column property's options when the mapper makes it from a column of the table.
+_PLAIN_COLUMN = {
+    "group": None,
+    "deferred": False,
+    "raiseload": False,
+    "active_history": False,
+    "expire_on_flush": True,
+    "info": None,
+}
+
+
+def _declarative_setstate(cls: Any, state: tuple[dict[str, Any], Any, dict[str, Any]]) -> None:
+    from . import _pickling
+
+    attrs, table, declared = state
+    later = {k: attrs.pop(k) for k in ("__annotations__",) if k in attrs}
+    abstract = attrs.pop("__abstract__", None)
+    _pickling._class_setstate(cls, attrs)
+    if table is None:  # not mapped: an abstract base, a mixin of the declarative base
+        type.__setattr__(cls, "__abstract__", abstract)
+    else:
+        type.__setattr__(cls, "__table__", table)
+        for key, (kind, args, kw) in declared.items():
+            type.__setattr__(cls, key, kind(*args, **kw))
+        type.__delattr__(cls, "__abstract__")
+        cls._sa_registry.map_declaratively(cls)
+    for key, value in later.items():
+        type.__setattr__(cls, key, value)
+
+
+def declarative_reduce(cls: type, reduced: Any) -> Any:
+    """`reduced` (pickling's way for a class) adapted to a class of a declarative base, or
+    None for any other class."""
+    orm: Any = sys.modules.get("sqlalchemy.orm")
+    if orm is None:
+        return None
+    d = cls.__dict__
+    reg = getattr(cls, "_sa_registry", None)
+    if not isinstance(reg, orm.registry):
+        if "_sa_class_manager" in d:
+            raise _declarative_refusal(cls, "it is not mapped by a declarative base")
+        return None
+    make, (meta, name, bases, ns), attrs, _, _, _ = reduced
+    for key in _SA_MADE:
+        attrs.pop(key, None)
+    targets: list[Any] = [cls]
+    if "__mapper__" in d:
+        manager: Any = d["_sa_class_manager"]
+        targets += [d["__mapper__"], manager, *manager.values()]
+        targets += [a.impl for a in manager.values()]
+    _check_listeners(cls, targets)
+    if "registry" in d and "__mapper__" not in d:  # the declarative base itself
+        ns["registry"] = attrs.pop("registry")
+        if "metadata" in attrs:
+            ns["metadata"] = attrs.pop("metadata")
+        if "__abstract__" in attrs:  # declarative_base()'s, read as it is made
+            ns["__abstract__"] = attrs.pop("__abstract__")
+        return make, (meta, name, bases, ns), attrs, None, None, _pickling_setstate()
+    if "__dataclass_fields__" in d:
+        raise _declarative_refusal(cls, "it is mapped as a dataclass")
+    ns["__abstract__"] = True
+    if "__mapper__" not in d:
+        if not d.get("__abstract__"):
+            raise _declarative_refusal(cls, "it is not mapped")
+        return make, (meta, name, bases, ns), (attrs, None, {}), None, None, _declarative_setstate
+    declared = _declared_properties(cls, orm)
+    made = set(manager.local_attrs) | {"__mapper__", "__table__"}
+    absent = sys.modules[orm.__name__ + ".instrumentation"].DEL_ATTR  # it had none
+    for key, original in manager.originals.items():  # what instrumentation replaced
+        if key in attrs and original is not absent:
+            attrs[key] = original
+        else:
+            made.add(key)
+    attrs = {k: v for k, v in attrs.items() if k not in made}
+    state = (attrs, d["__table__"], declared)
+    return make, (meta, name, bases, ns), state, None, None, _declarative_setstate
+
+
+def _sa_symbol(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module("sqlalchemy.util.langhelpers").symbol(name)
+
+
+def _symbol_reduce(sym: Any) -> Any:
+    """SQLAlchemy's constant symbols (in compiled statements an engine caches) are the
+    destination's own, by name: their pickled form carries their int value, the hash of
+    their name, which differs between processes and makes unpickling fail."""
+    return _sa_symbol, (sym.name,)
+
+
+def _pickling_setstate() -> Any:
+    from . import _pickling
+
+    return _pickling._class_setstate
+
+
 # ---- what cannot move, named by what the program made -------------------------------------
 
 
@@ -511,6 +914,42 @@ def _thread_reduce(t: Any) -> Any:
     return NotImplemented  # not started, or ended: its attributes are plain data
 
 
+def _found_match(pattern: Any, string: Any, pos: int, endpos: int, regs: Any) -> Any:
+    """The match of `pattern` in string[pos:endpos] whose groups span `regs`: the first
+    one (a search, a match) or a later one (finditer's, sub's scans), found again by
+    scanning from `pos`, so that every attribute (pos and endpos included) is the
+    original's. None when no scan finds it (a match made with another pos)."""
+    for m in pattern.finditer(string, pos, endpos):
+        if m.regs == regs:
+            return m
+        if m.start() > regs[0][0]:
+            break
+    return None
+
+
+def _make_match(pattern: Any, string: Any, pos: int, endpos: int, regs: Any) -> Any:
+    m = _found_match(pattern, string, pos, endpos, regs)
+    if m is None:
+        raise ValueError("the regular expression match cannot be found again")
+    return m
+
+
+def _match_reduce(m: Any) -> Any:
+    """re.Match: found again at the destination from its pattern, its string and where
+    the scan that made it started (checked here: a match that cannot be is refused)."""
+    args = (m.re, m.string, m.pos, m.endpos, m.regs)
+    if _found_match(*args) is None:
+        raise TypeError("a regular expression match that cannot be found again cannot move")
+    return _make_match, args
+
+
+def _codec_stream_reduce(obj: Any) -> Any:
+    """codecs.getwriter()/getreader() wrappers (Pygments writes through one): their stream,
+    errors mode and codec state are plain attributes (the codecs module refuses to pickle
+    them only because their __getattr__ forwards to the stream)."""
+    return _make_blank, (type(obj),), dict(obj.__dict__), None, None, _set_state
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -527,9 +966,15 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("sqlite3", "Connection", _sqlite_reduce),
     ("subprocess", "Popen", _popen_reduce),
     ("itertools", "pairwise", _pairwise_reduce),
+    ("re", "Match", _match_reduce),
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
+    ("PIL._imaging", "ImagingCore", _core_reduce),
+    ("PIL._imaging", "PixelAccess", _pixel_access_reduce),
+    ("sqlalchemy.orm.decl_api", "registry", _registry_reduce),
+    ("sqlalchemy.orm.instrumentation", "ClassManager", _class_manager_reduce),
+    ("sqlalchemy.util.langhelpers", "symbol", _symbol_reduce),
 ]
 if sys.version_info >= (3, 14):  # pickle still handles them before
     TYPES.append(("itertools", "count", _count_reduce))
@@ -541,6 +986,13 @@ if sys.version_info >= (3, 14):  # pickle still handles them before
 BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("_thread", "_local", _local_reduce),
     ("threading", "Thread", _thread_reduce),
+    ("codecs", "StreamWriter", _codec_stream_reduce),
+    ("codecs", "StreamReader", _codec_stream_reduce),
+    ("codecs", "StreamReaderWriter", _codec_stream_reduce),
+    ("PIL.Image", "Image", _image_reduce),
+    ("PIL.ImageDraw", "ImageDraw", _image_draw_reduce),
+    ("PIL.ImageFont", "FreeTypeFont", _font_reduce),
+    ("sqlalchemy.orm.mapper", "Mapper", _mapper_reduce),
 ]
 
 
@@ -592,13 +1044,27 @@ TYPES.append(("_contextvars", "Token", _token_reduce))
 TYPES.append(("_contextvars", "Context", _context_reduce))
 
 
+_unnamed_found: dict[str, dict[str, type]] = {}
+
+
+def _unnamed(module: str, mod: Any) -> dict[str, type]:
+    if mod is None:
+        return {}
+    if module not in _unnamed_found:
+        _unnamed_found[module] = UNNAMED[module](mod)
+    return _unnamed_found[module]
+
+
 def table(entries: list[tuple[str, str, Callable[[Any], Any]]] = TYPES) -> dict[type, Any]:
     """The reducers of the types whose modules are imported now."""
     found: dict[type, Callable[[Any], Any]] = {}
     for module, qualname, reducer in entries:
         obj: Any = sys.modules.get(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part, None)
+        if module in UNNAMED:
+            obj = _unnamed(module, obj).get(qualname)
+        else:
+            for part in qualname.split("."):
+                obj = getattr(obj, part, None)
         if isinstance(obj, type):
             found[obj] = reducer
     return found

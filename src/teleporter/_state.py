@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import types
 
 from . import _payload, _pickling, _process_state, _threads
@@ -17,7 +18,7 @@ from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 
@@ -113,7 +114,11 @@ def _apply_patch(module: str, name: str, value: Any) -> None:
 
 def _patches() -> list[_Patch]:
     """Attributes of by-reference modules bound to the program's own functions and
-    classes (defined in __main__ or in a module that travels by value)."""
+    classes (defined in __main__ or in a module that travels by value), and their
+    threading.local objects holding values of a thread that moves (click keeps its
+    context stack in one): a fresh import would have an empty one."""
+    import _thread
+
     from . import policy
 
     found = []
@@ -127,6 +132,10 @@ def _patches() -> list[_Patch]:
         if not isinstance(d, dict) or modname == "__main__":
             continue
         for name, value in list(d.items()):
+            if isinstance(value, _thread._local):
+                if not policy.module_by_value(modname) and any(_threads.local_values(value)):
+                    found.append(_Patch(modname, name, value))
+                continue
             if not isinstance(value, patchable):
                 continue
             origin = getattr(value, "__module__", None)
@@ -263,6 +272,8 @@ def _users_call_site(frame: Any) -> str:
         elif seen_library:
             code = f.f_code
             return f", in `{code.co_qualname}` ({code.co_filename}:{f.f_lineno})"
+        if f.f_code.co_name == "<module>" and f.f_globals.get("__name__") == "__main__":
+            break  # the program's bottom: below it, a resumed program's start-up frames
         f = f.f_back
     return ""
 
@@ -280,15 +291,78 @@ def snapshot(
     another machine (see _Environment); ``env`` is set there on top of the program's
     own changes. Other threads are parked and stay so (``_threads.release()`` lets them
     go when the program goes on here)."""
+    return _read(depth + 1, None, result, cwd, kind, remote, env)
+
+
+def snapshot_whole(
+    kind: str = "checkpoint", timeout: float | None = None, extra: dict[str, Any] | None = None
+) -> Any:
+    """Captures the whole program from a thread of teleporter's own (a checkpoint that a
+    signal or a timer asked for): every thread of the program, the main thread included,
+    is parked at a safe point and read; the main thread continues at the destination
+    from where it was parked. Returns as snapshot() does; the threads stay parked."""
+    limit = _threads.SAFE_POINT_TIMEOUT if timeout is None else timeout
+    return _read(0, limit, None, None, kind, False, None, extra)
+
+
+def _read(
+    depth: int,
+    whole: float | None,
+    result: Any,
+    cwd: str | None,
+    kind: str,
+    remote: bool,
+    env: Mapping[str, str] | None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[bytes, memoryview, list[Any]]:
+    """Parks the other threads and serialises the program, again until the capture holds
+    (_consistent). `whole`: None for the caller's own stack (each capture waits for safe
+    points as long as _threads allows), else the seconds the whole program's captures may
+    take together (its main thread parked too)."""
     main = sys.modules["__main__"]
-    threads = _threads.capture(main.__dict__)
-    try:
-        return _snapshot(depth + 1, main, threads, result, cwd, kind, remote, env)
-    except BaseException:
-        _threads.release()
-        raise
-    finally:
-        _threads.serialised()
+    limit = _threads.SAFE_POINT_TIMEOUT if whole is None else whole
+    deadline = time.monotonic() + limit
+    while True:
+        if whole is None:
+            threads = _threads.capture(main.__dict__)
+        else:
+            left = max(0.0, deadline - time.monotonic())
+            threads = _threads.capture(main.__dict__, left, whole=True)
+        try:
+            out = _snapshot(
+                depth + 1 if whole is None else 0,
+                main,
+                threads,
+                result,
+                cwd,
+                kind,
+                remote,
+                env,
+                extra,
+            )
+        except BaseException:
+            _threads.release()
+            raise
+        finally:
+            _threads.serialised()
+        if _consistent(threads, deadline):
+            return out
+
+
+def _consistent(threads: _threads.Moved | None, deadline: float) -> bool:
+    """Whether the capture just serialised holds: every thread found blocked stayed in
+    its call while the program was read. One whose call ended meanwhile (a lock released
+    just before it was parked, which it then took) would wait for that lock forever at the
+    destination: the capture is taken again, the threads let go a moment first."""
+    if threads is None or _impl.blocked_unchanged():
+        return True
+    _threads.release()
+    if time.monotonic() >= deadline:
+        raise TeleportError(
+            "cannot teleport: a thread's blocking call kept ending while the program was read"
+        )
+    time.sleep(0.002)
+    return False
 
 
 def _snapshot(
@@ -300,24 +374,32 @@ def _snapshot(
     kind: str,
     remote: bool,
     env: Mapping[str, str] | None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[bytes, memoryview, list[Any]]:
-    try:
-        frames = _impl.capture(depth + 1, main.__dict__)
-    except _impl.CaptureError as e:
-        why: str | None = str(e)
+    view = None
+    if _threads.main_chain:  # captured by a thread of teleporter's own: the main thread's
+        frames, handled, native_id = _threads.main_chain
+        view = _main_thread_view(native_id)
+        why: str | None = None
     else:
-        why = None
+        handled = _impl.handled_exception()  # a running generator's own travels with it
+        try:
+            frames = _impl.capture(depth + 1, main.__dict__)
+        except _impl.CaptureError as e:
+            why = str(e)
+        else:
+            why = None
     if why is not None:
         site = _users_call_site(sys._getframe(depth))
         where = site.partition("` (")[2]  # "file:line)": said already when the message names it
         raise TeleportError(why + (site if where not in why else ""))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
-    for code, func, g, localsplus, stack, at in frames:
+    for code, func, g, localsplus, stack, at, entry in frames:
         ref = refs.get(id(g))
         if ref is None:
             ref = refs[id(g)] = _pickling.globals_ref(g)
-        records.append((code, func, ref, localsplus, stack, at))
+        records.append((code, func, ref, localsplus, stack, at, entry))
     cwd_required = cwd is not None or not remote
     cwd = cwd if cwd is not None else os.getcwd()
     # A local destination starts with the program's whole environment already.
@@ -338,11 +420,14 @@ def _snapshot(
         "frames": records,
         "threads": threads,  # the other threads (their stacks travel with their Thread)
         "logging": _pickling.logging_state(),  # loggers, their levels and handlers
-        "handled": sys.exception(),
+        "handled": handled,
         "result": result,
+        # The main thread was parked (its innermost frame starts again where it stopped)
+        # rather than calling the move (which returns `result` there).
+        "main_parked": view is not None,
         "recursionlimit": sys.getrecursionlimit(),
         # Interpreter and library settings (_process_state), restored after the objects.
-        "process": _process_state.capture(),
+        "process": _process_state.capture(view),
     }
     try:
         body, buffers = _pickling.dumps(state)
@@ -367,10 +452,33 @@ def _snapshot(
             cwd=cwd,
             frames=_inspect_meta.describe_frames(frames),
             globals=_inspect_meta.describe_globals(main.__dict__),
+            **(extra or {}),
         )
     else:
         meta = _payload.make_meta(kind)
     return meta, body, buffers
+
+
+def _main_thread_view(native_id: int) -> _process_state.ThreadView:
+    """The parked main thread's own state (see _process_state.ThreadView)."""
+    ident = _threads._main_ident(sys.modules.get("threading"))
+    context, trace, profile, _, _ = _impl.parked_thread_state(ident)
+    return _process_state.ThreadView(
+        context, trace, profile, sys._current_frames().get(ident), _blocked_signals(native_id)
+    )
+
+
+def _blocked_signals(native_id: int) -> list[int]:
+    """The signals a thread blocks, read from /proc (SigBlk: a hexadecimal mask)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/status") as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    mask = int(line.split()[1], 16)
+                    return [n + 1 for n in range(mask.bit_length()) if mask >> n & 1]
+    except (OSError, ValueError):
+        pass
+    raise TeleportError("cannot checkpoint: cannot read the main thread's blocked signals")
 
 
 # Native stack the replay spends per rebuilt frame (measured about 1 KiB on 3.11-3.13),
@@ -430,11 +538,21 @@ class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
 
-    __slots__ = ("records", "result", "handled", "threads")
+    __slots__ = ("records", "result", "handled", "threads", "parked", "later")
 
-    def __init__(self, records: list[Any], result: Any, handled: Any, threads: Any) -> None:
+    def __init__(
+        self,
+        records: list[Any],
+        result: Any,
+        handled: Any,
+        threads: Any,
+        parked: bool = False,
+        later: list[Callable[[], list[tuple[Any, ...]]]] | None = None,
+    ) -> None:
         self.records, self.result, self.handled = records, result, handled
-        self.threads = threads
+        self.threads, self.parked = threads, parked
+        # Run just before the innermost frame: what switches tracing on (_process_state).
+        self.later = later or []
 
 
 def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> Restored:
@@ -463,7 +581,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
             raise PayloadError(f"malformed payload: its {key!r} is not of type {kind.__name__}")
     _order_main(state["main_order"])
     sys.setrecursionlimit(state["recursionlimit"])
-    _process_state.restore(state["process"])
+    later = _process_state.restore(state["process"])
     records = state["frames"]
     global resumed_module_code
     resumed_module_code = records[0][0] if records and isinstance(records[0], tuple) else None
@@ -471,7 +589,10 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     threads = state.get("threads")
     if threads is not None and not isinstance(threads, _threads.Moved):
         raise PayloadError("malformed payload: its 'threads' is not a thread record")
-    return Restored(records, state["result"], state["handled"], threads)
+    parked = state.get("main_parked", False)
+    if not isinstance(parked, bool):
+        raise PayloadError("malformed payload: its 'main_parked' is not a bool")
+    return Restored(records, state["result"], state["handled"], threads, parked, later)
 
 
 def run(restored: Restored) -> Any:
@@ -479,8 +600,22 @@ def run(restored: Restored) -> Any:
     records, restored.records = restored.records, []
     # The other threads rebuild first and wait; this one lets them go just before its
     # own innermost frame runs.
-    ready = _threads.start(restored.threads) if restored.threads is not None else None
+    go = _threads.start(restored.threads) if restored.threads is not None else None
+    later, restored.later = restored.later, []
+
+    def ready() -> list[tuple[Any, ...]]:
+        if go is not None:
+            go()
+        return [call for step in later for call in step()]
+
     try:
-        return _impl.resume(records, restored.result, restored.handled, False, False, ready)
+        return _impl.resume(
+            records,
+            restored.result,
+            restored.handled,
+            False,
+            restored.parked,
+            ready if go is not None or later else None,
+        )
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

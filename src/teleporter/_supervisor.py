@@ -48,6 +48,7 @@ class _Copy:
 
 def _become_copy(index: int, fork: bool, payload: tuple[Any, ...], fds: dict[str, int]) -> Any:
     """In a forked child: rebuild the program, report, wait for the word to run."""
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, _FORWARDED)  # held for the supervisor only
     try:
         restored = _state.rebuild(*payload)
         if fork:
@@ -150,6 +151,14 @@ def _start(copies: list[_Copy], report: Callable[[bytes], None], go: Callable[[]
     os._exit(0)  # the origin kept the program
 
 
+def _hold_forwarded() -> None:
+    """From before the copies are forked until the supervisor forwards signals
+    (_serve_local, _serve_framed), the signals it forwards stay pending: one that the
+    origin forwards right after its word to run would otherwise end the supervisor by its
+    default action before the copies got that word, and the program with it."""
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, _FORWARDED)
+
+
 def _kill(live: dict[int, _Copy], sig: int) -> None:
     for pid in live:
         try:
@@ -162,6 +171,7 @@ def _serve_local(copies: list[_Copy]) -> NoReturn:
     live = {c.pid: c for c in copies}
     for sig in _FORWARDED:
         _signal.signal(sig, lambda s, _f: _kill(live, s))
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, _FORWARDED)  # those held since the fork
     code = 0
     while live:
         try:
@@ -182,6 +192,7 @@ def _serve_framed(copies: list[_Copy]) -> NoReturn:
     _signal.set_wakeup_fd(wake_w)
     for sig in (*_FORWARDED, _signal.SIGCHLD):
         _signal.signal(sig, lambda _s, _f: None)  # seen through the wakeup fd
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, _FORWARDED)  # those held since the fork
 
     live = {c.pid: c for c in copies}
     outputs = {c.stdout: b"1" for c in copies} | {c.stderr: b"2" for c in copies}
@@ -301,6 +312,7 @@ def local(n: int, mapped_fd: int, control_fd: int) -> None:
         why, code = _boot.failure(e)
         report(b"F" + why.encode(errors="replace"))
         os._exit(code)
+    _hold_forwarded()
     copies, restored = _fork_copies(n, True, False, payload, [control_fd])
     del payload  # each copy keeps what its objects use, and no more
     if restored is None:
@@ -337,6 +349,7 @@ def remote(n: int | None) -> None:
         why, code = _boot.failure(e)
         report(b"F" + why.encode(errors="replace"))
         os._exit(code)
+    _hold_forwarded()
     copies, restored = _fork_copies(n or 1, n is not None, True, payload, [])
     del payload  # each copy keeps what its objects use, and no more
     if restored is None:

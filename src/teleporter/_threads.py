@@ -33,19 +33,27 @@ if TYPE_CHECKING:
 SAFE_POINT_TIMEOUT = 5.0
 
 
+class WhereRefused(TeleportError):
+    """Refused for where a thread stands (inside a generator that native code drives, in a
+    call that cannot be made again): a moment later it may stand elsewhere."""
+
+
 class Chain:
     """One thread's stack as it travels: its frames (outermost first), the exception it
     was handling, its ident at the origin and whether its innermost frame was parked at a
     line (else blocked in a call, made again)."""
 
-    __slots__ = ("records", "handled", "ident", "order")
+    __slots__ = ("records", "handled", "ident", "order", "tracing")
 
-    def __init__(self, records: list[Any], handled: Any, ident: int, order: int) -> None:
+    def __init__(
+        self, records: list[Any], handled: Any, ident: int, order: int, tracing: Any = None
+    ) -> None:
         self.records, self.handled, self.ident = records, handled, ident
         self.order = order  # started in this order again (threading.enumerate()'s)
+        self.tracing = tracing  # its trace/profile functions (_process_state.thread_tracing)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Chain, (self.records, self.handled, self.ident, self.order)
+        return Chain, (self.records, self.handled, self.ident, self.order, self.tracing)
 
 
 class Moved:
@@ -174,23 +182,32 @@ def _thread_of(records: list[Any]) -> Any:
     threading = sys.modules.get("threading")
     if threading is None or not records:
         return None
-    code, _, _, localsplus, _, _ = records[0]
+    code, _, _, localsplus, *_ = records[0]
     if code is not threading.Thread._bootstrap.__code__ or not localsplus:
         return None
     t = localsplus[0]
     return t if isinstance(t, threading.Thread) else None
 
 
-def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved | None:
+def capture(
+    main_globals: dict[str, Any], timeout: float | None = None, whole: bool = False
+) -> Moved | None:
     """Parks every other thread and reads its stack; None when the program has no other
     thread. The threads stay parked (``release`` lets them go). Raises TeleportError,
-    with every thread running again, when one cannot move."""
-    global _parked, _switch_interval
+    with every thread running again, when one cannot move.
+
+    `whole`: the caller is a thread of teleporter's own (``own_thread``), not part of the
+    program: the main thread is parked and read too, its chain left in ``main_chain``."""
+    global _parked, _switch_interval, _whole
 
     threading = sys.modules.get("threading")
-    if threading is not None and threading.current_thread() is not threading.main_thread():
+    if whole:
+        if _thread.get_ident() not in _own_threads:
+            raise RuntimeError("a whole-program capture runs in a thread of teleporter's own")
+    elif threading is not None and _thread.get_ident() != threading.main_thread().ident:
         raise TeleportError("teleport() must be called from the main thread")
-    if _thread._count() == 0 and (threading is None or threading.active_count() <= 1):
+    others = _thread._count() - _own_counted
+    if not whole and others == 0 and (threading is None or threading.active_count() <= 1):
         return None
     import time
 
@@ -198,19 +215,22 @@ def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved
     deadline = time.monotonic() + limit
     _switch_interval = sys.getswitchinterval()
     _parked = True
+    _whole = whole
+    main_chain.clear()
     try:
         while True:
             # Settled, they stay so: the switch interval is raised meanwhile (a blocked
             # thread that its call lets go must not get the GIL back before the capture
             # is serialised), and put back by serialised().
-            states = _impl.park_threads(max(0.0, deadline - time.monotonic()))
+            states = _impl.park_threads(max(0.0, deadline - time.monotonic()), _own_threads)
             settling = _settling(states, threading)
             if settling is None:
                 break
             if time.monotonic() >= deadline:
                 raise TeleportError(
-                    f"cannot teleport: {settling} did not reach a point where it can be "
-                    f"captured within {limit:g} s; the program keeps running"
+                    f"cannot {'checkpoint' if whole else 'teleport'}: {settling} did not reach "
+                    f"a point where it can be captured within {limit:g} s; the program keeps "
+                    "running"
                 )
             sys.setswitchinterval(_switch_interval)
             _impl.unpark_threads()  # a thread starting or ending: let it, and look again
@@ -221,6 +241,68 @@ def capture(main_globals: dict[str, Any], timeout: float | None = None) -> Moved
         raise
 
 
+# Threads of teleporter's own (a signal's or a timer's checkpoint helper): never parked,
+# never moved, not in threading's tables.
+_own_threads: set[int] = set()
+# How many of them _thread._count() counts (those started by own_thread).
+_own_counted = 0
+# The capture running now is made by such a thread, the main thread parked with the rest.
+_whole = False
+# Its result: the main thread's (records, handled exception, native thread id).
+main_chain: list[Any] = []
+
+
+class as_own_thread:
+    """The calling thread (one the core started, which _thread does not count) is one of
+    teleporter's own while in this block."""
+
+    def __enter__(self) -> None:
+        _own_threads.add(_thread.get_ident())
+
+    def __exit__(self, *exc: object) -> None:
+        _own_threads.discard(_thread.get_ident())
+
+
+def _main_ident(threading: Any) -> int:
+    if threading is not None:
+        ident: int | None = threading.main_thread().ident
+        if ident is not None:
+            return ident
+    return _own_main
+
+
+# The main thread's ident, as noted by note_main() (called from it): a program that never
+# imported threading has no other record of it.
+_own_main = 0
+
+
+def note_main() -> None:
+    """Called from the main thread before a thread of teleporter's own may capture it."""
+    global _own_main
+    _own_main = _thread.get_ident()
+
+
+def own_thread(run: Any) -> int:
+    """Starts `run` in a thread of teleporter's own; returns its ident."""
+    started = _thread.allocate_lock()
+    started.acquire()
+
+    def entry() -> None:
+        global _own_counted
+        _own_threads.add(_thread.get_ident())
+        _own_counted += 1
+        started.release()
+        try:
+            run()
+        finally:
+            _own_counted -= 1
+            _own_threads.discard(_thread.get_ident())
+
+    ident: int = _thread.start_new_thread(entry, ())
+    started.acquire()
+    return ident
+
+
 def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
     """A thread that is not yet where it can be captured (running, or starting or ending
     inside threading's bookkeeping), described; None when all are."""
@@ -229,9 +311,10 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
         if d["state"] == "running" or (d["state"] == "blocked" and d["syscall"] == "gil"):
             t = threading._active.get(d["ident"]) if threading is not None else None
             who = describe_thread(t) if t is not None else "a thread started with _thread"
+            if threading is not None and t is threading.main_thread():
+                return f"the main thread, {_where(frames.get(d['ident']))},"
             return f"the thread {who}, {_where(frames.get(d['ident']))},"
     if threading is not None:
-        with_frames = set(frames)
         for t in list(threading._limbo):  # started, not yet running its target
             return f"the thread {describe_thread(t)} (starting)"
         for d in states:  # ending: left threading's table, still running Python
@@ -244,12 +327,39 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
                 and d["ident"] not in threading._active
             ):
                 return f"a thread ending ({_where(frames.get(d['ident']))})"
-        del with_frames
     return None
 
 
 def _read_chains(
     states: list[dict[str, Any]], main_globals: dict[str, Any], threading: Any
+) -> Moved:
+    read: list[list[Any]] = []
+    try:
+        return _read_each(states, main_globals, threading, read)
+    except BaseException:
+        # A refusal keeps nothing of the threads' stacks (their locals copied into the
+        # records) alive through this exception's frames: a parked thread goes on and
+        # drops its own references. (A multiprocessing feeder's view of a BytesIO kept
+        # past its time ended in a cycle that CPython 3.12's collector crashed on.)
+        for records in read:
+            records.clear()
+        main_chain.clear()
+        _moving.clear()
+        _raw_moving.clear()
+        raise
+
+
+def _handle_of(t: Any) -> Any:
+    """A Thread's _ThreadHandle (3.13: `_handle`, 3.14+: `_os_thread_handle`), else None."""
+    handle = getattr(t, "_os_thread_handle", None)
+    return handle if handle is not None else getattr(t, "_handle", None)
+
+
+def _read_each(
+    states: list[dict[str, Any]],
+    main_globals: dict[str, Any],
+    threading: Any,
+    read: list[list[Any]],
 ) -> Moved:
     calls = _blocking_calls()
     frames = sys._current_frames()
@@ -259,50 +369,65 @@ def _read_chains(
     _moving.clear()
     _moving_handles.clear()
     _raw_moving.clear()
+    main_ident = _main_ident(threading)
+    verb = "checkpoint" if _whole else "teleport"
     for d in states:
         ident = d["ident"]
         t = threading._active.get(ident) if threading is not None else None
+        is_main = _whole and ident == main_ident
         who = (
-            f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+            "the main thread"
+            if is_main
+            else f"the thread {describe_thread(t)}"
+            if t is not None
+            else "a thread started with _thread"
         )
         try:
             records, handled, parked, call = _impl.capture_thread(
-                ident, main_globals, False, _ENTRY_CODE
+                ident, main_globals, is_main, None if is_main else _ENTRY_CODE
             )
         except _impl.CaptureError as e:
-            raise TeleportError(f"cannot teleport {who}: {e}") from None
+            raise WhereRefused(f"cannot {verb} {who}: {e}") from None
+        read.append(records)
         if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end = call
             found = _blocking_call(callee, calls)
             if found is None:
-                raise TeleportError(
-                    f"cannot teleport {who}: it waits in {_callable_name(callee)} "
+                raise WhereRefused(
+                    f"cannot {verb} {who}: it waits in {_callable_name(callee)} "
                     f"{_where(frames.get(ident))}, a call that cannot be made again elsewhere"
                 )
             _name, position = found
             remaining = d["remaining"]
             if position is not None and remaining is not None and args_begin + position < args_end:
                 # The wait goes on for the time it had left.
-                code, func, g, localsplus, stack, at = records[-1]
+                code, func, g, localsplus, stack, at, entry = records[-1]
                 values = list(stack)
                 if isinstance(values[args_begin + position], (int, float)):
                     values[args_begin + position] = remaining
-                    records[-1] = (code, func, g, localsplus, tuple(values), at)
+                    records[-1] = (code, func, g, localsplus, tuple(values), at, entry)
+        if is_main:
+            main_chain[:] = [records, handled, d["native_id"]]
+            continue
         bottom = _thread_of(records)
         if bottom is not None:
             t = bottom
-        chain = Chain(records, handled, ident, started.get(ident, len(started)))
+        _, trace, profile, _, _ = _impl.parked_thread_state(ident)
+        from . import _process_state
+
+        tracing = _process_state.thread_tracing(frames.get(ident), trace, profile, who)
+        chain = Chain(records, handled, ident, started.get(ident, len(started)), tracing)
         if t is None:
             raw.append(chain)
             _raw_moving.append(chain)
             continue
         _moving[id(t)] = chain
-        handle = getattr(t, "_handle", None)
+        handle = _handle_of(t)
         if handle is not None:
             _moving_handles.add(id(handle))
         if not _is_helper(t):
             threads.append(t)
-    main = threading.main_thread().ident if threading is not None else _thread.get_ident()
+    main = _main_ident(threading) if threading is not None or _whole else _thread.get_ident()
     return Moved(main, threads, raw)
 
 
@@ -315,7 +440,9 @@ def program_switch_interval() -> float:
 def serialised() -> None:
     """The capture is serialised: the switch interval is the program's again (the threads
     stay parked)."""
-    global _switch_interval
+    global _switch_interval, _whole
+    _whole = False
+    main_chain.clear()
     _moving.clear()
     _moving_handles.clear()
     _raw_moving.clear()
@@ -335,12 +462,61 @@ def release() -> None:
 
 
 def ident_moves(ident: int) -> bool:
-    """Whether the thread with this ident moves (the capturing thread does)."""
+    """Whether the thread with this ident moves (the capturing thread does, but a thread
+    of teleporter's own, which captures the main thread with the others)."""
     if ident == _thread.get_ident():
+        return not _whole
+    if _whole and main_chain and ident == _main_ident(sys.modules.get("threading")):
         return True
     return any(c.ident == ident for c in _moving.values()) or any(
         c.ident == ident for c in _raw_moving
     )
+
+
+def _local_values_of(local: Any, ident: int, tables: list[dict[Any, Any]]) -> dict[str, Any]:
+    """The values the parked thread `ident` set in a threading.local ({} if none), read
+    from its thread state: 3.13+ keys a local's per-thread dicts by the thread's own key;
+    3.11/3.12 by weak references to dummies held in each thread's state dict."""
+    _, _, _, ts_dict, key = _impl.parked_thread_state(ident)
+    if key is not None:
+        for table in tables:
+            values = table.get(key)
+            if isinstance(values, dict):
+                return values
+        return {}
+    dummies = {id(v) for v in (ts_dict or {}).values()}
+    for table in tables:
+        for ref, values in table.items():
+            if callable(ref) and id(ref()) in dummies and isinstance(values, dict):
+                return values
+    return {}
+
+
+def local_values(local: Any) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """A threading.local's values as they move: those of the thread whose stack the
+    destination's main thread continues (the capturing thread, or the parked main thread
+    in a capture by a thread of teleporter's own), and those of each other moving thread
+    that set any, by its ident at the origin. Values of threads that do not move stay."""
+    import gc
+
+    tables = [r for r in gc.get_referents(local) if isinstance(r, dict)]
+    whole = _whole and bool(main_chain)
+    main = _main_ident(sys.modules.get("threading")) if whole else _thread.get_ident()
+    own = _local_values_of(local, main, tables) if whole else local.__dict__
+    others: dict[int, dict[str, Any]] = {}
+    idents = [c.ident for c in _moving.values()] + [c.ident for c in _raw_moving]
+    for ident in idents:
+        if ident != main:
+            values = _local_values_of(local, ident, tables)
+            if values:
+                others[ident] = values
+    return own, others
+
+
+def set_local_values(local: Any, values: dict[int, dict[str, Any]]) -> None:
+    """At the destination: other threads' values, set by each thread once it runs."""
+    for ident, v in values.items():
+        _locals.append((local, ident, v))
 
 
 def chain_of(t: Any) -> Chain | None:
@@ -436,8 +612,8 @@ def start(moved: Moved) -> Any:
         slot = Slot()
         slots.append(slot)
         entry = _entry(t, chain, slot, go, failures)
-        handle = getattr(t, "_handle", None) if t is not None else None
-        if handle is not None:  # 3.13: the Thread's own (fresh) handle is the one joined
+        handle = _handle_of(t) if t is not None else None
+        if handle is not None:  # 3.13+: the Thread's own (fresh) handle is the one joined
             _thread.start_joinable_thread(entry, handle=handle, daemon=t.daemon)  # type: ignore[attr-defined]
         else:
             _thread.start_new_thread(entry, ())
@@ -450,6 +626,7 @@ def start(moved: Moved) -> Any:
     for slot in slots:  # one at a time: the eval hook is the interpreter's
         slot.turn.release()
         slot.rebuilt.acquire()
+    _locals.clear()  # each thread has set its values
     if failures:
         raise PayloadError(failures[0])
 
@@ -478,12 +655,20 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
                     threading._shutdown_locks.add(lock)
         slot.arrived.release()
         slot.turn.acquire()
+        for local, origin, values in _locals:  # its own values of threading.local objects
+            if origin == chain.ident:
+                local.__dict__.update(values)
 
-        def ready() -> None:
+        def ready() -> list[tuple[Any, ...]] | None:
             slot.rebuilt.release()
             go.acquire()
             go.release()
             slot.running.release()
+            if chain.tracing is None:
+                return None
+            from . import _process_state
+
+            return _process_state.thread_tracing_resumed(chain.tracing)
 
         try:
             _impl.resume(chain.records, None, chain.handled, True, True, ready)
@@ -510,7 +695,7 @@ def _remap_saved_owners(
     wait = threading.Condition.wait
     slot = wait.__code__.co_varnames.index("saved_state")
     for _, chain in chains:
-        for i, (code, func, g, localsplus, stack, at) in enumerate(chain.records):
+        for i, (code, func, g, localsplus, stack, at, entry) in enumerate(chain.records):
             if func is not wait:
                 continue
             saved = localsplus[slot]
@@ -518,4 +703,4 @@ def _remap_saved_owners(
                 localsplus = (
                     localsplus[:slot] + ((saved[0], idmap[saved[1]]),) + localsplus[slot + 1 :]
                 )
-                chain.records[i] = (code, func, g, localsplus, stack, at)
+                chain.records[i] = (code, func, g, localsplus, stack, at, entry)

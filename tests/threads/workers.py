@@ -11,12 +11,15 @@ import teleporter
 q = queue.Queue()
 results = {}
 stop = threading.Event()
+checked = threading.Event()  # the consumer outlives the main thread's checks
 
 
 def producer():
     for i in range(40):
         q.put(i)
         time.sleep(0.005)
+        if i == 20:
+            checked.wait()
     q.put(None)
 
 
@@ -59,6 +62,7 @@ print("same Thread objects:", all(t in threading.enumerate() for t in threads[1:
 print("idents are this process's:", all(t.ident in threading._active for t in threads[1:]))
 after = {t.name: (t.daemon, t.is_alive()) for t in threads[1:]}
 print("names and flags:", after == {k: v for k, v in before.items() if k != "producer"})
+checked.set()
 for t in threads[:2]:
     t.join()
 stop.set()

@@ -1,0 +1,132 @@
+#include "run/signal_wake.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace tp {
+
+namespace {
+
+PyObject *g_callback = nullptr; // guarded by the GIL
+pid_t g_pid = 0;
+
+// The C-level actions that Python's signal module installed for the watched signals,
+// called by forward_or_default in the process that armed them.
+struct sigaction g_python_action[NSIG];
+
+void forward_or_default(int sig, siginfo_t *info, void *context)
+{
+    if (getpid() != g_pid) {
+        // A child forked by the program: the signal does what it does by default, at
+        // once (Python's own handler would run only once the child runs Python code, and
+        // not at all before the child's interpreter reset its signal state).
+        signal(sig, SIG_DFL);
+        raise(sig); // delivered when this handler returns (the signal is blocked in it)
+        return;
+    }
+    const struct sigaction &a = g_python_action[sig];
+    if (a.sa_flags & SA_SIGINFO) {
+        a.sa_sigaction(sig, info, context);
+    }
+    else if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN) {
+        a.sa_handler(sig);
+    }
+}
+
+struct Wake {
+    PyObject *callback; // a strong reference, released by the thread
+    int sig;
+};
+
+void wake_thread(void *p)
+{
+    Wake *w = static_cast<Wake *>(p);
+    PyGILState_STATE st = PyGILState_Ensure();
+    PyObject *r = PyObject_CallFunction(w->callback, "i", w->sig);
+    if (!r) {
+        PyErr_WriteUnraisable(w->callback);
+    }
+    Py_XDECREF(r);
+    Py_DECREF(w->callback);
+    delete w;
+    PyGILState_Release(st);
+}
+
+}  // namespace
+
+PyObject *signal_wake(PyObject *, PyObject *args)
+{
+    int sig;
+    PyObject *frame;
+    if (!PyArg_ParseTuple(args, "iO:signal_wake", &sig, &frame)) {
+        return nullptr;
+    }
+    if (getpid() != g_pid) {
+        // A forked child (a process pool's worker) inherited the handler: the signal does
+        // what it does by default there.
+        PyOS_setsig(sig, SIG_DFL);
+        raise(sig);
+        Py_RETURN_NONE;
+    }
+    if (!g_callback) {
+        Py_RETURN_NONE;
+    }
+    Wake *w = new Wake{Py_NewRef(g_callback), sig};
+    if (PyThread_start_new_thread(wake_thread, w) == PYTHREAD_INVALID_THREAD_ID) {
+        Py_DECREF(w->callback);
+        delete w;
+        // Said, not raised: an exception would come out of the program's own code.
+        PySys_WriteStderr("teleporter: no checkpoint on signal %d: cannot start a thread\n", sig);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *forward_signal(PyObject *, PyObject *arg)
+{
+    const long sig = PyLong_AsLong(arg);
+    if (sig == -1 && PyErr_Occurred()) {
+        return nullptr;
+    }
+    if (sig <= 0 || sig >= NSIG) {
+        PyErr_Format(PyExc_ValueError, "signal number %ld out of range", sig);
+        return nullptr;
+    }
+    struct sigaction current;
+    if (sigaction(static_cast<int>(sig), nullptr, &current) != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (current.sa_flags & SA_SIGINFO && current.sa_sigaction == forward_or_default) {
+        Py_RETURN_NONE; // already
+    }
+    g_python_action[sig] = current;
+    struct sigaction ours = current; // the same flags (EINTR as Python has it) and mask
+    ours.sa_flags |= SA_SIGINFO;
+    ours.sa_sigaction = forward_or_default;
+    if (sigaction(static_cast<int>(sig), &ours, nullptr) != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *die_by_signal(PyObject *, PyObject *arg)
+{
+    const long sig = PyLong_AsLong(arg);
+    if (sig == -1 && PyErr_Occurred()) {
+        return nullptr;
+    }
+    PyOS_setsig(static_cast<int>(sig), SIG_DFL);
+    kill(getpid(), static_cast<int>(sig));
+    Py_RETURN_NONE; // a signal whose default is to be ignored
+}
+
+PyObject *set_wake_callback(PyObject *, PyObject *callback)
+{
+    Py_CLEAR(g_callback);
+    if (callback != Py_None) {
+        g_callback = Py_NewRef(callback);
+        g_pid = getpid();
+    }
+    Py_RETURN_NONE;
+}
+
+}  // namespace tp
