@@ -168,3 +168,43 @@ def test_signals_at_random_instants_leave_exactly_one_program(tmp_path, how, req
         if why:
             wrong.append(f"{disposition} {signal.Signals(sig).name} at {delay:.3f}s: {why}")
     assert not wrong, f"{len(wrong)} of {len(cases)} runs went wrong:\n" + "\n".join(wrong[:10])
+
+
+INTERRUPTED_IN_STRING_CODE = """
+import sys
+import teleporter
+
+
+class Interrupting:
+    def __reduce__(self):  # the KeyboardInterrupt comes from code made from a string
+        exec("raise KeyboardInterrupt")
+
+
+held = Interrupting()
+try:
+    if sys.argv[1] == "checkpoint":
+        teleporter.checkpoint(sys.argv[2])
+    else:
+        teleporter.teleport()
+except KeyboardInterrupt:
+    print("caught", flush=True)
+print("END", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["checkpoint", "local"])
+def test_a_keyboard_interrupt_caught_from_a_move_leaves_the_programs_exit_code(tmp_path, how):
+    # CPython marks a process to end by SIGINT when a KeyboardInterrupt ends code made
+    # from a string (exec, eval: a named tuple a module defines at import) and the mark
+    # outlives the exception: once the program has caught it, the move leaves the mark as
+    # it found it.
+    path = tmp_path / "prog.py"
+    path.write_text(textwrap.dedent(INTERRUPTED_IN_STRING_CODE))
+    r = subprocess.run(
+        [sys.executable, str(path), how, str(tmp_path / "ckpt")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "caught\nEND\n", "")

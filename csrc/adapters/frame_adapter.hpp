@@ -176,3 +176,9 @@ extern "C" PyObject *tp_atexit_callbacks(void);
 // contextvars.Token's state that Python cannot read or set (adapters/interp_state.c).
 extern "C" int tp_token_used(PyObject *token);
 extern "C" int tp_token_restore(PyObject *token, PyObject *old_value, int used);
+
+// The flag CPython sets when a KeyboardInterrupt ends code run from a string (exec, eval,
+// PyRun_String), caught afterwards or not, and reads when the program ends: set, the
+// interpreter kills itself with SIGINT instead of exiting with its code
+// (adapters/interp_state.c).
+extern "C" int *tp_unhandled_keyboard_interrupt(void);

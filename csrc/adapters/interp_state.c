@@ -11,6 +11,9 @@
 #include "internal/pycore_interp.h"
 #include "internal/pycore_gil.h"
 #include "internal/pycore_runtime.h"
+#if PY_VERSION_HEX < 0x030C0000
+#include "internal/pycore_pylifecycle.h"
+#endif
 
 PyObject *tp_atexit_callbacks(void)
 {
@@ -80,4 +83,13 @@ void tp_gil_range(const void **begin, size_t *size)
     *begin = PyInterpreterState_Get()->ceval.gil;
 #endif
     *size = sizeof(struct _gil_runtime_state);
+}
+
+int *tp_unhandled_keyboard_interrupt(void)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    return &_Py_UnhandledKeyboardInterrupt; /* a global of its own in 3.11 */
+#else
+    return &_PyRuntime.signals.unhandled_keyboard_interrupt;
+#endif
 }
