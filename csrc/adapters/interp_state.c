@@ -88,7 +88,12 @@ void tp_gil_range(const void **begin, size_t *size)
 int *tp_unhandled_keyboard_interrupt(void)
 {
 #if PY_VERSION_HEX < 0x030C0000
-    return &_Py_UnhandledKeyboardInterrupt; /* a global of its own in 3.11 */
+    /* A global of its own in 3.11; weak, so that a build loaded into another version
+     * reaches the version check (which refuses it in one line) instead of failing to load
+     * on a symbol that version lacks. */
+#pragma weak _Py_UnhandledKeyboardInterrupt
+    static int none = 0;
+    return &_Py_UnhandledKeyboardInterrupt ? &_Py_UnhandledKeyboardInterrupt : &none;
 #else
     return &_PyRuntime.signals.unhandled_keyboard_interrupt;
 #endif
