@@ -62,6 +62,20 @@ PyObject *py_capture(PyObject *, PyObject *args)
 
 PyObject *py_handled_exception(PyObject *, PyObject *) { return tp::base_handled_exception(); }
 
+PyObject *py_unhandled_interrupt(PyObject *, PyObject *args)
+{
+    int value = -1;
+    if (!PyArg_ParseTuple(args, "|i:unhandled_interrupt", &value)) {
+        return nullptr;
+    }
+    int &flag = *tp_unhandled_keyboard_interrupt();
+    const int was = flag;
+    if (value >= 0) {
+        flag = value != 0;
+    }
+    return PyBool_FromLong(was);
+}
+
 PyObject *py_resume(PyObject *, PyObject *args)
 {
     PyObject *records, *result, *handled, *ready = Py_None;
@@ -480,6 +494,9 @@ PyMethodDef methods[] = {
      "set_wake_callback(callback or None): what signal_wake calls, with the signal number"},
     {"handled_exception", py_handled_exception, METH_NOARGS,
      "handled_exception() -> the exception this thread handles outside running generators"},
+    {"unhandled_interrupt", py_unhandled_interrupt, METH_VARARGS,
+     "unhandled_interrupt([value]) -> whether the interpreter will end by SIGINT, as a "
+     "KeyboardInterrupt that ended code run from a string asks; sets it when given"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals) -> list of frame records, outermost first"},
     {"resume", py_resume, METH_VARARGS,

@@ -168,3 +168,138 @@ def test_signals_at_random_instants_leave_exactly_one_program(tmp_path, how, req
         if why:
             wrong.append(f"{disposition} {signal.Signals(sig).name} at {delay:.3f}s: {why}")
     assert not wrong, f"{len(wrong)} of {len(cases)} runs went wrong:\n" + "\n".join(wrong[:10])
+
+
+INTERRUPTED_IN_STRING_CODE = """
+import sys
+import teleporter
+
+
+class Interrupting:
+    def __reduce__(self):  # the KeyboardInterrupt comes from code made from a string
+        exec("raise KeyboardInterrupt")
+
+
+held = Interrupting()
+try:
+    if sys.argv[1] == "checkpoint":
+        teleporter.checkpoint(sys.argv[2])
+    else:
+        teleporter.teleport()
+except KeyboardInterrupt:
+    print("caught", flush=True)
+print("END", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["checkpoint", "local"])
+def test_a_keyboard_interrupt_caught_from_a_move_leaves_the_programs_exit_code(tmp_path, how):
+    # CPython marks a process to end by SIGINT when a KeyboardInterrupt ends code made
+    # from a string (exec, eval: a named tuple a module defines at import) and the mark
+    # outlives the exception: once the program has caught it, the move leaves the mark as
+    # it found it.
+    path = tmp_path / "prog.py"
+    path.write_text(textwrap.dedent(INTERRUPTED_IN_STRING_CODE))
+    r = subprocess.run(
+        [sys.executable, str(path), how, str(tmp_path / "ckpt")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "caught\nEND\n", "")
+
+
+ASTRAY = """
+import os, signal, sys, time
+import teleporter
+from teleporter import _guard
+
+way = sys.argv[1:]
+finish = _guard.Guard.finish
+
+
+def finish_then_astray(self):
+    # Once the move's thread blocked the signals, a SIGINT that reaches another thread of
+    # the origin (one of the program's, the exiting watcher) is written by the interpreter
+    # to the wakeup pipe, as here.
+    late = finish(self)
+    os.write(self.wakeup, bytes([signal.SIGINT]))
+    return late
+
+
+_guard.Guard.finish = finish_then_astray
+origin = os.getpid()
+try:
+    teleporter.teleport(*way)
+    time.sleep(20)
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt, moved:", os.getpid() != origin, flush=True)
+"""
+
+
+@pytest.mark.parametrize("via", [[], ["bash", "-c"]], ids=["local", "bash"])
+def test_a_signal_that_reached_another_thread_after_the_hand_off_is_forwarded(tmp_path, via):
+    path = tmp_path / "prog.py"
+    path.write_text(textwrap.dedent(ASTRAY))
+    r = subprocess.run(
+        [sys.executable, str(path), *via],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "KeyboardInterrupt, moved: True\n", "")
+
+
+DURING_REBUILD = """
+import os, signal, sys
+import teleporter
+
+
+class Pinger:
+    def __setstate__(self, state):  # at the destination, while the program is rebuilt
+        self.__dict__.update(state)
+        if os.getpid() != self.origin:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+pinger = Pinger()
+pinger.origin = os.getpid()
+try:
+    if sys.argv[1] == "checkpoint":
+        if not teleporter.checkpoint(sys.argv[2]):
+            sys.exit(0)  # the checkpoint is written: resumed below
+    else:
+        teleporter.teleport(*sys.argv[2:])  # after "move": the launcher, if any
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("KeyboardInterrupt, moved:", os.getpid() != pinger.origin)
+"""
+
+
+@pytest.mark.parametrize("how", ["local", "bash", "checkpoint"])
+def test_a_signal_during_the_rebuild_reaches_the_program_where_it_stands(tmp_path, how):
+    # Not teleporter's code: the program's KeyboardInterrupt, from the call that moved it.
+    path = tmp_path / "prog.py"
+    path.write_text(textwrap.dedent(DURING_REBUILD))
+    ckpt = str(tmp_path / "ckpt")
+    args = {"local": ["move"], "bash": ["move", "bash", "-c"], "checkpoint": ["checkpoint", ckpt]}
+    r = subprocess.run(
+        [sys.executable, str(path), *args[how]],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if how == "checkpoint":
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        r = subprocess.run(
+            [sys.executable, "-m", "teleporter", "resume", ckpt],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "KeyboardInterrupt, moved: True\n", "")

@@ -199,3 +199,9 @@ extern "C" int tp_token_restore(PyObject *token, PyObject *old_value, int used);
 // `ctx` (NULL: this thread's current context), as a new reference; None when `ctx` is not
 // entered (adapters/interp_state.c).
 extern "C" PyObject *tp_outer_context(PyObject *ctx);
+
+// The flag CPython sets when a KeyboardInterrupt ends code run from a string (exec, eval,
+// PyRun_String), caught afterwards or not, and reads when the program ends: set, the
+// interpreter kills itself with SIGINT instead of exiting with its code
+// (adapters/interp_state.c).
+extern "C" int *tp_unhandled_keyboard_interrupt(void);

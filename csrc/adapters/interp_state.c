@@ -13,6 +13,9 @@
 #include "internal/pycore_interp.h"
 #include "internal/pycore_gil.h"
 #include "internal/pycore_runtime.h"
+#if PY_VERSION_HEX < 0x030C0000
+#include "internal/pycore_pylifecycle.h"
+#endif
 
 /* 3.14+: the callbacks are a Python list. */
 #define TP_ATEXIT_CALLBACKS_LIST (PY_VERSION_HEX >= 0x030E0000)
@@ -122,4 +125,18 @@ PyObject *tp_outer_context(PyObject *ctx)
         c = c->ctx_prev; /* the context that was current when `c` was entered */
     }
     return Py_NewRef((PyObject *)c);
+}
+
+int *tp_unhandled_keyboard_interrupt(void)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    /* A global of its own in 3.11; weak, so that a build loaded into another version
+     * reaches the version check (which refuses it in one line) instead of failing to load
+     * on a symbol that version lacks. */
+#pragma weak _Py_UnhandledKeyboardInterrupt
+    static int none = 0;
+    return &_Py_UnhandledKeyboardInterrupt ? &_Py_UnhandledKeyboardInterrupt : &none;
+#else
+    return &_PyRuntime.signals.unhandled_keyboard_interrupt;
+#endif
 }

@@ -226,10 +226,14 @@ void uninstall_hook(Replay *g)
 // the current one (its caller, for Python code), then each (function, argument...) tuple
 // in the list it returns is called from here, when no frame of teleporter's is left on
 // the stack: what those calls switch on (sys.settrace, sys.monitoring events) sees the
-// program's frames only, this one included.
-void call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
+// program's frames only, this one included. The last call lets the signals held since
+// the rebuild in (_process_state.hold_signals): an exception it raises (a SIGINT's
+// KeyboardInterrupt, the program's own handler's) is the program's, raised in this frame
+// where it stands; returns whether one is pending. Other failures are reported.
+bool call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
 {
     adapter::Frame *previous = adapter::link_current(tstate, frame);
+    bool raise = false;
     Ref r = Ref::steal(PyObject_CallNoArgs(g->ready.get()));
     if (!r) {
         PyErr_WriteUnraisable(g->ready.get());
@@ -247,7 +251,10 @@ void call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
             Ref done = args ? Ref::steal(PyObject_Call(PyTuple_GET_ITEM(call, 0), args.get(),
                                                        nullptr))
                             : Ref();
-            if (!done) {
+            if (!done && i + 1 == PyTuple_GET_SIZE(calls.get())) {
+                raise = true; // the program's own: see above
+            }
+            else if (!done) {
                 PyErr_WriteUnraisable(PyTuple_GET_ITEM(call, 0));
             }
         }
@@ -256,6 +263,7 @@ void call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
         }
     }
     adapter::unlink_current(tstate, previous);
+    return raise;
 }
 
 PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
@@ -304,7 +312,9 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
             // Before the program's first instruction here: the thread reports that it is
             // rebuilt (and may wait until every thread is). The hook is gone first: the
             // next thread's replay installs its own.
-            call_ready(g, tstate, frame);
+            if (call_ready(g, tstate, frame)) {
+                throwflag = 1; // as gen.throw() does: raised at the frame's instruction
+            }
         }
     }
     // Give back the native recursion the replay itself spent reaching this frame, for as

@@ -60,6 +60,23 @@ def _valid_path(what: str, path: object, pathlike: bool) -> str | None:
     return path
 
 
+class _EndAsFound:
+    """Leaves the interpreter's way of ending as it was. A KeyboardInterrupt that lands
+    while teleporter runs code made from a string (a module it imports defining a named
+    tuple) marks the program, in CPython, to end by SIGINT whatever its exit code, even
+    when the program catches the KeyboardInterrupt that this call raises."""
+
+    def __enter__(self) -> None:
+        from . import _teleporter_impl
+
+        self.flag = _teleporter_impl.unhandled_interrupt()
+
+    def __exit__(self, *exc: object) -> None:
+        from . import _teleporter_impl
+
+        _teleporter_impl.unhandled_interrupt(self.flag)
+
+
 def _move(
     depth: int,
     command: tuple[str, ...],
@@ -75,54 +92,55 @@ def _move(
     captures the program. `env`, `cwd` and `python` are checked before anything starts.
     From the start until the destination is told to run, a guard holds terminating
     signals: one that arrives cancels the move (see ``_guard``)."""
-    env = _valid_env(env)
-    cwd = _valid_path("cwd", cwd, True)
-    python = _valid_path("python", python, False)
-    timeout = _timeout(timeout)
-    from ._guard import Guard
+    with _EndAsFound():
+        env = _valid_env(env)
+        cwd = _valid_path("cwd", cwd, True)
+        python = _valid_path("python", python, False)
+        timeout = _timeout(timeout)
+        from ._guard import Guard
 
-    guard = Guard()
-    try:
-        if not command and (python is None or python == sys.executable):
-            from .transports.local import LocalMove
-
-            move: Any = LocalMove(sys.executable, env, copies)
-            remote = False
-        else:  # another interpreter, or a launcher: the target says what it has first
-            from .transports.launcher import LauncherMove
-
-            move = LauncherMove(command or ("sh", "-c"), python, env, copies)
-            remote = bool(command)
-    except BaseException:
-        guard.release()
-        raise
-    try:
-        from . import _state
-
-        snapshot = _state.snapshot(depth + 1, None, cwd=cwd, remote=remote, env=env)
-    except BaseException:
-        move.cancel()
-        guard.release()
-        raise
-    if guard.pending():  # a signal came during the capture
-        from . import _threads
-
-        _threads.release()
-        move.cancel()
-        guard.release()
-        raise TeleportError(guard.reason(""))
-    try:
-        move.hand_off(snapshot, guard, timeout)
-    except BaseException:  # cancelled: the program goes on here, with all its threads
-        from . import _threads
-
-        _threads.release()
-        raise
-    finally:  # the move did not happen: the pickle stream's buffer goes now, not in a cycle
+        guard = Guard()
         try:
-            snapshot[1].release()
-        except BufferError:
-            pass
+            if not command and (python is None or python == sys.executable):
+                from .transports.local import LocalMove
+
+                move: Any = LocalMove(sys.executable, env, copies)
+                remote = False
+            else:  # another interpreter, or a launcher: the target says what it has first
+                from .transports.launcher import LauncherMove
+
+                move = LauncherMove(command or ("sh", "-c"), python, env, copies)
+                remote = bool(command)
+        except BaseException:
+            guard.release()
+            raise
+        try:
+            from . import _state
+
+            snapshot = _state.snapshot(depth + 1, None, cwd=cwd, remote=remote, env=env)
+        except BaseException:
+            move.cancel()
+            guard.release()
+            raise
+        if guard.pending():  # a signal came during the capture
+            from . import _threads
+
+            _threads.release()
+            move.cancel()
+            guard.release()
+            raise TeleportError(guard.reason(""))
+        try:
+            move.hand_off(snapshot, guard, timeout)
+        except BaseException:  # cancelled: the program goes on here, with all its threads
+            from . import _threads
+
+            _threads.release()
+            raise
+        finally:  # the move did not happen: the pickle stream's buffer goes now, not in a cycle
+            try:
+                snapshot[1].release()
+            except BufferError:
+                pass
 
 
 def _timeout(timeout: float | None, name: str = "timeout") -> float | None:
@@ -236,7 +254,8 @@ def checkpoint(path: str | os.PathLike[str], *, key: bytes | str | None = None) 
     """
     from . import _checkpoint
 
-    return _checkpoint.write(os.fspath(path), depth=1, key=key)
+    with _EndAsFound():
+        return _checkpoint.write(os.fspath(path), depth=1, key=key)
 
 
 def resume(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> None:

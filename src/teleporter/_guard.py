@@ -214,12 +214,26 @@ class Guard:
     def finish(self) -> bytes:
         """After the commit: blocks the held signals (the origin's server lets them in once
         it forwards them), stops the watcher and returns the signals that came since, for
-        the destination."""
+        the destination.
+
+        The mask is the calling thread's: until the server's handlers are in, a signal
+        that reaches another thread (the exiting watcher, a parked thread of the program)
+        still lands in the wakeup pipe, whose read end (``astray``) the server drains."""
         _signal.pthread_sigmask(_signal.SIG_BLOCK, HELD)
         self._join()
         _saved.clear()
         late, self.late = bytes(self.late), bytearray()
         return late
+
+    @property
+    def astray(self) -> int:
+        """After ``finish``: the wakeup pipe's read end, for the server (see _serve)."""
+        return self.wake_r
+
+    @property
+    def wakeup(self) -> int:
+        """The wakeup pipe's write end: the interpreter's wakeup fd until the server's."""
+        return self._wake_w
 
     def release(self) -> None:
         """After a cancelled or failed move (the destination already reaped): puts the

@@ -336,6 +336,37 @@ def _warnings_restore(state: dict[str, Any]) -> None:
 # ---- signals: dispositions, blocked set, interval timers -------------------------------------
 
 
+# Held from the rebuild until the rebuilt program's first instruction: the terminating
+# signals (the ones an origin forwards).
+HELD_AT_REBUILD = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+_program_mask: set[int] | None = None  # the program's blocked signals, while they are held
+
+
+def hold_signals() -> None:
+    """Blocks the terminating signals until ``release_signals`` lets them in, just before
+    the rebuilt program's first instruction: one that comes meanwhile (forwarded by the
+    origin right after the hand-off, sent by a scheduler) is the program's, handled where
+    the program stands, never inside teleporter's own code. Threads started meanwhile
+    keep them blocked (CPython handles signals in the main thread)."""
+    global _program_mask
+    signal: Any = sys.modules["_signal"]
+    held = [getattr(signal, name) for name in HELD_AT_REBUILD]
+    before = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, held)}
+    if _program_mask is None:
+        _program_mask = before - set(held)
+
+
+def release_signals() -> tuple[Any, ...] | None:
+    """The call that ends ``hold_signals``, made by the replay just before the program's
+    first instruction (an exception it raises is raised there); None when not held."""
+    global _program_mask
+    if _program_mask is None:
+        return None
+    signal: Any = sys.modules["_signal"]
+    mask, _program_mask = sorted(_program_mask), None
+    return signal.pthread_sigmask, signal.SIG_SETMASK, mask
+
+
 def _fresh_dispositions(signal: Any) -> dict[int, Any]:
     """What a fresh interpreter installs (when its parent left the signal at SIG_DFL),
     where it is not SIG_DFL."""
@@ -398,9 +429,14 @@ def _signals_restore(state: tuple[dict[int, Any], list[int], dict[int, Any]]) ->
         if have is None or have == want:
             continue
         signal.signal(sig, want)
+    global _program_mask
+    want = set(mask)
+    if _program_mask is not None:  # held until the program runs (hold_signals)
+        _program_mask = set(mask)
+        want |= {getattr(signal, name) for name in HELD_AT_REBUILD}
     current = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
-    if current != set(mask):
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if current != want:
+        signal.pthread_sigmask(signal.SIG_SETMASK, want)
     for which, (delay, interval) in timers.items():
         signal.setitimer(which, delay, interval)
 

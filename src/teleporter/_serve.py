@@ -48,17 +48,32 @@ def _held(_sig: int, _frame: object) -> None:
     """A signal to forward: seen through the wakeup fd."""
 
 
-def _take_signals() -> int:
+def _take_signals(astray: int) -> tuple[int, bytes]:
     """Installs the forwarding handlers and the wakeup fd, then lets the signals that
-    were blocked across the exec in. Returns the wakeup pipe's read end."""
+    were blocked across the exec in. Returns the wakeup pipe's read end, and the signals
+    found in `astray` (the move's own wakeup pipe, or -1): those that reached a thread
+    that did not block them once the move was over, before this wakeup fd was set."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
-    _signal.set_wakeup_fd(wake_w)
+    old = _signal.set_wakeup_fd(wake_w)
     for sig in FORWARDED:
         if _signal.getsignal(sig) != _signal.SIG_IGN:
             _signal.signal(sig, _held)
+    taken = b""
+    if astray >= 0:  # from here on, no signal reaches it: what it holds is all
+        os.set_blocking(astray, False)
+        try:
+            taken = os.read(astray, 256)
+        except OSError:
+            pass
+        os.close(astray)
+        if old >= 0 and old != wake_w:  # its write end, when this is the same interpreter
+            try:
+                os.close(old)
+            except OSError:
+                pass
     _signal.pthread_sigmask(_signal.SIG_UNBLOCK, FORWARDED)
-    return wake_r
+    return wake_r, taken
 
 
 def kill(pid: int, sig: int) -> None:
@@ -137,8 +152,10 @@ def _receive(control: int) -> tuple[bytes, list[int]]:
     return data, fds
 
 
-def local(pid: int, stdin_w: int, control: int) -> NoReturn:
-    wake_r = _take_signals()
+def local(pid: int, stdin_w: int, control: int, astray: int) -> NoReturn:
+    wake_r, taken = _take_signals(astray)
+    for signum in taken:
+        kill(pid, signum)
     pump = _Pump(stdin_w)
     _thread.start_new_thread(pump.run, ())
     poller = select.poll()
@@ -219,15 +236,19 @@ def local(pid: int, stdin_w: int, control: int) -> NoReturn:
 # -- launcher -------------------------------------------------------------------------------
 
 
-def launcher(pid: int, stdin: int, stdout: int, stderr: int, carried: bytes, name: str) -> NoReturn:
+def launcher(
+    pid: int, stdin: int, stdout: int, stderr: int, carried: bytes, name: str, astray: int
+) -> NoReturn:
     """Forwards between the origin's stdio and the target until the program ends.
     `carried`: frames already received but not complete, then what the target is owed
     (the program's buffered stdin, signals), each as a 4-byte length and the bytes."""
-    wake_r = _take_signals()
+    wake_r, taken = _take_signals(astray)
     frames = Frames()
     size = int.from_bytes(carried[:4], "big")
     partial, carried = carried[4 : 4 + size], carried[4 + size :]
     outgoing = bytearray(carried[4 : 4 + int.from_bytes(carried[:4], "big")])
+    for signum in taken:
+        outgoing += frame(b"K", b"%d" % signum)
     os.set_blocking(stdin, False)
     code: int | None = None
     stdin_open = True
@@ -315,12 +336,12 @@ def write_out(fd: int, data: bytes) -> None:
 def _main(argv: list[str]) -> NoReturn:
     kind, args = argv[0], argv[1:]
     if kind == "local":
-        pid, stdin_w, control = (int(a) for a in args)
-        local(pid, stdin_w, control)
-    pid, stdin, stdout, stderr, carried_fd = (int(a) for a in args[:5])
+        pid, stdin_w, control, astray = (int(a) for a in args)
+        local(pid, stdin_w, control, astray)
+    pid, stdin, stdout, stderr, carried_fd, astray = (int(a) for a in args[:6])
     with open(carried_fd, "rb") as f:
         carried = f.read()
-    launcher(pid, stdin, stdout, stderr, carried, args[5])
+    launcher(pid, stdin, stdout, stderr, carried, args[6], astray)
 
 
 if __name__ == "__main__":

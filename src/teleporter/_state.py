@@ -560,6 +560,7 @@ def rebuild(body: bytes | bytearray, buffers: list[Any], lifted: list[Any]) -> R
     state); runs none of its frames yet. Raises PayloadError when it cannot."""
     import atexit
 
+    _process_state.hold_signals()
     main = types.ModuleType("__main__")
     sys.modules["__main__"] = main
     # Registered before anything of the program: runs after all of its exit handlers.
@@ -602,11 +603,13 @@ def run(restored: Restored) -> Any:
     # own innermost frame runs.
     go = _threads.start(restored.threads) if restored.threads is not None else None
     later, restored.later = restored.later, []
+    release = _process_state.release_signals()  # the last call: see _impl.resume
 
     def ready() -> list[tuple[Any, ...]]:
         if go is not None:
             go()
-        return [call for step in later for call in step()]
+        calls = [call for step in later for call in step()]
+        return calls if release is None else [*calls, release]
 
     try:
         return _impl.resume(
@@ -615,7 +618,7 @@ def run(restored: Restored) -> Any:
             restored.handled,
             False,
             restored.parked,
-            ready if go is not None or later else None,
+            ready if go is not None or later or release else None,
         )
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

@@ -47,8 +47,8 @@ class _Copy:
 
 
 def _become_copy(index: int, fork: bool, payload: tuple[Any, ...], fds: dict[str, int]) -> Any:
-    """In a forked child: rebuild the program, report, wait for the word to run."""
-    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, _FORWARDED)  # held for the supervisor only
+    """In a forked child: rebuild the program, report, wait for the word to run. The
+    signals the supervisor held stay blocked until the program runs (hold_signals)."""
     try:
         restored = _state.rebuild(*payload)
         if fork:

@@ -388,18 +388,17 @@ class LauncherMove:
         stand_down()  # the program's timers would outlive the exec
         _serve.write_out(2, bytes(self.errors))  # what the launcher said so far, e.g. warnings
         fds = (self.stdin, self.stdout, self.stderr)
+        astray = guard.astray
         try:
-            if not become_server(fds):
+            if not become_server((*fds, astray, guard.wakeup)):
                 raise OSError  # serve from here
             memory = os.memfd_create("teleporter-carried", 0)  # inheritable
             write_all(memory, carried)
             os.lseek(memory, 0, os.SEEK_SET)
-            for fd in fds:
+            for fd in (*fds, astray):
                 os.set_inheritable(fd, True)
             argv = [sys.executable, "-E", "-s", "-S", os.path.join(HOME, "_serve.py")]
-            os.execv(
-                sys.executable,
-                [*argv, "launcher", str(self.pid), *map(str, fds), str(memory), self.name],
-            )
+            numbers = (self.pid, *fds, memory, astray)
+            os.execv(sys.executable, [*argv, "launcher", *map(str, numbers), self.name])
         except OSError:  # serve from this interpreter, then
-            _serve.launcher(self.pid, *fds, carried, self.name)
+            _serve.launcher(self.pid, *fds, carried, self.name, astray)

@@ -235,15 +235,17 @@ class LocalMove:
             _teleporter_impl.become_subreaper()
         except OSError:
             pass  # a chain of moves then keeps its intermediate processes
-        if become_server((stdin_w, control)):
-            for fd in (stdin_w, control):
+        astray = guard.astray
+        if become_server((stdin_w, control, astray, guard.wakeup)):
+            for fd in (stdin_w, control, astray):
                 os.set_inheritable(fd, True)
             argv = [sys.executable, "-E", "-s", "-S", os.path.join(HOME, "_serve.py")]
+            fds = (pid, stdin_w, control, astray)
             try:
-                os.execv(sys.executable, [*argv, "local", str(pid), str(stdin_w), str(control)])
+                os.execv(sys.executable, [*argv, "local", *map(str, fds)])
             except OSError:  # serve from this interpreter, then
                 pass
-        _serve.local(pid, stdin_w, control)
+        _serve.local(pid, stdin_w, control, astray)
 
 
 # Above this resident size, the origin execs a fresh interpreter to serve the program: its
