@@ -14,6 +14,24 @@ import pytest
 from conftest import run_moved, run_program
 
 PROGRAMS = {
+    # A library class that its metaclass's __call__ completes on first use (pygments'
+    # lexers compile their token tables then): rebuilt instances never make that call, so
+    # the class arrived without them (AttributeError: no attribute '_tokens').
+    "metaclass_completes_class": (
+        """
+        from pygments import highlight
+        from pygments.formatters import NullFormatter
+        from pygments.lexers import PythonLexer
+
+        import teleporter
+
+        lexer = PythonLexer()  # the metaclass compiles the class's token table now
+        teleporter.teleport()
+        print(highlight("x = 1\\n", lexer, NullFormatter()), end="")
+        print([t for t, v in lexer.get_tokens("def f(): pass\\n")][:3])
+        """,
+        ["x = 1", "[Token.Keyword, Token.Text.Whitespace, Token.Name.Function]"],
+    ),
     # Two buffers of 1 MiB or more: every section after the first was mapped at offset 0.
     "two_large_buffers": (
         """

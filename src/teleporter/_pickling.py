@@ -489,6 +489,48 @@ def _abc_registry(cls: type) -> list[type]:
     return [t for t in (r() for r in refs) if t is not None]
 
 
+def _with_class_data(module: str, qualname: str, data: dict[str, Any]) -> Any:
+    """The class `module`.`qualname` as the destination imports it, given the data
+    attributes it lacks there (see _lazy_class_reduce)."""
+    cls = _singleton(module, qualname)
+    for key, value in data.items():
+        if key not in cls.__dict__:
+            setattr(cls, key, value)
+    return cls
+
+
+def _lazy_class_reduce(cls: type) -> Any:
+    """A class that travels by name, but whose metaclass sets attributes on it when it is
+    first called (pygments' lexers compile their token tables that way): an instance
+    rebuilt by the serializer never calls it, so the data attributes that the fresh class
+    lacks at the destination travel with it. NotImplemented (by name alone) for others."""
+    meta = type(cls)
+    call = getattr(meta, "__call__", None)
+    if meta is type or not isinstance(call, types.FunctionType):
+        return NotImplemented
+    enum = sys.modules.get("enum")
+    if enum is not None and isinstance(cls, enum.EnumType):
+        return NotImplemented  # an enum's members are made by its class body
+    module, qualname = getattr(cls, "__module__", None), getattr(cls, "__qualname__", "")
+    if not isinstance(module, str) or "<locals>" in qualname:
+        return NotImplemented
+    data = {
+        k: v
+        for k, v in cls.__dict__.items()
+        if not (k.startswith("__") and k.endswith("__")) and not _is_code_like(v)
+    }
+    if not data:
+        return NotImplemented
+    return _with_class_data, (module, qualname, data)
+
+
+def _is_code_like(v: Any) -> bool:
+    """Functions, descriptors and classes: made again by the class's own module."""
+    return isinstance(
+        v, (types.FunctionType, staticmethod, classmethod, property, type, types.ModuleType)
+    ) or hasattr(type(v), "__get__")
+
+
 def _class_reduce(cls: type) -> Any:
     slots = cls.__dict__.get("__slots__", ())
     if isinstance(slots, str):
@@ -536,6 +578,7 @@ class _Reducing:
         self._by_type = _reducers.table()  # library types that need their own way
         self._by_base = _reducers.table(_reducers.BASES)  # ... and their subclasses
         self._plain_build: set[type] = set()  # classes with __getattr__ (see _reducers)
+        self._lazy_classes: set[int] = set()  # sent with their data (_lazy_class_reduce)
 
     def reducer_override(self, obj: Any) -> Any:
         ref = self._singletons.get(id(obj))
@@ -613,7 +656,12 @@ class _Reducing:
                 if self._sqlalchemy:  # a declarative class is mapped again
                     return _reducers.declarative_reduce(obj, reduced) or reduced
                 return reduced
-            return NotImplemented
+            if id(obj) in self._lazy_classes:
+                return NotImplemented  # met again inside its own data: by name
+            reduced = _lazy_class_reduce(obj)
+            if reduced is not NotImplemented:
+                self._lazy_classes.add(id(obj))
+            return reduced
         for base, reducer in self._by_base.items():
             if issubclass(t, base):
                 self._by_type[t] = reducer
