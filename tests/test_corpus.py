@@ -38,10 +38,13 @@ TIMEOUT = 120
 MOVE = "teleporter.teleport()"
 CKPT_VAR = "TELEPORTER_CORPUS_CKPT"
 # One expression in place of the move: checkpoint, and in the first run flush and leave
-# at once (os._exit: no atexit, finalizers or cleanup, the rest belongs to the resume).
+# at once (os._exit: no atexit, finalizers or cleanup, the rest belongs to the resume),
+# releasing only what the resume cannot: the named semaphores of multiprocessing's locks
+# (3.14+), as `teleporter run` does when it stops a program after a checkpoint.
 CHECKPOINT_AND_STOP = (
     f"(teleporter.checkpoint(__import__('os').environ['{CKPT_VAR}']) or "
     "[__import__('sys').stdout.flush(), __import__('sys').stderr.flush(), "
+    "__import__('teleporter.transports.local').transports.local.release_semaphores(), "
     "__import__('os')._exit(0)])"
 )
 

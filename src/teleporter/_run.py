@@ -182,9 +182,10 @@ class Watch:
             else:
                 return
             if why is None and sig is not None:
-                from .transports.local import flush_stdio
+                from .transports.local import flush_stdio, release_semaphores
 
                 flush_stdio()  # what the program printed before the checkpoint, once
+                release_semaphores()  # the resumed program makes its own
                 _say(
                     f"checkpoint of the program written to {self.path} on "
                     f"{_signal_name(sig)}; run the same command again to continue it"

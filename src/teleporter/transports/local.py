@@ -97,6 +97,26 @@ def stand_down() -> None:
             pass
     for timer in (_signal.ITIMER_REAL, _signal.ITIMER_VIRTUAL, _signal.ITIMER_PROF):
         _signal.setitimer(timer, 0)
+    release_semaphores()
+
+
+def release_semaphores() -> None:
+    """The named semaphores of the program's multiprocessing locks (named from 3.14 on,
+    whose default start method is forkserver) are this process's, and their objects do not
+    travel (the destination makes its own): unlinked here, as the program's own exit would
+    have, so that multiprocessing's resource tracker finds nothing leaked when this
+    process ends."""
+    util = sys.modules.get("multiprocessing.util")
+    synchronize = sys.modules.get("multiprocessing.synchronize")
+    if util is None or synchronize is None:
+        return
+    cleanup = getattr(synchronize.SemLock, "_cleanup", None)
+    for finalizer in list(getattr(util, "_finalizer_registry", {}).values()):
+        if getattr(finalizer, "_callback", None) is cleanup:
+            try:
+                finalizer()
+            except Exception:
+                pass  # gone already: nothing to release
 
 
 class LocalMove:

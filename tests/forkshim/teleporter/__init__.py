@@ -28,6 +28,11 @@ def teleport(*command, python=None, env=None, cwd=None):
             os.chdir(cwd)
         return None
     _, status = os.waitpid(pid, 0)
+    # multiprocessing's finalizers are this process's own (the child skips them): what the
+    # program's exit would have released (the named semaphores of its locks, 3.14+).
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._run_finalizers(0)
     os._exit(os.waitstatus_to_exitcode(status) if status & 0x7F == 0 else 128 + (status & 0x7F))
 
 
