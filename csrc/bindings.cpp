@@ -17,6 +17,7 @@
 #include "run/signal_wake.hpp"
 #include "threads/park.hpp"
 #include "stack_depth/stack_depth.hpp"
+#include "stdlib/itertools_iters.hpp"
 #include "stdlib/itertools_tee.hpp"
 #include "stdlib/lru_cache.hpp"
 #include "stream/mapped.hpp"
@@ -163,6 +164,16 @@ PyObject *py_tee_set(PyObject *, PyObject *args)
         return nullptr;
     }
     return tp::tee_set(tee, data, index);
+}
+
+PyObject *py_iter_state(PyObject *, PyObject *arg) { return tp::iter_state(arg); }
+PyObject *py_iter_make(PyObject *, PyObject *args)
+{
+    PyObject *type, *make_args, *state;
+    if (!PyArg_ParseTuple(args, "OOO:iter_make", &type, &make_args, &state)) {
+        return nullptr;
+    }
+    return tp::iter_make(type, make_args, state);
 }
 
 PyObject *py_token_used(PyObject *, PyObject *arg)
@@ -446,6 +457,8 @@ PyMethodDef methods[] = {
     {"tee_data_state", py_tee_data_state, METH_O,
      "tee_data_state(dataobj) -> (it, values, nextlink or None)"},
     {"tee_set", py_tee_set, METH_VARARGS, "tee_set(fresh_tee, dataobj, index)"},
+    {"iter_state", py_iter_state, METH_O, "iter_state(itertools_iterator) -> (args, state)"},
+    {"iter_make", py_iter_make, METH_VARARGS, "iter_make(type, args, state) -> iterator"},
     {"token_used", py_token_used, METH_O, "token_used(token) -> whether reset() used it"},
     {"outer_context", py_outer_context, METH_VARARGS,
      "outer_context(ctx=None) -> the context current outside every Context.run that entered "

@@ -271,6 +271,87 @@ PROGRAMS = {
         """,
         ["50 0 50 0"],
     ),
+    # Every itertools iterator, fresh, midway and spent, continues where it stood (3.14
+    # dropped their pickling; teleporter reads their C fields). groupby's groups: the
+    # current one still reads, a stale one is empty, as at the origin.
+    "itertools_every_iterator": (
+        """
+        import itertools as it
+        import operator
+        import teleporter
+
+        def gen(n):
+            yield from range(n)
+
+        def advanced(x, k):
+            for _ in range(k):
+                next(x)
+            return x
+
+        made = {
+            "accumulate": advanced(it.accumulate(gen(10)), 3),
+            "accumulate_mul": advanced(it.accumulate([1, 2, 3, 4], operator.mul), 1),
+            "accumulate_initial": it.accumulate([5, 6], initial=100),
+            "accumulate_none_total": advanced(it.accumulate([None, 1, 2], lambda a, b: (a, b)), 1),
+            "chain": advanced(it.chain([1, 2], gen(3), "ab"), 3),
+            "chain_between": advanced(it.chain([1, 2], [3]), 2),
+            "chain_from": advanced(it.chain.from_iterable([[1], [2, 3], [4]]), 2),
+            "combinations": advanced(it.combinations(range(5), 3), 4),
+            "combinations_none": it.combinations(range(2), 3),
+            "cwr": advanced(it.combinations_with_replacement("abc", 2), 2),
+            "compress": advanced(it.compress(gen(10), it.cycle([1, 0, 1])), 2),
+            "cycle_first_pass": advanced(it.cycle(gen(4)), 2),
+            "cycle_later": advanced(it.cycle(gen(3)), 5),
+            "cycle_empty": it.cycle([]),
+            "dropwhile": advanced(it.dropwhile(lambda x: x < 3, gen(8)), 1),
+            "dropwhile_fresh": it.dropwhile(lambda x: x < 3, [1, 5, 1]),
+            "filterfalse": advanced(it.filterfalse(None, [0, 1, 0, 2, 0, 3]), 1),
+            "islice": advanced(it.islice(gen(100), 5, 40, 7), 2),
+            "islice_spent": advanced(it.islice([1], 1), 1),
+            "permutations": advanced(it.permutations("abcd", 2), 5),
+            "permutations_none": it.permutations("ab", 3),
+            "product": advanced(it.product("ab", range(3), repeat=2), 7),
+            "product_fresh": it.product([1, 2], [3]),
+            "repeat": advanced(it.repeat("x", 5), 2),
+            "repeat_forever": advanced(it.repeat(7), 2),
+            "starmap": advanced(it.starmap(pow, [(2, 1), (2, 2), (2, 3)]), 1),
+            "takewhile": advanced(it.takewhile(lambda x: x < 5, gen(10)), 2),
+            "takewhile_stopped": it.takewhile(lambda x: x < 1, [0, 5, 0]),
+            "zip_longest": advanced(it.zip_longest("ab", gen(4), [9], fillvalue="-"), 2),
+        }
+        if hasattr(it, "batched"):  # 3.12+
+            made["batched"] = advanced(it.batched(gen(10), 3), 1)
+            made["batched_spent"] = advanced(it.batched([1, 2], 2), 1)
+            list(made["batched_spent"])
+        list(made["takewhile_stopped"])
+        # a result tuple the program keeps, and one it does not
+        kept = next(made["product"])
+        pairs = it.zip_longest("abc", "de")
+        held = next(pairs)
+        groups = it.groupby("aaabbcdd")
+        key_a, group_a = next(groups)
+        next(group_a)
+        key_b, group_b = next(groups)
+        next(group_b)
+
+        teleporter.teleport()
+
+        for name, x in made.items():
+            print(name, type(x).__name__, list(it.islice(x, 12)))
+        print("kept", kept, next(made["product"]) is kept)
+        print("pairs", held, list(pairs))
+        print("stale group", key_a, list(group_a))
+        print("current group", key_b, list(group_b))
+        print("groups", [(k, "".join(g)) for k, g in groups])
+        """,
+        [
+            "cycle_later cycle [2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1]",
+            "zip_longest zip_longest [('-', 2, '-'), ('-', 3, '-')]",
+            "stale group a []",
+            "current group b ['b']",
+            "groups [('c', 'c'), ('d', 'dd')]",
+        ],
+    ),
     # np.memmap reopens its file and keeps writing to it.
     "numpy_memmap": (
         """

@@ -473,6 +473,26 @@ def _tee_data_reduce(data: Any) -> Any:
     return type(data), _impl.tee_data_state(data)  # (source, values read, next link)
 
 
+def _make_iter(kind: type, args: tuple[Any, ...], state: tuple[Any, ...]) -> Any:
+    return _impl.iter_make(kind, args, state)
+
+
+def _iter_reduce(it: Any) -> Any:
+    """One of itertools' other iterators (3.14 dropped their pickling): the arguments that
+    make a fresh one of its type, and what that leaves to set (where it stands, what it
+    holds), read from its C fields."""
+    return _make_iter, (type(it), *_impl.iter_state(it))
+
+
+# The iterators _iter_reduce reads from 3.14 on (csrc/stdlib/itertools_iters.cpp); accumulate
+# and batched on every version (below).
+_ITERTOOLS = (
+    "chain combinations combinations_with_replacement compress cycle "
+    "dropwhile filterfalse groupby _grouper islice permutations product repeat starmap "
+    "takewhile zip_longest"
+).split()
+
+
 # ---- Pillow: images travel with their pixels; an ImageDraw keeps drawing into its image -------
 
 MAPPED_IMAGE = (
@@ -976,10 +996,15 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("sqlalchemy.orm.instrumentation", "ClassManager", _class_manager_reduce),
     ("sqlalchemy.util.langhelpers", "symbol", _symbol_reduce),
 ]
+# CPython's own reduce of an accumulate whose running total is None makes an islice.
+TYPES.append(("itertools", "accumulate", _iter_reduce))
+if sys.version_info >= (3, 12):  # pickle never handled batched
+    TYPES.append(("itertools", "batched", _iter_reduce))
 if sys.version_info >= (3, 14):  # pickle still handles them before
     TYPES.append(("itertools", "count", _count_reduce))
     TYPES.append(("itertools", "_tee", _tee_reduce))
     TYPES.append(("itertools", "_tee_dataobject", _tee_data_reduce))
+    TYPES.extend(("itertools", name, _iter_reduce) for name in _ITERTOOLS)
 
 
 # Types whose subclasses are reduced the same way.
