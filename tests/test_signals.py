@@ -18,6 +18,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import run_python
 
 SCALE = int(os.environ.get("TELEPORTER_STRESS_RUNS", "1"))
 
@@ -170,6 +171,12 @@ def test_signals_at_random_instants_leave_exactly_one_program(tmp_path, how, req
     assert not wrong, f"{len(wrong)} of {len(cases)} runs went wrong:\n" + "\n".join(wrong[:10])
 
 
+def _ends(*args):
+    """How this interpreter run with `args` (no input) ends: exit code, stdout, stderr."""
+    r = run_python(*map(str, args), timeout=60)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
 INTERRUPTED_IN_STRING_CODE = """
 import sys
 import teleporter
@@ -200,14 +207,7 @@ def test_a_keyboard_interrupt_caught_from_a_move_leaves_the_programs_exit_code(t
     # it found it.
     path = tmp_path / "prog.py"
     path.write_text(textwrap.dedent(INTERRUPTED_IN_STRING_CODE))
-    r = subprocess.run(
-        [sys.executable, str(path), how, str(tmp_path / "ckpt")],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert (r.returncode, r.stdout, r.stderr) == (0, "caught\nEND\n", "")
+    assert _ends(path, how, tmp_path / "ckpt") == (0, "caught\nEND\n", "")
 
 
 ASTRAY = """
@@ -243,14 +243,7 @@ except KeyboardInterrupt:
 def test_a_signal_that_reached_another_thread_after_the_hand_off_is_forwarded(tmp_path, via):
     path = tmp_path / "prog.py"
     path.write_text(textwrap.dedent(ASTRAY))
-    r = subprocess.run(
-        [sys.executable, str(path), *via],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert (r.returncode, r.stdout, r.stderr) == (0, "KeyboardInterrupt, moved: True\n", "")
+    assert _ends(path, *via) == (0, "KeyboardInterrupt, moved: True\n", "")
 
 
 DURING_REBUILD = """
@@ -286,20 +279,8 @@ def test_a_signal_during_the_rebuild_reaches_the_program_where_it_stands(tmp_pat
     path.write_text(textwrap.dedent(DURING_REBUILD))
     ckpt = str(tmp_path / "ckpt")
     args = {"local": ["move"], "bash": ["move", "bash", "-c"], "checkpoint": ["checkpoint", ckpt]}
-    r = subprocess.run(
-        [sys.executable, str(path), *args[how]],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    ended = _ends(path, *args[how])
     if how == "checkpoint":
-        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
-        r = subprocess.run(
-            [sys.executable, "-m", "teleporter", "resume", ckpt],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert (r.returncode, r.stdout, r.stderr) == (0, "KeyboardInterrupt, moved: True\n", "")
+        assert ended == (0, "", "")
+        ended = _ends("-m", "teleporter", "resume", ckpt)
+    assert ended == (0, "KeyboardInterrupt, moved: True\n", "")

@@ -525,10 +525,9 @@ def _lazy_class_reduce(cls: type) -> Any:
 
 
 def _is_code_like(v: Any) -> bool:
-    """Functions, descriptors and classes: made again by the class's own module."""
-    return isinstance(
-        v, (types.FunctionType, staticmethod, classmethod, property, type, types.ModuleType)
-    ) or hasattr(type(v), "__get__")
+    """Functions and other descriptors, classes, modules: made again by the class's own
+    module."""
+    return isinstance(v, (type, types.ModuleType)) or hasattr(type(v), "__get__")
 
 
 def _class_reduce(cls: type) -> Any:

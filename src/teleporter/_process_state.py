@@ -337,8 +337,7 @@ def _warnings_restore(state: dict[str, Any]) -> None:
 
 
 # Held from the rebuild until the rebuilt program's first instruction: the terminating
-# signals (the ones an origin forwards).
-HELD_AT_REBUILD = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+# signals a move's guard holds (_guard.HELD), which an origin forwards.
 _program_mask: set[int] | None = None  # the program's blocked signals, while they are held
 
 
@@ -349,11 +348,12 @@ def hold_signals() -> None:
     the program stands, never inside teleporter's own code. Threads started meanwhile
     keep them blocked (CPython handles signals in the main thread)."""
     global _program_mask
+    from ._guard import HELD
+
     signal: Any = sys.modules["_signal"]
-    held = [getattr(signal, name) for name in HELD_AT_REBUILD]
-    before = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, held)}
+    before = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, HELD)}
     if _program_mask is None:
-        _program_mask = before - set(held)
+        _program_mask = before - set(HELD)
 
 
 def release_signals() -> tuple[Any, ...] | None:
@@ -432,8 +432,10 @@ def _signals_restore(state: tuple[dict[int, Any], list[int], dict[int, Any]]) ->
     global _program_mask
     want = set(mask)
     if _program_mask is not None:  # held until the program runs (hold_signals)
+        from ._guard import HELD
+
         _program_mask = set(mask)
-        want |= {getattr(signal, name) for name in HELD_AT_REBUILD}
+        want |= set(HELD)
     current = {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
     if current != want:
         signal.pthread_sigmask(signal.SIG_SETMASK, want)
