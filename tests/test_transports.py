@@ -400,6 +400,72 @@ def test_a_target_of_another_python_version_is_refused(tmp_path, sshd):
     )
 
 
+def other_patch_releases():
+    """Interpreters of this minor version at another patch release: pyenv's and Debian's
+    3.11 (3.11.7 and 3.11.2) on this machine; none of the other minor versions has two."""
+    mine = "%d.%d" % sys.version_info[:2]
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    import glob
+
+    found = {}
+    for path in [
+        *glob.glob(f"{root}/versions/{mine}.*/bin/python{mine}"),
+        f"/usr/bin/python{mine}",
+    ]:
+        probe = (
+            subprocess.run(
+                [path, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                capture_output=True,
+                text=True,
+            )
+            if os.path.exists(path)
+            else None
+        )
+        if (
+            probe
+            and probe.returncode == 0
+            and probe.stdout.strip() != "%d.%d.%d" % sys.version_info[:3]
+        ):
+            found.setdefault(probe.stdout.strip(), path)
+    return sorted(found.items())
+
+
+PATCH_ROUND_TRIP = """
+import sys
+import teleporter
+
+def release():
+    return "%d.%d.%d" % sys.version_info[:3]
+
+def main(other, home):
+    frames = [release()]
+    teleporter.teleport(python=other)
+    frames.append(release())
+    teleporter.teleport(python=home)
+    frames.append(release())
+    print(" -> ".join(frames), sys.executable == home)
+
+main(sys.argv[1], sys.executable)
+"""
+
+
+def test_a_move_across_patch_releases_goes_there_and_back(tmp_path):
+    # There (a target without teleporter: the shipped copy, built for this release) and
+    # back (from that copy to this interpreter).
+    others = other_patch_releases()
+    if sys.version_info[:2] != (3, 11):
+        assert others == [], "another patch release is at hand: it is tested below"
+    else:
+        assert others, "pyenv's and Debian's 3.11 are both needed"
+    prog = tmp_path / "patch.py"
+    prog.write_text(PATCH_ROUND_TRIP)
+    ours = "%d.%d.%d" % sys.version_info[:3]
+    for theirs, path in others:
+        r = run_program(prog, path)
+        assert r.stderr == b"" and r.returncode == 0, r.stderr.decode()
+        assert r.stdout.decode() == f"{ours} -> {theirs} -> {ours} True\n"
+
+
 def test_unreachable_host_failed_login_and_missing_pieces_are_refused(tmp_path, sshd):
     closed = ("ssh", "-F", str(sshd.config), "-p", "1", sshd.HOST)
     why = refused(tmp_path, closed)
