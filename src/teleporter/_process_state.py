@@ -469,7 +469,9 @@ def _atexit_capture() -> Any:
     """The Python-level callbacks in registration order, with their arguments (the atexit
     module cannot list them: the core reads them from the interpreter)."""
     if sys.modules.get("atexit") is None:
-        return None  # nothing registered from Python (atexit.register imports it)
+        # Nothing registered from Python (atexit.register imports it): the destination
+        # keeps none either, not even what its own start-up registered (a .pth file's).
+        return []
     from . import _teleporter_impl as _impl
 
     threading = sys.modules.get("threading")

@@ -35,7 +35,10 @@ class _Environment:
     A move to another machine (``remote``) keeps the target's own sys.path entries after
     the program's, applies only the environment variables the program changed, and stays
     in the launcher's directory when the program's does not exist there and no ``cwd``
-    was asked for (``cwd_required``)."""
+    was asked for (``cwd_required``). A destination that is another installation of
+    Python (another patch release, Debian's beside pyenv's) puts its own standard library
+    where the origin's was in sys.path: the origin's lacks the extension modules the
+    destination's own build keeps apart (Debian builds ``select`` into its binary)."""
 
     __slots__ = ("args",)
 
@@ -151,6 +154,15 @@ def _patches() -> list[_Patch]:
     return found
 
 
+def _standard_library(path: list[str]) -> list[str]:
+    """The entries of `path` that are this interpreter's own standard library: its
+    directory, the zip beside it and its lib-dynload."""
+    lib = os.path.dirname(os.__file__ or "")
+    zipped = os.path.join(os.path.dirname(lib), "python%d%d.zip" % sys.version_info[:2])
+    own = {lib, zipped, os.path.join(lib, "lib-dynload")}
+    return [p for p in path if p in own]
+
+
 def _apply_environment(
     argv: list[str],
     path: list[str],
@@ -159,8 +171,17 @@ def _apply_environment(
     remote: bool,
     environ: dict[str, str | None],
     stdio: list[tuple[bool, bool, bool, str, str] | None],
+    stdlib: list[str] | None = None,  # the origin's _standard_library (older checkpoints: none)
 ) -> None:
     sys.argv[:] = argv
+    mine = _standard_library(sys.path)
+    if stdlib and mine and stdlib != mine:  # another installation: its own in their place
+        at = path.index(stdlib[0]) if stdlib[0] in path else len(path)
+        path = (
+            [p for p in path[:at] if p not in stdlib]
+            + mine
+            + [p for p in path[at:] if p not in stdlib]
+        )
     if remote:  # the target's own entries (its site-packages...) after the program's
         seen = set(path)
         path = path + [p for p in sys.path if p and p not in seen]
@@ -404,8 +425,16 @@ def _snapshot(
     cwd = cwd if cwd is not None else os.getcwd()
     # A local destination starts with the program's whole environment already.
     environ = {**environment_changes(), **(env or {})} if remote else {}
+    path = list(sys.path)
     environment = _Environment(
-        list(sys.argv), list(sys.path), cwd, cwd_required, remote, environ, _stdio_modes()
+        list(sys.argv),
+        path,
+        cwd,
+        cwd_required,
+        remote,
+        environ,
+        _stdio_modes(),
+        _standard_library(path),
     )
     state = {
         # First in the stream: applied while it is read, before anything is imported.
