@@ -17,12 +17,19 @@
 
 namespace {
 
-// teleporter._frames.StackInt, looked up once (the module is imported with the package).
+// teleporter._frames.StackInt, looked up once in sys.modules: never imported here, since a
+// capture runs while other threads are parked, maybe inside the import system holding its
+// lock (_threads imports _frames before it parks any).
 PyObject *stack_int_type()
 {
     static PyObject *type = nullptr;
     if (!type) {
-        PyObject *mod = PyImport_ImportModule("teleporter._frames");
+        PyObject *name = PyUnicode_FromString("teleporter._frames");
+        PyObject *mod = name ? PyImport_GetModule(name) : nullptr;
+        Py_XDECREF(name);
+        if (!mod && !PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "teleporter._frames is not imported");
+        }
         type = mod ? PyObject_GetAttrString(mod, "StackInt") : nullptr;
         Py_XDECREF(mod);
         if (!type) {

@@ -22,6 +22,7 @@ from __future__ import annotations
 import _thread
 import sys
 
+from . import _frames  # noqa: F401  (the core looks StackInt up in a capture: see below)
 from . import _teleporter_impl as _impl
 from .errors import PayloadError, TeleportError
 
@@ -327,6 +328,13 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
                 and d["ident"] not in threading._active
             ):
                 return f"a thread ending ({_where(frames.get(d['ident']))})"
+    # Nothing may be imported while the others are parked (the capture and the pickling
+    # import what they have not yet: teleporter._frames, a reducer's module), and a
+    # thread parked inside the import system holds its lock: let it out first (seen:
+    # teleporter run's checkpoint of `python -m tokenize`, parked in a lazy import).
+    imp = sys.modules.get("_imp")
+    if imp is not None and imp.lock_held():
+        return "a thread importing a module"
     return None
 
 
