@@ -44,16 +44,12 @@ struct Islice {
     Py_ssize_t cnt;
 };
 
-struct TwoObjects { // starmap and filterfalse (func, it), compress (data, selectors)
+// starmap and filterfalse (func, it), compress (data, selectors), chain (source: NULL once
+// exhausted; active: NULL between two iterables)
+struct TwoObjects {
     PyObject_HEAD
     PyObject *first;
     PyObject *second;
-};
-
-struct Chain {
-    PyObject_HEAD
-    PyObject *source; // NULL once exhausted
-    PyObject *active; // NULL between two iterables
 };
 
 struct Product {
@@ -181,7 +177,7 @@ const Known kKnown[] = {
     {"starmap", Kind::Starmap, sizeof(TwoObjects)},
     {"filterfalse", Kind::Filterfalse, sizeof(TwoObjects)},
     {"compress", Kind::Compress, sizeof(TwoObjects)},
-    {"chain", Kind::Chain, sizeof(Chain)},
+    {"chain", Kind::Chain, sizeof(TwoObjects)},
     {"product", Kind::Product, sizeof(Product)},
     {"combinations", Kind::Combinations, sizeof(Combinations)},
     {"combinations_with_replacement", Kind::Cwr, sizeof(Combinations)},
@@ -201,13 +197,22 @@ const Known kKnown[] = {
 // and batched, and their layouts there are not mirrored.)
 const Known *known(PyTypeObject *type)
 {
-    Ref module = Ref::steal(PyImport_ImportModule("itertools"));
+    // Looked up in sys.modules first: iter_state runs in a capture, where nothing may be
+    // imported (see _threads._settling); an iterator of its types means it is there.
+    Ref name = Ref::steal(PyUnicode_FromString("itertools"));
+    Ref module = name ? Ref::steal(PyImport_GetModule(name.get())) : Ref();
+    if (!module && !PyErr_Occurred()) {
+        module = Ref::steal(PyImport_Import(name.get()));
+    }
     if (!module) {
         return nullptr;
     }
+    const char *dotted = std::strncmp(type->tp_name, "itertools.", 10) == 0
+                             ? type->tp_name + 10
+                             : nullptr;
     const char *unknown_layout = nullptr;
     for (const Known &k : kKnown) {
-        if (PY_VERSION_HEX < k.since) {
+        if (PY_VERSION_HEX < k.since || !dotted || std::strcmp(dotted, k.name) != 0) {
             continue;
         }
         Ref t = Ref::steal(PyObject_GetAttrString(module.get(), k.name));
@@ -394,8 +399,8 @@ PyObject *state_of(PyObject *obj, Kind kind)
         return Py_BuildValue("((()())(OO))", t->first, t->second);
     }
     case Kind::Chain: {
-        Chain *c = as<Chain>(obj);
-        return Py_BuildValue("(()(NN))", or_none(c->source), or_none(c->active));
+        TwoObjects *c = as<TwoObjects>(obj);
+        return Py_BuildValue("(()(NN))", or_none(c->first), or_none(c->second));
     }
     case Kind::Product: {
         Product *p = as<Product>(obj);
@@ -458,11 +463,12 @@ PyObject *state_of(PyObject *obj, Kind kind)
     return nullptr;
 }
 
-bool set_state(PyObject *obj, Kind kind, PyObject *state)
+bool set_state(PyObject *obj, const Known &entry, PyObject *state)
 {
+    const Kind kind = entry.kind;
     switch (kind) {
     case Kind::Cycle: {
-        Fields f(state, 3, "cycle");
+        Fields f(state, 3, entry.name);
         PyObject *it, *saved = f.ok() ? f.any(1) : nullptr;
         Py_ssize_t index;
         if (!f.ok() || !f.iterator(0, true, &it) || !f.ssize(2, -1, PY_SSIZE_T_MAX, &index)) {
@@ -480,7 +486,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
     }
     case Kind::Dropwhile:
     case Kind::Takewhile: {
-        Fields f(state, 3, "dropwhile/takewhile");
+        Fields f(state, 3, entry.name);
         PyObject *it;
         int flag;
         if (!f.ok() || !f.iterator(1, false, &it) || !f.flag(2, &flag)) {
@@ -493,7 +499,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
         return true;
     }
     case Kind::Islice: {
-        Fields f(state, 5, "islice");
+        Fields f(state, 5, entry.name);
         PyObject *it;
         Py_ssize_t next, stop, step, cnt;
         if (!f.ok() || !f.iterator(0, true, &it) || !f.ssize(1, 0, PY_SSIZE_T_MAX, &next) ||
@@ -511,11 +517,15 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
     }
     case Kind::Starmap:
     case Kind::Filterfalse:
-    case Kind::Compress: {
-        Fields f(state, 2, "starmap/filterfalse/compress");
+    case Kind::Compress:
+    case Kind::Chain: {
+        // The second an iterator, and the first too but for a function; chain's either
+        // may be none.
+        Fields f(state, 2, entry.name);
+        const bool chain = kind == Kind::Chain;
         PyObject *first = f.ok() ? f.any(0) : nullptr, *second;
-        if (!f.ok() || (kind == Kind::Compress && !f.iterator(0, false, &first)) ||
-            !f.iterator(1, false, &second)) {
+        if (!f.ok() || ((chain || kind == Kind::Compress) && !f.iterator(0, chain, &first)) ||
+            !f.iterator(1, chain, &second)) {
             return false;
         }
         TwoObjects *t = as<TwoObjects>(obj);
@@ -523,21 +533,10 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
         set(&t->second, second);
         return true;
     }
-    case Kind::Chain: {
-        Fields f(state, 2, "chain");
-        PyObject *source, *active;
-        if (!f.ok() || !f.iterator(0, true, &source) || !f.iterator(1, true, &active)) {
-            return false;
-        }
-        Chain *c = as<Chain>(obj);
-        set(&c->source, source);
-        set(&c->active, active);
-        return true;
-    }
     case Kind::Product: {
         Product *p = as<Product>(obj);
         const Py_ssize_t n = PyTuple_GET_SIZE(p->pools);
-        Fields f(state, 3, "product");
+        Fields f(state, 3, entry.name);
         std::vector<Py_ssize_t> indices;
         PyObject *result;
         int stopped;
@@ -558,7 +557,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
     case Kind::Cwr: {
         Combinations *c = as<Combinations>(obj);
         const Py_ssize_t n = PyTuple_GET_SIZE(c->pool), r = c->r;
-        Fields f(state, 3, "combinations");
+        Fields f(state, 3, entry.name);
         std::vector<Py_ssize_t> indices;
         PyObject *result;
         int stopped;
@@ -586,7 +585,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
     case Kind::Permutations: {
         Permutations *p = as<Permutations>(obj);
         const Py_ssize_t n = PyTuple_GET_SIZE(p->pool), r = p->r;
-        Fields f(state, 4, "permutations");
+        Fields f(state, 4, entry.name);
         if (f.ok() && r > n) {
             return true; // made stopped by its constructor; nothing else is read
         }
@@ -617,7 +616,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
         return true;
     }
     case Kind::Accumulate: {
-        Fields f(state, 4, "accumulate");
+        Fields f(state, 4, entry.name);
         PyObject *total, *it, *binop;
         if (!f.ok() || !f.optional(0, &total) || !f.iterator(1, false, &it)) {
             return false;
@@ -631,13 +630,13 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
         return true;
     }
     case Kind::Repeat: {
-        Fields f(state, 0, "repeat"); // its constructor sets it all
+        Fields f(state, 0, entry.name); // its constructor sets it all
         return f.ok();
     }
     case Kind::ZipLongest: {
         ZipLongest *z = as<ZipLongest>(obj);
         const Py_ssize_t n = z->tuplesize;
-        Fields f(state, 4, "zip_longest");
+        Fields f(state, 4, entry.name);
         Py_ssize_t numactive;
         PyObject *result;
         if (!f.ok() || !f.ssize(1, 0, n, &numactive) || !f.result(2, n, &result)) {
@@ -678,7 +677,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
         return true;
     }
     case Kind::Batched: {
-        Fields f(state, 3, "batched");
+        Fields f(state, 3, entry.name);
         PyObject *it;
         Py_ssize_t size;
         int strict;
@@ -703,7 +702,7 @@ bool set_state(PyObject *obj, Kind kind, PyObject *state)
         return true;
     }
     case Kind::Groupby: {
-        Fields f(state, 5, "groupby");
+        Fields f(state, 5, entry.name);
         PyObject *it, *tgtkey, *currkey, *currvalue;
         if (!f.ok() || !f.iterator(0, false, &it) || !f.optional(2, &tgtkey) ||
             !f.optional(3, &currkey) || !f.optional(4, &currvalue)) {
@@ -766,7 +765,7 @@ PyObject *iter_make(PyObject *type, PyObject *args, PyObject *state)
     }
     Ref fresh = Ref::steal(PyObject_Call(type, args, nullptr));
     if (!fresh || Py_TYPE(fresh.get()) != reinterpret_cast<PyTypeObject *>(type) ||
-        !set_state(fresh.get(), k->kind, state)) {
+        !set_state(fresh.get(), *k, state)) {
         return nullptr;
     }
     return fresh.release();
