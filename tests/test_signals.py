@@ -26,7 +26,7 @@ PROGRAM = """
 import os, signal, sys, time
 import teleporter
 
-how, disposition = sys.argv[1], sys.argv[2]
+how, disposition, sent = sys.argv[1:4]
 way = os.environ["VIA"].split() if os.environ.get("VIA") else []
 
 
@@ -52,7 +52,12 @@ try:
     except teleporter.TeleportError as e:
         print("cancelled:", e, flush=True)
     print("after", time.monotonic(), flush=True)
-    time.sleep(0.4)  # a signal forwarded after the hand-off arrives here
+    # A signal forwarded after the hand-off arrives here: the test says when it sent it
+    # (the program may run faster than the calibration), and it lands within 0.4 s.
+    until = time.monotonic() + 30
+    while not os.path.exists(sent) and time.monotonic() < until:
+        time.sleep(0.01)
+    time.sleep(0.4)
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
 print("END", "moved" if os.getpid() != origin else "here", data.count(b"x"), flush=True)
@@ -79,8 +84,9 @@ def _left_behind(token):
 
 def _run(path, how, disposition, sig, delay, env):
     token = f"TELEPORTER_STRESS={uuid.uuid4().hex}"
+    sent = path.parent / f"sent-{uuid.uuid4().hex}"
     proc = subprocess.Popen(
-        [sys.executable, str(path), how, disposition],
+        [sys.executable, str(path), how, disposition, str(sent)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -91,6 +97,7 @@ def _run(path, how, disposition, sig, delay, env):
     if delay is not None:
         time.sleep(delay)
         proc.send_signal(sig)
+    sent.touch()
     try:
         out, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
