@@ -158,6 +158,41 @@ EXPECT = {
             "pipeline: [1, 6, 18]",
         ],
     ),
+    "special_methods": (
+        (),
+        0,
+        [
+            "add chain ['__add__', '<module>']",
+            "add Num(5)",
+            "radd Num(302)",
+            "iadd Num(5)",
+            "lt, ne (True, True)",
+            "getitem, slice, contains, len (2, ['a'], True, 2)",
+            "raised after the move KeyError('missing') ['<module>', '__getitem__']",
+            "after del ['b'] ['b']",
+            "iterables ['a', 'b'] 3 ['a', 'b']",
+            "neg, invert, abs (Num(-3), Num(-4), Num(4))",
+            "truth ('yes', True, 'empty')",
+            "property (10, 45, 'missing other')",
+            "set 5",
+            "deleted (0, 0, True)",
+            "watched (8, 42)",
+            "format ('   7!', 'shown', 'shown', 'Shown()', '009!')",
+            "builtins ('Shown()', 'shown', 1, 'ANSWER')",
+            "warm 2500",
+            "with inside Guard",
+            "lazy made [('answer', True)]",
+            "all moved True 43 ['__add__', '__radd__', '__iadd__', '__lt__', '__eq__', "
+            "'__setitem__', '__getitem__', '__getitem__', '__contains__', '__len__', "
+            "'__getitem__', '__delitem__', '__iter__', '__iter__ by a builtin', "
+            "'__iter__ by a builtin', '__iter__ by a builtin', '__neg__', '__invert__', "
+            "'__abs__', '__bool__', '__bool__', '__len__ as truth', 'property get', "
+            "'cached_property', '__getattr__', 'property set', 'property del', 'property get', "
+            "'__getattr__', '__setattr__', '__getattribute__', 'descriptor __get__', "
+            "'__format__', '__str__', '__str__', '__repr__', '__format__', '__repr__', "
+            "'__str__', '__len__', 'warm property', 'warm __getitem__', '__exit__']",
+        ],
+    ),
     "running_generators": (
         (),
         0,

@@ -58,6 +58,104 @@ Driven drive_kind(const CodeAnalysis &code, int index)
                           : Driven{Drive::None, 0};
 }
 
+SpecialCall special_call(const CodeAnalysis &code, int index)
+{
+    const Instr &in = code.at(index);
+    const int d = in.depth;
+    const int op = in.op;
+    auto at = [&](Special kind, int subject, int other = -1, int arg = 0) {
+        return subject >= 0 ? SpecialCall{kind, arg, subject, other} : SpecialCall{};
+    };
+    switch (op) {
+    case BINARY_OP:
+#ifdef NB_SUBSCR
+        if (in.oparg == NB_SUBSCR) {
+            return at(Special::GetItem, d - 2);
+        }
+#endif
+        return at(Special::Binary, d - 2, d - 1, in.oparg);
+    case COMPARE_OP:
+        return at(Special::Compare, d - 2, d - 1, in.oparg >> kCompareShift);
+    case CONTAINS_OP:
+        return at(Special::Contains, d - 1);
+#ifdef BINARY_SUBSCR
+    case BINARY_SUBSCR:
+        return at(Special::GetItem, d - 2);
+#endif
+    case STORE_SUBSCR:
+        return at(Special::SetItem, d - 2);
+    case DELETE_SUBSCR:
+        return at(Special::DelItem, d - 2);
+#ifdef BINARY_SLICE
+    case BINARY_SLICE:
+        return at(Special::GetItem, d - 3);
+    case STORE_SLICE:
+        return at(Special::SetItem, d - 3);
+#endif
+    case UNARY_NEGATIVE:
+        return at(Special::Unary, d - 1, -1, 0);
+    case UNARY_INVERT:
+        return at(Special::Unary, d - 1, -1, 1);
+#ifdef UNARY_POSITIVE
+    case UNARY_POSITIVE:
+        return at(Special::Unary, d - 1, -1, 2);
+#endif
+#ifdef TO_BOOL
+    case TO_BOOL:
+        return at(Special::Truth, d - 1);
+#else
+    case UNARY_NOT: // it tests the truth of any object before 3.13
+        return at(Special::Truth, d - 1);
+#endif
+#ifdef POP_JUMP_FORWARD_IF_TRUE
+    case POP_JUMP_FORWARD_IF_TRUE:
+    case POP_JUMP_FORWARD_IF_FALSE:
+    case POP_JUMP_BACKWARD_IF_TRUE:
+    case POP_JUMP_BACKWARD_IF_FALSE:
+    case JUMP_IF_TRUE_OR_POP:
+    case JUMP_IF_FALSE_OR_POP:
+        return at(Special::Truth, d - 1);
+#elif !defined(TO_BOOL)
+    case POP_JUMP_IF_TRUE:
+    case POP_JUMP_IF_FALSE:
+        return at(Special::Truth, d - 1);
+#endif
+    case LOAD_ATTR:
+        return at(Special::GetAttr, d - 1, -1, in.oparg >> kLoadAttrShift);
+#if defined(LOAD_METHOD) && LOAD_METHOD < 256
+    case LOAD_METHOD:
+        return at(Special::GetAttr, d - 1, -1, in.oparg);
+#endif
+    case STORE_ATTR:
+        return at(Special::SetAttr, d - 1, -1, in.oparg);
+    case DELETE_ATTR:
+        return at(Special::DelAttr, d - 1, -1, in.oparg);
+    case GET_ITER:
+        return at(Special::Iter, d - 1);
+#ifdef FORMAT_VALUE
+    case FORMAT_VALUE: {
+        const bool spec = in.oparg & FVS_HAVE_SPEC;
+        const int value = d - 1 - (spec ? 1 : 0);
+        if (in.oparg & FVC_MASK) {
+            return at(Special::Convert, value, -1, in.oparg & FVC_MASK);
+        }
+        return at(Special::Format, value, spec ? d - 1 : -1);
+    }
+#else
+    case CONVERT_VALUE:
+        return at(Special::Convert, d - 1, -1, in.oparg);
+    case FORMAT_SIMPLE:
+        return at(Special::Format, d - 1);
+    case FORMAT_WITH_SPEC:
+        return at(Special::Format, d - 2, d - 1);
+#endif
+    default:
+        return SpecialCall{};
+    }
+}
+
+int saved_stack_depth(Frame *f) { return stack_top(f) - frame_code(f)->co_nlocalsplus; }
+
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)
 {

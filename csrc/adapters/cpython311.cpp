@@ -137,6 +137,13 @@ void set_all_threads_trace(Py_tracefunc func, PyObject *obj)
 
 PyObject *thread_local_key(PyThreadState *) { return nullptr; }
 
+namespace {
+// COMPARE_OP's operator is its oparg shifted right this much; LOAD_ATTR's name index too
+// (from 3.12 on, its low bit asks for a method).
+constexpr int kCompareShift = 0;
+constexpr int kLoadAttrShift = 0;
+}  // namespace
+
 #include "adapters/slots_object.inl"
 #include "adapters/adapter_common.inl"
 

@@ -41,6 +41,13 @@ bool is_suspended_state(int st)
 }
 }  // namespace
 
+namespace {
+// COMPARE_OP's operator is its oparg shifted right this much; LOAD_ATTR's name index too
+// (from 3.12 on, its low bit asks for a method).
+constexpr int kCompareShift = 5;
+constexpr int kLoadAttrShift = 1;
+}  // namespace
+
 #include "adapters/adapter_stackref.inl"
 #include "adapters/slots_stackref.inl"
 #include "adapters/adapter_common.inl"

@@ -99,6 +99,38 @@ Driven drive_kind(const CodeAnalysis &code, int index);
 // `__enter__` runs (the bound `__exit__` on 3.11, the manager itself after).
 PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top);
 
+// Instructions that call special methods of objects on their value stack through the
+// objects' types: operators, comparisons, `in`, subscripts, attribute access, truth
+// tests, iter(), f-string conversions and formatting.
+enum class Special {
+    None,
+    Binary,   // arg: the NB_* operator (NB_INPLACE_* for an augmented assignment)
+    Compare,  // arg: Py_LT ... Py_GE
+    Contains, // subject: the container
+    GetItem,  // subject: the container (also for a slice)
+    SetItem,
+    DelItem,
+    Unary,    // arg: 0 negative, 1 invert, 2 positive
+    Truth,
+    GetAttr,  // arg: the name's index in co_names
+    SetAttr,
+    DelAttr,
+    Iter,
+    Convert,  // arg: 1 str(), 2 repr(), 3 ascii()
+    Format,   // other: the format spec, or -1 for none
+};
+struct SpecialCall {
+    Special kind = Special::None;
+    int arg = 0;
+    int subject = -1; // stack index (from the base) of the object consulted first
+    int other = -1;   // the second operand (Binary, Compare), the spec (Format), or -1
+};
+// What instruction `index` of `code` calls, when it is one of those.
+SpecialCall special_call(const CodeAnalysis &code, int index);
+// Stack items live in a frame whose callee is a Python frame it pushed itself (a call the
+// interpreter inlined, not one entered from C): the depth it saved when it pushed it.
+int saved_stack_depth(Frame *f);
+
 // ---- generators and coroutines -----------------------------------------------------------
 
 enum class GenPhase { Created, Suspended, Running, Finished };

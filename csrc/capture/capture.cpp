@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "adapters/frame_adapter.hpp"
+#include "capture/special_entry.hpp"
 #include "pyutil/refs.hpp"
 #include "resume/resume.hpp"
 #include "stack_depth/stack_depth.hpp"
@@ -244,6 +245,11 @@ char native_entry(PyObject *callable, PyObject *self, PyObject *const *args, int
         resumer_target_code(target) == reinterpret_cast<PyObject *>(inner_code)) {
         return 'c';
     }
+    if (!self && runs_code(first_builtin_callee(callable, args, nargs), inner_code)) {
+        // len(x), repr(x), getattr(x, name)...: made again as it is, the builtin calls
+        // the same special method first (special_entry.hpp).
+        return 'r';
+    }
     if (PyType_Check(target)) {
         auto *type = reinterpret_cast<PyTypeObject *>(target);
         if (Py_TYPE(target)->tp_call == PyType_Type.tp_call && inner_self &&
@@ -282,6 +288,7 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
     bool innermost = true;
     PyObject *inner_gen = nullptr;  // the generator owning the frame above `f`, if any
     PyObject *inner_self = nullptr; // that frame's first local (its `self`, for __init__)
+    adapter::Frame *inner_frame = nullptr;
     while (f) {
         PyCodeObject *co = adapter::frame_code(f);
         const int pos = adapter::frame_position(f);
@@ -350,6 +357,47 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                               (driver.empty() ? std::string("native code") : driver) +
                               ", called from " + describe(co, pos) +
                               ", whose progress cannot be carried");
+            }
+        }
+        if (!innermost && !inner_gen && !reenters && !entering && idx >= 0 &&
+            a->at(idx).depth >= 0 && a->at(idx).depth <= a->stacksize) {
+            // An operator, subscript, attribute access, truth test... whose special method
+            // runs the frame above: made again, the instruction calls it first.
+            const adapter::SpecialCall special = adapter::special_call(*a, idx);
+            const int depth = a->at(idx).depth;
+            // A call the interpreter inlined (a property's getter, __getitem__) moved the
+            // operands above the depth it saved into the new frame's arguments: their slots
+            // still hold them, unless that frame rebound them (then they may be gone: a
+            // slot is read only when one of its arguments is that very object).
+            const int live = inner_native ? depth : adapter::saved_stack_depth(f);
+            bool operands_known = special.kind != adapter::Special::None && live >= 0 &&
+                                  live <= depth;
+            for (int i = live; operands_known && i < depth; i++) {
+                PyObject *v = adapter::frame_slot(f, a->nlocalsplus + i);
+                bool passed = false;
+                for (int j = 0; j < inner_code->co_argcount && !passed; j++) {
+                    passed = v && adapter::frame_slot(inner_frame, j) == v;
+                }
+                operands_known = passed;
+            }
+            if (special.kind != adapter::Special::None && !operands_known) {
+                return refuse("cannot teleport from " + describe(inner_code, 0) +
+                              ": it rebound an argument that " + describe(co, pos) +
+                              " passed it (" + opcode_name(a->at(idx).op) +
+                              "), needed to enter it again");
+            }
+            if (operands_known) {
+                std::vector<PyObject *> operands(static_cast<size_t>(depth));
+                for (size_t i = 0; i < operands.size(); i++) {
+                    operands[i] = adapter::frame_slot(f, a->nlocalsplus + static_cast<int>(i));
+                }
+                if (runs_code(first_special_callee(special, operands.data(), co->co_names),
+                              inner_code)) {
+                    reenters = true;
+                    inner_entry = 'r';
+                    shape.restart = a->at(idx).start;
+                    shape.depth = a->at(idx).depth;
+                }
             }
         }
         if (!parked && !entering && !reenters &&
@@ -497,6 +545,7 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             break;
         }
         innermost = false;
+        inner_frame = f;
         inner_code = co;
         inner_gen = gen_frame ? adapter::frame_generator(f) : nullptr;
         inner_self = a->nlocalsplus > 0 && (co->co_argcount > 0 || co->co_flags & CO_VARARGS)

@@ -16,7 +16,8 @@
 //               for an __init__ run by a class call (which gives its object back), "r" by
 //               the caller's instruction made again with its whole stack (a `for` or
 //               `yield from` resuming a generator, next() or send() on it, a `for` over an
-//               iterator whose __next__ is Python code).
+//               iterator whose __next__ is Python code, an operator, subscript, attribute
+//               access... or builtin whose special method runs first: special_entry.hpp).
 #pragma once
 #include <Python.h>
 
