@@ -3,6 +3,7 @@
 // This is the only file that defines Python-callable functions; the engine (capture/,
 // resume/, stack_depth/) and the per-version adapters know nothing of argument parsing.
 #include <Python.h>
+#include <frameobject.h>
 #include <structmember.h>
 
 #include <sys/prctl.h>
@@ -250,6 +251,19 @@ PyObject *py_check_payload(PyObject *, PyObject *arg)
     return PyLong_FromSize_t(h.sections.size());
 }
 
+// stand_in_frame(code, globals) -> a frame object of `code` that never ran, for a
+// traceback entry whose frame did not travel (frames of the past are not rebuilt).
+PyObject *py_stand_in_frame(PyObject *, PyObject *args)
+{
+    PyObject *code, *globals;
+    if (!PyArg_ParseTuple(args, "O!O!:stand_in_frame", &PyCode_Type, &code, &PyDict_Type,
+                          &globals)) {
+        return nullptr;
+    }
+    return reinterpret_cast<PyObject *>(PyFrame_New(
+        PyThreadState_Get(), reinterpret_cast<PyCodeObject *>(code), globals, nullptr));
+}
+
 // view_offset(memoryview) -> byte offset of the view's data inside its base object's
 // buffer, or -1 when the view is not C-contiguous or not inside that buffer.
 PyObject *py_view_offset(PyObject *, PyObject *arg)
@@ -470,6 +484,8 @@ PyMethodDef methods[] = {
      "kwd_mark)"},
     {"lru_cache_fill", py_lru_cache_fill, METH_VARARGS,
      "lru_cache_fill(fresh_wrapper, entries, hits, misses)"},
+    {"stand_in_frame", py_stand_in_frame, METH_VARARGS,
+     "stand_in_frame(code, globals) -> a frame of code that never ran (for a traceback)"},
     {"view_offset", py_view_offset, METH_O,
      "view_offset(memoryview) -> offset of its data in its base object's buffer, or -1"},
     {"write_payload", py_write_payload, METH_VARARGS,

@@ -158,6 +158,22 @@ EXPECT = {
             "pipeline: [1, 6, 18]",
         ],
     ),
+    "exception_chains": (
+        (),
+        0,
+        [
+            "handled: LookupError('k') KeyError('k') None False",
+            "    raise LookupError(key)  # implicitly chained: __context__",
+            'kept: RuntimeError("cannot load \'x1\'") ValueError("invalid literal for int() '
+            "with base 10: 'x1'\") True",
+            "The above exception was the direct cause of the following exception:",
+            "frames: [('load', 19), ('parse', 14)]",
+            "group: ExceptionGroup('several', [ValueError('a')]) [True]",
+            "type error handled",
+            "in except: None",
+            "moved: True",
+        ],
+    ),
     "special_methods": (
         (),
         0,

@@ -970,6 +970,66 @@ def _codec_stream_reduce(obj: Any) -> Any:
     return _make_blank, (type(obj),), dict(obj.__dict__), None, None, _set_state
 
 
+# ---- exceptions --------------------------------------------------------------------------------
+
+# What pickle's reduce of an exception leaves out (BaseException.__reduce__ keeps its type,
+# args and __dict__): set at the destination after the rest of its state.
+_UNCHAINED = (None, None, False, None)
+
+
+def _traceback_parts(tb: Any) -> list[tuple[Any, Any, int, int]] | None:
+    """A traceback as (code, module or globals, lasti, lineno) per level, outermost first.
+    A frame's globals travel as their module when they are one (by name, as modules do)."""
+    if tb is None:
+        return None
+    parts = []
+    while tb is not None:
+        frame = tb.tb_frame
+        g = frame.f_globals
+        mod = sys.modules.get(g.get("__name__", ""))
+        where: Any = mod if mod is not None and getattr(mod, "__dict__", None) is g else None
+        if where is None:
+            where = {"__name__": g.get("__name__"), "__file__": g.get("__file__")}
+        parts.append((frame.f_code, where, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    return parts
+
+
+def _make_traceback(parts: list[tuple[Any, Any, int, int]] | None) -> Any:
+    """The traceback of those levels. Its frames stand in for the origin's: the same code,
+    globals and line, never run here (a frame of the past has no state to rebuild)."""
+    import types
+
+    tb = None
+    for code, where, lasti, lineno in reversed(parts or ()):
+        g = where if isinstance(where, dict) else where.__dict__
+        tb = types.TracebackType(tb, _impl.stand_in_frame(code, g), lasti, lineno)
+    return tb
+
+
+def _exception_setstate(exc: Any, packed: tuple[Any, Any, tuple[Any, ...]]) -> None:
+    state, setter, (cause, context, suppress, tb) = packed
+    if setter is not None:
+        setter(exc, state)
+    elif state is not None:
+        exc.__setstate__(state)
+    exc.__cause__ = cause
+    exc.__context__ = context
+    exc.__suppress_context__ = suppress
+    exc.__traceback__ = _make_traceback(tb)
+
+
+def _exception_reduce(exc: BaseException) -> Any:
+    """An exception with what pickle leaves out: its cause, context and traceback."""
+    rv = exc.__reduce_ex__(5)
+    chained = (exc.__cause__, exc.__context__, exc.__suppress_context__, exc.__traceback__)
+    if isinstance(rv, str) or all(a is b for a, b in zip(chained, _UNCHAINED)):
+        return rv
+    func, args, state, listitems, dictitems, setter = (tuple(rv) + (None,) * 6)[:6]
+    extra = (*chained[:3], _traceback_parts(chained[3]))
+    return func, args, (state, setter, extra), listitems, dictitems, _exception_setstate
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 # (module, qualified name of the type, reducer): looked up only for imported modules.
@@ -1009,6 +1069,7 @@ if sys.version_info >= (3, 14):  # pickle still handles them before
 
 # Types whose subclasses are reduced the same way.
 BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("builtins", "BaseException", _exception_reduce),
     ("_thread", "_local", _local_reduce),
     ("threading", "Thread", _thread_reduce),
     ("codecs", "StreamWriter", _codec_stream_reduce),
