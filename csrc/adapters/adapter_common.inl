@@ -149,6 +149,10 @@ SpecialCall special_call(const CodeAnalysis &code, int index)
     case FORMAT_WITH_SPEC:
         return at(Special::Format, d - 2, d - 1);
 #endif
+    case WITH_EXCEPT_START:
+        // Below the exception, the exception it replaced and lasti.
+        return kExitSlots == 1 ? at(Special::Exit, d - 4)
+                               : at(Special::Exit, d - 3 - kExitSlots, d - 4);
     default:
         return SpecialCall{};
     }

@@ -139,9 +139,11 @@ PyObject *thread_local_key(PyThreadState *) { return nullptr; }
 
 namespace {
 // COMPARE_OP's operator is its oparg shifted right this much; LOAD_ATTR's name index too
-// (from 3.12 on, its low bit asks for a method).
+// (from 3.12 on, its low bit asks for a method). WITH_EXCEPT_START finds the `with`
+// statement's __exit__ in this many slots below its lasti: the bound method.
 constexpr int kCompareShift = 0;
 constexpr int kLoadAttrShift = 0;
+constexpr int kExitSlots = 1;
 }  // namespace
 
 #include "adapters/slots_object.inl"

@@ -42,9 +42,12 @@ bool is_suspended_state(int st)
 
 namespace {
 // COMPARE_OP's operator is its oparg shifted right this much; LOAD_ATTR's name index too
-// (from 3.12 on, its low bit asks for a method).
+// (from 3.12 on, its low bit asks for a method). WITH_EXCEPT_START finds the `with`
+// statement's __exit__ in this many slots below its lasti: the function, then its self
+// (NULL when it is bound).
 constexpr int kCompareShift = 5;
 constexpr int kLoadAttrShift = 1;
+constexpr int kExitSlots = 2;
 }  // namespace
 
 #include "adapters/adapter_stackref.inl"

@@ -101,7 +101,8 @@ PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top);
 
 // Instructions that call special methods of objects on their value stack through the
 // objects' types: operators, comparisons, `in`, subscripts, attribute access, truth
-// tests, iter(), f-string conversions and formatting.
+// tests, iter(), f-string conversions and formatting, and the call of a `with`
+// statement's __exit__ with the exception leaving its block.
 enum class Special {
     None,
     Binary,   // arg: the NB_* operator (NB_INPLACE_* for an augmented assignment)
@@ -118,12 +119,13 @@ enum class Special {
     Iter,
     Convert,  // arg: 1 str(), 2 repr(), 3 ascii()
     Format,   // other: the format spec, or -1 for none
+    Exit,     // subject: __exit__ (bound), or its function with its self in `other`
 };
 struct SpecialCall {
     Special kind = Special::None;
     int arg = 0;
     int subject = -1; // stack index (from the base) of the object consulted first
-    int other = -1;   // the second operand (Binary, Compare), the spec (Format), or -1
+    int other = -1;   // the second operand (Binary, Compare), the spec (Format), Exit's self
 };
 // What instruction `index` of `code` calls, when it is one of those.
 SpecialCall special_call(const CodeAnalysis &code, int index);

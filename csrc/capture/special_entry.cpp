@@ -267,6 +267,12 @@ PyObject *first_callee(Special kind, int arg, PyObject *subject, PyObject *other
         return arg == 1 ? str_of(subject) : special_method(subject, "__repr__");
     case Special::Format:
         return format(subject, other);
+    case Special::Exit:
+        // The bound __exit__, or (3.14+) the function with its self beside it.
+        if (other) {
+            return python(subject);
+        }
+        return PyMethod_Check(subject) ? python(PyMethod_GET_FUNCTION(subject)) : nullptr;
     case Special::None:
         break;
     }

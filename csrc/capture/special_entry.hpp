@@ -1,6 +1,7 @@
 // Frames the interpreter enters from C to run a special method: an operator's __add__, a
-// property's getter, __getitem__, __bool__, __iter__, __format__, or the same reached
-// through a builtin (len(x), repr(x), getattr(x, name), list(x)). Such a frame moves when
+// property's getter, __getitem__, __bool__, __iter__, __format__, a `with` statement's
+// __exit__ taking an exception, or the same reached through a builtin (len(x), repr(x),
+// getattr(x, name), list(x)). Such a frame moves when
 // its caller's instruction, executed again with the operands it had, runs that frame's
 // function first, before any other Python code: the C part in between keeps nothing but
 // its operands, so it is re-entered at the destination and the frame takes its place

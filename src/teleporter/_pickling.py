@@ -623,6 +623,8 @@ class _Reducing:
             return _logger_reduce(obj)
         if self._handler_type is not None and isinstance(obj, self._handler_type):
             return _handler_reduce(obj)
+        if t is types.TracebackType:
+            return _reducers.traceback_reduce(obj)
         if t is types.MappingProxyType:
             return _make_mappingproxy, (dict(obj),)
         if t is _weakref.ReferenceType:

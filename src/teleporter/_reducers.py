@@ -1016,7 +1016,7 @@ def _exception_setstate(exc: Any, packed: tuple[Any, Any, tuple[Any, ...]]) -> N
     exc.__cause__ = cause
     exc.__context__ = context
     exc.__suppress_context__ = suppress
-    exc.__traceback__ = _make_traceback(tb)
+    exc.__traceback__ = tb
 
 
 def _exception_reduce(exc: BaseException) -> Any:
@@ -1026,8 +1026,12 @@ def _exception_reduce(exc: BaseException) -> Any:
     if isinstance(rv, str) or all(a is b for a, b in zip(chained, _UNCHAINED)):
         return rv
     func, args, state, listitems, dictitems, setter = (tuple(rv) + (None,) * 6)[:6]
-    extra = (*chained[:3], _traceback_parts(chained[3]))
-    return func, args, (state, setter, extra), listitems, dictitems, _exception_setstate
+    return func, args, (state, setter, chained), listitems, dictitems, _exception_setstate
+
+
+def traceback_reduce(tb: Any) -> Any:
+    """A traceback (an exception's, or one held on its own: an __exit__'s argument)."""
+    return _make_traceback, (_traceback_parts(tb),)
 
 
 # ---- the table -------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Exceptions keep their cause, context and traceback across a move: the one being
-handled, one kept in a variable, one in a group, each printed by traceback as before."""
+handled, one kept in a variable, one in a group, each printed by traceback as before; and
+moves from a `with` statement's __exit__ taking the exception leaving its block (a class's
+own, a contextmanager's whose generator handles it)."""
 
 import os
 import sys
 import traceback
+from contextlib import contextmanager
 
 import teleporter
 
@@ -53,4 +56,42 @@ except* ValueError as group:
 except* TypeError:
     print("type error handled")
 print("in except:", sys.exception())
+
+
+class Guard:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        teleporter.teleport()
+        print("exit:", kind.__name__, repr(value), [f.name for f in traceback.extract_tb(tb)])
+        return kind is KeyError
+
+
+def fails(kind):
+    raise kind("inside")
+
+
+for kind in (KeyError, ValueError):
+    try:
+        with Guard():
+            fails(kind)
+        print("swallowed", kind.__name__)
+    except ValueError as e:
+        print("propagated:", repr(e), [f.name for f in traceback.extract_tb(e.__traceback__)])
+
+
+@contextmanager
+def recovering(log):
+    try:
+        yield
+    except KeyError as e:
+        teleporter.teleport()
+        log.append(("recovered", repr(e), sys.exception() is e))
+
+
+log = []
+with recovering(log):
+    fails(KeyError)
+print("contextmanager:", log)
 print("moved:", os.getpid() != START)
