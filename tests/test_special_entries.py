@@ -71,6 +71,19 @@ PROGRAM = textwrap.dedent(
     for i in range(50):
         total += r[i]
     print("total", total)
+    import lazymod
+    print("odd name", getattr(lazymod, "x\\udcff"))
+    """
+)
+
+LAZY_MODULE = textwrap.dedent(
+    """
+    import teleporter
+
+
+    def __getattr__(name):  # PEP 562
+        teleporter.teleport()
+        return len(name)
     """
 )
 
@@ -78,6 +91,7 @@ PROGRAM = textwrap.dedent(
 def test_special_methods_move_only_when_made_again_they_run_first(tmp_path):
     path = tmp_path / "prog.py"
     path.write_text(PROGRAM)
+    (tmp_path / "lazymod.py").write_text(LAZY_MODULE)
     r = run_python(str(path), timeout=60)
     out = r.stdout.decode()
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
@@ -107,3 +121,5 @@ def test_special_methods_move_only_when_made_again_they_run_first(tmp_path):
     else:
         assert lines[6] == "rebound key moved True", out
     assert lines[7] == "total 1185", out
+    # A module's __getattr__ under getattr() with a name that is no valid UTF-8.
+    assert lines[8] == "odd name 2", out

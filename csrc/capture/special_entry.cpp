@@ -185,7 +185,7 @@ PyObject *get_attr(PyObject *o, PyObject *name)
     if (PyModule_CheckExact(o)) {
         // A module's __getattr__ (PEP 562), called when its dict has no such name.
         PyObject *dict = PyModule_GetDict(o);
-        if (lookup(t, PyUnicode_AsUTF8(name)) || PyDict_Contains(dict, name) != 0) {
+        if (_PyType_Lookup(t, name) || PyDict_Contains(dict, name) != 0) {
             PyErr_Clear();
             return nullptr;
         }
