@@ -64,18 +64,6 @@ enum class Inner {
     Blocked, // another thread inside a C call: the call is made again, with its arguments
 };
 
-// The Python function a type's special method resolves to (borrowed), or NULL.
-PyObject *special_function(PyTypeObject *type, const char *name)
-{
-    Ref key = Ref::steal(PyUnicode_InternFromString(name));
-    if (!key) {
-        PyErr_Clear();
-        return nullptr;
-    }
-    PyObject *f = _PyType_Lookup(type, key.get());
-    return f && PyFunction_Check(f) ? f : nullptr;
-}
-
 bool runs_code(PyObject *func, PyCodeObject *code)
 {
     return func && PyFunction_Check(func) &&
@@ -359,45 +347,45 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                               ", whose progress cannot be carried");
             }
         }
-        if (!innermost && !inner_gen && !reenters && !entering && idx >= 0 &&
-            a->at(idx).depth >= 0 && a->at(idx).depth <= a->stacksize) {
+        const adapter::SpecialCall special =
+            !innermost && !inner_gen && !reenters && !entering && idx >= 0 &&
+                    a->at(idx).depth >= 0 && a->at(idx).depth <= a->stacksize
+                ? adapter::special_call(*a, idx)
+                : adapter::SpecialCall{};
+        if (special.kind != adapter::Special::None) {
             // An operator, subscript, attribute access, truth test... whose special method
             // runs the frame above: made again, the instruction calls it first.
-            const adapter::SpecialCall special = adapter::special_call(*a, idx);
             const int depth = a->at(idx).depth;
+            std::vector<PyObject *> operands(static_cast<size_t>(depth));
+            for (int i = 0; i < depth; i++) {
+                operands[static_cast<size_t>(i)] = adapter::frame_slot(f, a->nlocalsplus + i);
+            }
             // A call the interpreter inlined (a property's getter, __getitem__) moved the
             // operands above the depth it saved into the new frame's arguments: their slots
-            // still hold them, unless that frame rebound them (then they may be gone: a
-            // slot is read only when one of its arguments is that very object).
+            // still hold them, unless that frame rebound them (then they may be gone: an
+            // operand is used only when one of its arguments is that very object).
             const int live = inner_native ? depth : adapter::saved_stack_depth(f);
-            bool operands_known = special.kind != adapter::Special::None && live >= 0 &&
-                                  live <= depth;
+            bool operands_known = live >= 0 && live <= depth;
             for (int i = live; operands_known && i < depth; i++) {
-                PyObject *v = adapter::frame_slot(f, a->nlocalsplus + i);
+                PyObject *v = operands[static_cast<size_t>(i)];
                 bool passed = false;
                 for (int j = 0; j < inner_code->co_argcount && !passed; j++) {
                     passed = v && adapter::frame_slot(inner_frame, j) == v;
                 }
                 operands_known = passed;
             }
-            if (special.kind != adapter::Special::None && !operands_known) {
+            if (!operands_known) {
                 return refuse("cannot teleport from " + describe(inner_code, 0) +
                               ": it rebound an argument that " + describe(co, pos) +
                               " passed it (" + opcode_name(a->at(idx).op) +
                               "), needed to enter it again");
             }
-            if (operands_known) {
-                std::vector<PyObject *> operands(static_cast<size_t>(depth));
-                for (size_t i = 0; i < operands.size(); i++) {
-                    operands[i] = adapter::frame_slot(f, a->nlocalsplus + static_cast<int>(i));
-                }
-                if (runs_code(first_special_callee(special, operands.data(), co->co_names),
-                              inner_code)) {
-                    reenters = true;
-                    inner_entry = 'r';
-                    shape.restart = a->at(idx).start;
-                    shape.depth = a->at(idx).depth;
-                }
+            if (runs_code(first_special_callee(special, operands.data(), co->co_names),
+                          inner_code)) {
+                reenters = true;
+                inner_entry = 'r';
+                shape.restart = a->at(idx).start;
+                shape.depth = depth;
             }
         }
         if (!parked && !entering && !reenters &&

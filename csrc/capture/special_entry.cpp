@@ -11,17 +11,6 @@ namespace {
 
 using adapter::Special;
 
-// What `type` resolves `name` to along its MRO, borrowed (NULL: nothing).
-PyObject *lookup(PyTypeObject *type, const char *name)
-{
-    Ref key = Ref::steal(PyUnicode_InternFromString(name));
-    if (!key) {
-        PyErr_Clear();
-        return nullptr;
-    }
-    return _PyType_Lookup(type, key.get());
-}
-
 PyObject *python(PyObject *f) { return f && PyFunction_Check(f) ? f : nullptr; }
 
 // A type of the interpreter's own (int, str, list, object...), whose special methods run
@@ -58,7 +47,7 @@ PyObject *binary(PyObject *a, PyObject *b, int op)
     const std::string name = kOperators[inplace ? op - kNumOperators : op];
     PyTypeObject *ta = Py_TYPE(a), *tb = Py_TYPE(b);
     if (inplace) {
-        PyObject *f = lookup(ta, ("__i" + name + "__").c_str());
+        PyObject *f = type_lookup(ta, ("__i" + name + "__").c_str());
         if (f) {
             return python(f); // a core type's own (list +=) reads its operand: not told
         }
@@ -66,7 +55,7 @@ PyObject *binary(PyObject *a, PyObject *b, int op)
     if (ta != tb && PyType_IsSubtype(tb, ta)) {
         return nullptr; // the subclass's reflected method may run first
     }
-    PyObject *f = lookup(ta, ("__" + name + "__").c_str());
+    PyObject *f = type_lookup(ta, ("__" + name + "__").c_str());
     if (python(f)) {
         return f;
     }
@@ -74,7 +63,7 @@ PyObject *binary(PyObject *a, PyObject *b, int op)
         (name == "mod" && (PyUnicode_Check(a) || PyBytes_Check(a) || PyByteArray_Check(a)))) {
         return nullptr; // %-formatting reads its operand's methods
     }
-    return ta == tb ? nullptr : python(lookup(tb, ("__r" + name + "__").c_str()));
+    return ta == tb ? nullptr : special_function(tb, ("__r" + name + "__").c_str());
 }
 
 PyObject *compare(PyObject *a, PyObject *b, int op)
@@ -91,12 +80,12 @@ PyObject *compare(PyObject *a, PyObject *b, int op)
     }
     // One side's method; object's __ne__ calls the type's __eq__ first.
     auto side = [](PyTypeObject *t, int o, bool *told) -> PyObject * {
-        PyObject *f = lookup(t, names[o]);
+        PyObject *f = type_lookup(t, names[o]);
         if (python(f)) {
             return f;
         }
         if (o == Py_NE && objects_own(f)) {
-            f = lookup(t, "__eq__");
+            f = type_lookup(t, "__eq__");
             if (python(f)) {
                 return f;
             }
@@ -117,11 +106,11 @@ PyObject *str_of(PyObject *o)
     if (PyUnicode_CheckExact(o)) {
         return nullptr;
     }
-    PyObject *f = lookup(Py_TYPE(o), "__str__");
+    PyObject *f = type_lookup(Py_TYPE(o), "__str__");
     if (python(f)) {
         return f;
     }
-    return objects_own(f) ? python(lookup(Py_TYPE(o), "__repr__")) : nullptr;
+    return objects_own(f) ? special_function(Py_TYPE(o), "__repr__") : nullptr;
 }
 
 PyObject *format(PyObject *o, PyObject *spec)
@@ -130,7 +119,7 @@ PyObject *format(PyObject *o, PyObject *spec)
     if (empty && (PyUnicode_CheckExact(o) || PyLong_CheckExact(o))) {
         return nullptr;
     }
-    PyObject *f = lookup(Py_TYPE(o), "__format__");
+    PyObject *f = type_lookup(Py_TYPE(o), "__format__");
     if (python(f)) {
         return f;
     }
@@ -142,11 +131,11 @@ PyObject *truth(PyObject *o)
     if (o == Py_True || o == Py_False || o == Py_None) {
         return nullptr;
     }
-    PyObject *f = lookup(Py_TYPE(o), "__bool__");
+    PyObject *f = type_lookup(Py_TYPE(o), "__bool__");
     if (f) {
         return python(f);
     }
-    return python(lookup(Py_TYPE(o), "__len__"));
+    return special_function(Py_TYPE(o), "__len__");
 }
 
 // Whether `name` is in the object's own __dict__ (false when it has none).
@@ -172,7 +161,7 @@ PyObject *descriptor_part(PyObject *descr, const char *which, const char *method
         return python(f.get()); // the property keeps it alive
     }
     return Py_TYPE(descr)->tp_flags & Py_TPFLAGS_HEAPTYPE
-               ? python(lookup(Py_TYPE(descr), method))
+               ? special_function(Py_TYPE(descr), method)
                : nullptr;
 }
 
@@ -191,7 +180,7 @@ PyObject *get_attr(PyObject *o, PyObject *name)
         }
         return python(PyDict_GetItemString(dict, "__getattr__"));
     }
-    PyObject *ga = lookup(t, "__getattribute__");
+    PyObject *ga = type_lookup(t, "__getattribute__");
     if (python(ga)) {
         return ga;
     }
@@ -207,7 +196,7 @@ PyObject *get_attr(PyObject *o, PyObject *name)
     if (descr || in_instance_dict(o, name)) {
         return nullptr; // found: nothing is called
     }
-    return python(lookup(t, "__getattr__"));
+    return special_function(t, "__getattr__");
 }
 
 PyObject *set_attr(PyObject *o, PyObject *name, bool del)
@@ -216,7 +205,7 @@ PyObject *set_attr(PyObject *o, PyObject *name, bool del)
         return nullptr;
     }
     PyTypeObject *t = Py_TYPE(o);
-    PyObject *sa = lookup(t, del ? "__delattr__" : "__setattr__");
+    PyObject *sa = type_lookup(t, del ? "__delattr__" : "__setattr__");
     if (python(sa)) {
         return sa;
     }
@@ -233,7 +222,7 @@ PyObject *set_attr(PyObject *o, PyObject *name, bool del)
 
 PyObject *special_method(PyObject *o, const char *name)
 {
-    return python(lookup(Py_TYPE(o), name));
+    return special_function(Py_TYPE(o), name);
 }
 
 PyObject *first_callee(Special kind, int arg, PyObject *subject, PyObject *other,
@@ -280,6 +269,21 @@ PyObject *first_callee(Special kind, int arg, PyObject *subject, PyObject *other
 }
 
 }  // namespace
+
+PyObject *type_lookup(PyTypeObject *type, const char *name)
+{
+    Ref key = Ref::steal(PyUnicode_InternFromString(name));
+    if (!key) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    return _PyType_Lookup(type, key.get());
+}
+
+PyObject *special_function(PyTypeObject *type, const char *name)
+{
+    return python(type_lookup(type, name));
+}
 
 PyObject *first_special_callee(const adapter::SpecialCall &call, PyObject *const *stack,
                                PyObject *names)

@@ -32,4 +32,9 @@ PyObject *first_special_callee(const adapter::SpecialCall &call, PyObject *const
 // `args`: its `nargs` positional arguments.
 PyObject *first_builtin_callee(PyObject *callable, PyObject *const *args, int nargs);
 
+// What `type` resolves `name` to along its MRO, borrowed (NULL: nothing).
+PyObject *type_lookup(PyTypeObject *type, const char *name);
+// The Python function a type's special method resolves to (borrowed), or NULL.
+PyObject *special_function(PyTypeObject *type, const char *name);
+
 }  // namespace tp
