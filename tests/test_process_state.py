@@ -703,6 +703,66 @@ PROGRAMS = {
         ["7.5 7.5"],
         True,
     ),
+    "logging_flags": (
+        """
+        import http.client
+        import logging
+        import teleporter
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                print("last resort:", record.getMessage())
+
+        logging.disable(logging.INFO)
+        logging.raiseExceptions = False
+        logging.logThreads = False
+        logging._srcfile = None
+        logging.lastResort = Handler()  # an object of the program's own class
+        http.client.HTTPConnection.debuglevel = 1
+        teleporter.teleport()
+        print(logging.root.manager.disable, logging.raiseExceptions, logging.logThreads,
+              logging._srcfile)
+        logging.getLogger("x").info("disabled")
+        logging.getLogger("x").warning("no handler here")
+        print(http.client.HTTPConnection.debuglevel)
+        """,
+        ["20 False False None", "last resort: no handler here", "1"],
+        True,
+    ),
+    "library_settings": (
+        """
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import pandas as pd
+        import sklearn
+        import teleporter
+
+        pd.set_option("display.max_columns", 7)
+        pd.options.display.precision = 3
+        plt.rcParams["figure.figsize"] = (3.0, 2.0)
+        plt.style.use("ggplot")
+        matplotlib.rc("lines", linewidth=4)
+        sklearn.set_config(assume_finite=True, working_memory=64)
+        teleporter.teleport()
+        print(pd.get_option("display.max_columns"), pd.get_option("display.precision"))
+        print(pd.DataFrame({"x": [1 / 3]}))
+        print(list(plt.rcParams["figure.figsize"]), plt.rcParams["axes.facecolor"],
+              plt.rcParams["lines.linewidth"], matplotlib.get_backend())
+        fig, ax = plt.subplots()
+        print(fig.get_size_inches().tolist(), ax.plot([0, 1])[0].get_linewidth())
+        config = sklearn.get_config()
+        print(config["assume_finite"], config["working_memory"])
+        """,
+        [
+            "7 3",
+            "0  0.333",
+            "[3.0, 2.0] #E5E5E5 4.0 Agg",
+            "[3.0, 2.0] 4.0",
+            "True 64",
+        ],
+        True,
+    ),
     "ssl": (
         """
         import ssl

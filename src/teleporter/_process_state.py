@@ -88,6 +88,16 @@ xml.etree                          ``register_namespace``
 sqlite3                            adapters and converters
 multiprocessing                    the start method
 asyncio                            the event loop policy's class
+logging                            ``logging.disable``'s level, ``raiseExceptions``,
+                                   ``logThreads``/``logProcesses``/``logMultiprocessing``/
+                                   ``logAsyncioTasks``, ``_srcfile = None`` (loggers and
+                                   handlers travel with the program's objects)
+http.client                        ``HTTPConnection.debuglevel``
+pandas                             every registered option set away from its default
+matplotlib                         rcParams that differ from what it read at import
+                                   (``rcParamsOrig``), the backend (``matplotlib.use``)
+scikit-learn                       ``set_config`` (its thread-local configuration, as
+                                   every library's ``threading.local`` of a moving thread)
 matplotlib.pyplot                  its figures in order, the current one last (figures
                                    the program never held in a variable included)
 weakref.finalize                   live finalizers (objects, callbacks, atexit flag)
@@ -98,7 +108,10 @@ resource                           soft and hard limits (when resource is import
 
 Judged and not carried: ``sys.flags``, ``sys.float_repr_style`` (fixed at start-up); the
 ``re``, ``fnmatch``, ``struct``, ``linecache`` and import caches (caches only);
-``importlib.invalidate_caches``; ``time.tzset`` (follows TZ, which the environment
+``importlib.invalidate_caches``; other values a program stores into a library's module
+or classes (``urllib.request.install_opener``'s opener, a constant overwritten): nothing
+tells them from what a fresh import computes (the program's own functions, classes and
+objects stored there travel, _state._patches); ``time.tzset`` (follows TZ, which the environment
 carries); ``os.nice``, CPU affinity, priority (scheduling only, and inherited by a local
 destination); ``shutil``, ``pprint``, ``string``, ``math``, ``array``, ``textwrap``, ``json``
 (no process-wide settings); ``tempfile.tempdir`` (mostly a cache of the origin's
@@ -1367,6 +1380,128 @@ def _resource_restore(state: dict[str, tuple[int, int]]) -> None:
 # name -> (capture, restore), in the order they are restored: settings of the process and
 # of libraries first, then hooks, signals and timers, and tracing last (what the restore
 # itself runs is not traced).
+# ---- logging's module-wide switches, http.client's debug level -----------------------------
+
+# logging's flags as a fresh import sets them (logging.disable(): the manager's level).
+_LOGGING_FLAGS = {
+    "raiseExceptions": True,
+    "logThreads": True,
+    "logProcesses": True,
+    "logMultiprocessing": True,
+    "logAsyncioTasks": True,  # 3.12+
+}
+
+
+def _logging_capture() -> Any:
+    """``logging.disable()``'s level, the module's ``log*``/``raiseExceptions`` flags and a
+    ``_srcfile`` set to None (the logging HOWTO's speed-up): what differs from a fresh
+    import's. Loggers, their levels and handlers travel with the program (_pickling)."""
+    logging: Any = sys.modules.get("logging")
+    if logging is None:
+        return None
+    state = {
+        name: getattr(logging, name)
+        for name, fresh in _LOGGING_FLAGS.items()
+        if hasattr(logging, name) and getattr(logging, name) != fresh
+    }
+    if logging.root.manager.disable:
+        state["disable"] = logging.root.manager.disable
+    if logging._srcfile is None:
+        state["_srcfile"] = None
+    return state or None
+
+
+def _logging_restore(state: dict[str, Any]) -> None:
+    logging: Any = _import("logging")
+    for name, value in state.items():
+        if name == "disable":
+            logging.disable(value)
+        else:
+            setattr(logging, name, value)
+
+
+def _http_client_capture() -> Any:
+    """``http.client.HTTPConnection.debuglevel`` (the switch that prints a request's
+    headers, also for requests and urllib3), when the program set it."""
+    client: Any = sys.modules.get("http.client")
+    level = getattr(getattr(client, "HTTPConnection", None), "debuglevel", 0)
+    return level or None
+
+
+def _http_client_restore(level: int) -> None:
+    _import("http.client").HTTPConnection.debuglevel = level
+
+
+# ---- pandas options, matplotlib's rcParams -------------------------------------------------
+
+
+def _pandas_capture() -> Any:
+    """Every registered option whose value differs from its default (``pd.set_option``,
+    ``pd.options.display.max_columns = ...``), read from the options' own table: a
+    deprecated option read through ``get_option`` would warn."""
+    config: Any = sys.modules.get("pandas._config.config")
+    if config is None:
+        return None
+    changed = {}
+    for key, option in config._registered_options.items():
+        if key in config._deprecated_options:
+            continue
+        node: Any = config._global_config
+        try:
+            *path, last = key.split(".")
+            for part in path:
+                node = node[part]
+            value = node[last]
+            same = value is option.defval or bool(value == option.defval)
+        except Exception:  # a value that does not compare plainly: carried
+            same = False
+        if not same:
+            changed[key] = value
+    return changed or None
+
+
+def _pandas_restore(changed: dict[str, Any]) -> None:
+    pandas: Any = _import("pandas")
+    for key, value in changed.items():
+        pandas.set_option(key, value)
+
+
+def _matplotlib_capture() -> Any:
+    """The rcParams the program changed (``plt.rcParams[...] = ``, ``plt.style.use``,
+    ``matplotlib.rc``, ``matplotlib.use``): those that differ from what matplotlib read at
+    import (``rcParamsOrig``). Read and written without validation (as matplotlib's own
+    ``_get``/``_set`` do): a deprecated key would warn, an unresolved backend resolve."""
+    matplotlib: Any = sys.modules.get("matplotlib")
+    orig = getattr(matplotlib, "rcParamsOrig", None)
+    if orig is None:
+        return None
+    changed = {}
+    for key in dict.keys(matplotlib.rcParams):
+        value = dict.__getitem__(matplotlib.rcParams, key)
+        try:
+            same = bool(value == dict.get(orig, key, _MISSING))
+        except Exception:
+            same = False
+        if not same:
+            changed[key] = value
+    return changed or None
+
+
+_MISSING = object()
+
+
+def _matplotlib_restore(changed: dict[str, Any]) -> None:
+    matplotlib: Any = _import("matplotlib")
+    backend = changed.pop("backend", None)
+    for key, value in changed.items():
+        dict.__setitem__(matplotlib.rcParams, key, value)
+    if backend is not None and backend != dict.__getitem__(matplotlib.rcParams, "backend"):
+        if "matplotlib.pyplot" in sys.modules:
+            matplotlib.use(backend)  # switches pyplot's backend, as the program's call did
+        else:
+            dict.__setitem__(matplotlib.rcParams, "backend", backend)
+
+
 # ---- matplotlib.pyplot: its figures, in order, and which one is current --------------------
 
 
@@ -1425,6 +1560,10 @@ CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
     "multiprocessing": (_multiprocessing_capture, _multiprocessing_restore),
     "asyncio": (_asyncio_capture, _asyncio_restore),
     "finalize": (_finalize_capture, _finalize_restore),
+    "logging": (_logging_capture, _logging_restore),
+    "http_client": (_http_client_capture, _http_client_restore),
+    "pandas": (_pandas_capture, _pandas_restore),
+    "matplotlib": (_matplotlib_capture, _matplotlib_restore),
     "pyplot": (_pyplot_capture, _pyplot_restore),
     "atexit": (_atexit_capture, _atexit_restore),
     "hooks": (_hooks_capture, _hooks_restore),

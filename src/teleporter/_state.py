@@ -98,7 +98,7 @@ def _main_globals(d: dict[str, Any]) -> list[Any]:
 
 class _Patch:
     """An attribute of a module that travels by reference, which the program set to one
-    of its own functions or classes (``re.compile = my_wrapper``)."""
+    of its own functions or classes (``re.compile = my_wrapper``) or objects."""
 
     __slots__ = ("module", "name", "value")
 
@@ -116,10 +116,10 @@ def _apply_patch(module: str, name: str, value: Any) -> None:
 
 
 def _patches() -> list[_Patch]:
-    """Attributes of by-reference modules bound to the program's own functions and
-    classes (defined in __main__ or in a module that travels by value), and their
-    threading.local objects holding values of a thread that moves (click keeps its
-    context stack in one): a fresh import would have an empty one."""
+    """Attributes of by-reference modules bound to the program's own functions, classes
+    and objects of its classes (defined in __main__ or in a module that travels by
+    value), and their threading.local objects holding values of a thread that moves
+    (click keeps its context stack in one): a fresh import would have an empty one."""
     import _thread
 
     from . import policy
@@ -139,9 +139,13 @@ def _patches() -> list[_Patch]:
                 if not policy.module_by_value(modname) and any(_threads.local_values(value)):
                     found.append(_Patch(modname, name, value))
                 continue
-            if not isinstance(value, patchable):
-                continue
-            origin = getattr(value, "__module__", None)
+            # The program's own function or class, or an object of one of its classes
+            # (``logging.lastResort = MyHandler()``).
+            origin = (
+                getattr(value, "__module__", None)
+                if isinstance(value, patchable)
+                else getattr(type(value), "__module__", None)
+            )
             if not isinstance(origin, str) or origin == modname:
                 continue
             by_value = own.get(origin)
