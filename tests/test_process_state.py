@@ -691,6 +691,39 @@ PROGRAMS = {
         ["req-42 {'name': 'ada'} unset", "['request', 'user']"],
         True,
     ),
+    "thread_contexts": (
+        """
+        import contextvars
+        import decimal
+        import threading
+        import teleporter
+
+        request = contextvars.ContextVar("request", default="unset")
+        ready, go = threading.Barrier(3), threading.Event()
+
+        def worker(prec, name):
+            decimal.getcontext().prec = prec
+            request.set(name)
+            ready.wait()
+            go.wait()
+            print(name, decimal.getcontext().prec, request.get(),
+                  decimal.Decimal(1) / decimal.Decimal(7))
+
+        threads = [threading.Thread(target=worker, args=a) for a in [(5, "w5"), (9, "w9")]]
+        for t in threads:
+            t.start()
+        request.set("main")
+        ready.wait()
+        teleporter.teleport()
+        threads[0].join(0.05)
+        go.set()
+        for t in threads:
+            t.join()
+        print("main", decimal.getcontext().prec, request.get())
+        """,
+        ["w5 5 w5 0.14286", "w9 9 w9 0.142857143", "main 28 main"],
+        False,
+    ),
     "socket": (
         """
         import socket

@@ -44,17 +44,31 @@ class Chain:
     was handling, its ident at the origin and whether its innermost frame was parked at a
     line (else blocked in a call, made again)."""
 
-    __slots__ = ("records", "handled", "ident", "order", "tracing")
+    __slots__ = ("records", "handled", "ident", "order", "tracing", "context")
 
     def __init__(
-        self, records: list[Any], handled: Any, ident: int, order: int, tracing: Any = None
+        self,
+        records: list[Any],
+        handled: Any,
+        ident: int,
+        order: int,
+        tracing: Any = None,
+        context: Any = None,
     ) -> None:
         self.records, self.handled, self.ident = records, handled, ident
         self.order = order  # started in this order again (threading.enumerate()'s)
         self.tracing = tracing  # its trace/profile functions (_process_state.thread_tracing)
+        self.context = context  # its context variables (_process_state.thread_context)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Chain, (self.records, self.handled, self.ident, self.order, self.tracing)
+        return Chain, (
+            self.records,
+            self.handled,
+            self.ident,
+            self.order,
+            self.tracing,
+            self.context,
+        )
 
 
 class Moved:
@@ -420,11 +434,12 @@ def _read_each(
         bottom = _thread_of(records)
         if bottom is not None:
             t = bottom
-        _, trace, profile, _, _ = _impl.parked_thread_state(ident)
+        ctx, trace, profile, _, _ = _impl.parked_thread_state(ident)
         from . import _process_state
 
         tracing = _process_state.thread_tracing(frames.get(ident), trace, profile, who)
-        chain = Chain(records, handled, ident, started.get(ident, len(started)), tracing)
+        context = _process_state.thread_context(ctx, who)
+        chain = Chain(records, handled, ident, started.get(ident, len(started)), tracing, context)
         if t is None:
             raw.append(chain)
             _raw_moving.append(chain)
@@ -666,6 +681,10 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
         for local, origin, values in _locals:  # its own values of threading.local objects
             if origin == chain.ident:
                 local.__dict__.update(values)
+        if chain.context is not None:
+            from . import _process_state
+
+            _process_state.set_thread_context(chain.context)
 
         def ready() -> list[tuple[Any, ...]] | None:
             slot.rebuilt.release()
