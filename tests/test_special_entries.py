@@ -6,7 +6,7 @@ no Python code runs twice (tests/scenarios/special_methods.py has the moves)."""
 import sys
 import textwrap
 
-from conftest import run_python
+from conftest import CHECKPOINT, run_python
 
 PROGRAM = textwrap.dedent(
     """
@@ -123,3 +123,85 @@ def test_special_methods_move_only_when_made_again_they_run_first(tmp_path):
     assert lines[7] == "total 1185", out
     # A module's __getattr__ under getattr() with a name that is no valid UTF-8.
     assert lines[8] == "odd name 2", out
+
+
+# A library class's property (the module travels by reference: the destination imports
+# it): the getter at the destination is the library's own function there, while the
+# travelling copy of it (pickle cannot find a getter by its name) has the origin's code.
+LIBRARY = textwrap.dedent(
+    """
+    import teleporter
+
+
+    class State:
+        def __init__(self):
+            self._pending = "a"
+            self._buffer = [" b", " c"]
+
+        @property
+        def pending(self):  # markdown-it's StateInline.pending, in short
+            buffer = self._buffer
+            if buffer:
+                text = self._pending
+                self._pending = ""
+                text += "".join(buffer)
+                buffer.clear()
+                MOVE
+                self._pending = text
+            return self._pending
+    """
+)
+
+LIBRARY_USER = textwrap.dedent(
+    """
+    import os, pathlib, sys
+    import teleporter
+    import teleporter.policy
+
+    teleporter.policy.register_by_reference("library")
+    import library
+
+    if len(sys.argv) > 1:  # the destination imports another release of the library
+        path = pathlib.Path(library.__file__)
+        path.write_text("# another release" + chr(10) + path.read_text())
+    state = library.State()
+    if state.pending:
+        print("pending", repr(state._pending))
+    print("end", repr(state._pending))
+    """
+)
+
+
+def _library_program(tmp_path, move):
+    (tmp_path / "library.py").write_text(LIBRARY.replace("MOVE", move))
+    path = tmp_path / "user.py"
+    path.write_text(LIBRARY_USER)
+    return path
+
+
+def test_a_library_property_getter_moves(tmp_path):
+    # Its frame was never re-entered: the getter ran afresh at the destination and the
+    # program went on with an empty text (markdown-it lost words under `teleporter run`).
+    for move in ["teleporter.teleport()", CHECKPOINT]:
+        path = _library_program(tmp_path, move)
+        ckpt = tmp_path / "p.ckpt"
+        env = {"TELEPORTER_CKPT": str(ckpt)}
+        first = run_python(str(path), env=env, timeout=60)
+        assert first.stderr == b"", first.stderr.decode()
+        if move == CHECKPOINT:
+            assert first.stdout == b""
+            first = run_python("-m", "teleporter", "resume", str(ckpt), env=env, timeout=60)
+            assert first.stderr == b"", first.stderr.decode()
+        assert first.returncode == 0
+        assert first.stdout.decode() == "pending 'a b c'\nend 'a b c'\n", move
+
+
+def test_another_release_at_the_destination_stops_the_program_in_one_line(tmp_path):
+    path = _library_program(tmp_path, "teleporter.teleport()")
+    r = run_python(str(path), "other release", timeout=60)
+    assert r.stdout == b"", r.stdout.decode()  # nothing ran on with the getter's frame lost
+    assert r.returncode == 1
+    assert r.stderr.decode() == (
+        "teleporter: the destination could not rebuild the program: `State.pending` has "
+        "other code here than at the origin (another release of its module?)\n"
+    )

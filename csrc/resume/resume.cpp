@@ -2,7 +2,9 @@
 
 #include <structmember.h>
 
+#include <cstdio>
 #include <cstring>
+#include <unistd.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -266,14 +268,62 @@ bool call_ready(Replay *g, PyThreadState *tstate, adapter::Frame *frame)
     return raise;
 }
 
+// Whether `frame`, about to be evaluated, is the one the armed record stands for: a
+// generator's own frame; a frame running the record's code; for a frame its caller's
+// instruction re-enters (entry 'r'), also one running a code equal to it: the interpreter
+// calls the destination's own function there, and a library function that pickle cannot
+// find by its name (a property's getter) travelled as a copy, whose code is the origin's.
+bool is_armed_frame(const Prepared &p, adapter::Frame *frame)
+{
+    PyObject *code = reinterpret_cast<PyObject *>(adapter::frame_code(frame));
+    if (p.gen) {
+        return frame == adapter::generator_frame(p.gen.get());
+    }
+    if (code == p.code.get()) {
+        return true;
+    }
+    if (p.entry != 'r') {
+        return false;
+    }
+    const int same = PyObject_RichCompareBool(code, p.code.get(), Py_EQ);
+    if (same < 0) {
+        PyErr_Clear();
+    }
+    return same > 0;
+}
+
+// The replay cannot go on: a saved frame will not be entered again, and the frame that
+// should have entered it would run on with a wrong result. Nothing of the program may
+// run further here (before the program's first instruction at the destination, the
+// origin has not been told to stop; after, it has stopped, and so must this).
+[[noreturn]] void lost_frame(const Prepared &p, const char *why)
+{
+    const char *name = PyUnicode_AsUTF8(reinterpret_cast<PyCodeObject *>(p.code.get())->co_qualname);
+    std::fprintf(stderr, "teleporter: the destination could not rebuild the program: `%s` %s\n",
+                 name ? name : "?", why);
+    std::fflush(stderr);
+    _exit(1);
+}
+
+// A frame of the same function, by name and file, as the armed one but not its code: the
+// destination has another release of it.
+bool same_function_other_code(const Prepared &p, adapter::Frame *frame)
+{
+    auto *armed = reinterpret_cast<PyCodeObject *>(p.code.get());
+    PyCodeObject *co = adapter::frame_code(frame);
+    return PyUnicode_Compare(co->co_qualname, armed->co_qualname) == 0 &&
+           PyUnicode_Compare(co->co_filename, armed->co_filename) == 0;
+}
+
 PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
 {
     Replay *g = g_replay;
-    if (!g || g->armed < 0 ||
-        reinterpret_cast<PyObject *>(adapter::frame_code(frame)) !=
-            g->frames[static_cast<size_t>(g->armed)].code.get() ||
-        (g->frames[static_cast<size_t>(g->armed)].gen &&
-         frame != adapter::generator_frame(g->frames[static_cast<size_t>(g->armed)].gen.get()))) {
+    if (!g || g->armed < 0 || !is_armed_frame(g->frames[static_cast<size_t>(g->armed)], frame)) {
+        if (g && g->armed >= 0 && g->frames[static_cast<size_t>(g->armed)].entry == 'r' &&
+            same_function_other_code(g->frames[static_cast<size_t>(g->armed)], frame)) {
+            lost_frame(g->frames[static_cast<size_t>(g->armed)],
+                       "has other code here than at the origin (another release of its module?)");
+        }
         return adapter::eval_default(tstate, frame, throwflag);
     }
     const int k = g->armed;
@@ -329,6 +379,11 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
     }
     PyObject *r = adapter::eval_default(tstate, frame, throwflag);
     adapter::native_credit(tstate, -credit);
+    if (g_replay == g && g->armed == k + 1) {
+        // Its instruction, made again, ran to its end without entering the next saved
+        // frame: this frame has run on past it.
+        lost_frame(g->frames[static_cast<size_t>(k + 1)], "was not entered again by its caller");
+    }
     return r;
 }
 
