@@ -700,28 +700,35 @@ PROGRAMS = {
 
         request = contextvars.ContextVar("request", default="unset")
         ready, go = threading.Barrier(3), threading.Event()
+        lines = {}
 
         def worker(prec, name):
             decimal.getcontext().prec = prec
             request.set(name)
             ready.wait()
             go.wait()
-            print(name, decimal.getcontext().prec, request.get(),
-                  decimal.Decimal(1) / decimal.Decimal(7))
+            lines[name] = (name, decimal.getcontext().prec, request.get(),
+                           decimal.Decimal(1) / decimal.Decimal(7))
 
         threads = [threading.Thread(target=worker, args=a) for a in [(5, "w5"), (9, "w9")]]
         for t in threads:
             t.start()
         request.set("main")
+        decimal.getcontext().prec = 6
+        snapshot = contextvars.copy_context()  # a copied context holds decimal's own too
+        decimal.setcontext(decimal.Context())
         ready.wait()
         teleporter.teleport()
         threads[0].join(0.05)
         go.set()
         for t in threads:
             t.join()
+        for name in sorted(lines):
+            print(*lines[name])
         print("main", decimal.getcontext().prec, request.get())
+        print("snapshot", snapshot.run(lambda: decimal.getcontext().prec))
         """,
-        ["w5 5 w5 0.14286", "w9 9 w9 0.142857143", "main 28 main"],
+        ["w5 5 w5 0.14286", "w9 9 w9 0.142857143", "main 28 main", "snapshot 6"],
         False,
     ),
     "socket": (

@@ -967,6 +967,27 @@ class _NoDefault:
 _NO_DEFAULT = _NoDefault()
 
 
+def _decimal_var() -> Any:
+    """The C decimal's own context variable (no module holds it), found in a context of
+    its own where ``getcontext()`` has just set it."""
+    import contextvars
+
+    decimal = _import("decimal")
+
+    def find() -> Any:
+        decimal.getcontext()
+        return next(
+            (
+                v
+                for v, value in contextvars.copy_context().items()
+                if v.name == "decimal_context" and isinstance(value, decimal.Context)
+            ),
+            None,
+        )
+
+    return contextvars.Context().run(find)
+
+
 def reduce_context_var(var: Any) -> Any:
     """How a ContextVar travels, for the serializer's table of reducers (``_contextvars``,
     ``ContextVar``): a library's by reference, found in its module; one of the program's
@@ -974,6 +995,9 @@ def reduce_context_var(var: Any) -> Any:
     ref = _context_var_ref(var)
     if ref is not None:
         return _lookup, ref
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and var.name == "decimal_context" and var is _decimal_var():
+        return _decimal_var, ()
     import contextvars
 
     try:
@@ -1010,28 +1034,20 @@ def _contextvars_restore(state: list[tuple[Any, Any]]) -> None:
         var.set(value)
 
 
-_DECIMAL = "decimal"  # stands for the C decimal's own context variable (not reachable)
-
-
 def thread_context(ctx: Any, who: str) -> list[tuple[Any, Any]] | None:
     """The context variables another thread set (`ctx`: its current context, read by the
     core), outside every Context.run running in its stack (those contexts travel with
-    their calls): decimal's current context included (``getcontext().prec = 5`` in a
+    their calls), decimal's current context among them (``getcontext().prec = 5`` in a
     worker). numpy's ``errstate``/print options are read for the main thread only."""
     if ctx is None:
         return None
     outer = _impl.outer_context(ctx)
     base = outer if outer is not None else ctx
-    decimal = sys.modules.get("decimal")
     skip = _carried_elsewhere()
     carried: list[tuple[Any, Any]] = []
     for var, value in base.items():
         if id(var) in skip:
             continue
-        if decimal is not None and var.name == "decimal_context":
-            if isinstance(value, decimal.Context):
-                carried.append((_DECIMAL, value))
-                continue
         ref = _context_var_ref(var)
         what = f"the context variable {var.name!r} of {who}"
         carried.append((_GlobalRef(*ref) if ref else _movable(what, var), _movable(what, value)))
@@ -1041,10 +1057,7 @@ def thread_context(ctx: Any, who: str) -> list[tuple[Any, Any]] | None:
 def set_thread_context(state: list[tuple[Any, Any]]) -> None:
     """In a rebuilt thread, before its frames: its context variables as they were."""
     for var, value in state:
-        if var == _DECIMAL:
-            _import("decimal").setcontext(value)
-        else:
-            var.set(value)
+        var.set(value)
 
 
 # ---- socket, ssl ---------------------------------------------------------------------------
