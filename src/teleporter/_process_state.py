@@ -135,7 +135,7 @@ from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from types import CodeType, FrameType
     from typing import Any
 
@@ -1011,25 +1011,36 @@ def _contextvars_capture() -> Any:
     cv = sys.modules.get("_contextvars")  # a program's ContextVar needs it imported
     if cv is None:
         return None
-    items = [(var, value) for var, value in cv.copy_context().items()]
-    if not items:
-        return None
-    skip = _carried_elsewhere()
     decimal = sys.modules.get("decimal")
+    return _carried_vars(
+        # the C decimal's own variable is the decimal carrier's
+        (var, value)
+        for var, value in cv.copy_context().items()
+        if not (
+            decimal is not None
+            and var.name == "decimal_context"
+            and isinstance(value, decimal.Context)
+        )
+    )
+
+
+def _carried_vars(items: Iterable[tuple[Any, Any]], who: str = "") -> list[tuple[Any, Any]] | None:
+    """Context variables and their values as they travel: a library's variable by its
+    module and name, the program's with the program; numpy's are its carrier's."""
+    skip = _carried_elsewhere()
     carried = []
     for var, value in items:
         if id(var) in skip:
             continue
-        if decimal is not None and var.name == "decimal_context":
-            if isinstance(value, decimal.Context):
-                continue  # the C decimal's own variable: the decimal carrier's
         ref = _context_var_ref(var)
-        what = f"the context variable {var.name!r}"
+        what = f"the context variable {var.name!r}" + (f" of {who}" if who else "")
         carried.append((_GlobalRef(*ref) if ref else _movable(what, var), _movable(what, value)))
     return carried or None
 
 
-def _contextvars_restore(state: list[tuple[Any, Any]]) -> None:
+def set_context_vars(state: list[tuple[Any, Any]]) -> None:
+    """The variables as they were, in the calling thread's context (a rebuilt thread's
+    before its frames run)."""
     for var, value in state:
         var.set(value)
 
@@ -1042,22 +1053,7 @@ def thread_context(ctx: Any, who: str) -> list[tuple[Any, Any]] | None:
     if ctx is None:
         return None
     outer = _impl.outer_context(ctx)
-    base = outer if outer is not None else ctx
-    skip = _carried_elsewhere()
-    carried: list[tuple[Any, Any]] = []
-    for var, value in base.items():
-        if id(var) in skip:
-            continue
-        ref = _context_var_ref(var)
-        what = f"the context variable {var.name!r} of {who}"
-        carried.append((_GlobalRef(*ref) if ref else _movable(what, var), _movable(what, value)))
-    return carried or None
-
-
-def set_thread_context(state: list[tuple[Any, Any]]) -> None:
-    """In a rebuilt thread, before its frames: its context variables as they were."""
-    for var, value in state:
-        var.set(value)
+    return _carried_vars((outer if outer is not None else ctx).items(), who)
 
 
 # ---- socket, ssl ---------------------------------------------------------------------------
@@ -1516,6 +1512,9 @@ def _pandas_restore(changed: dict[str, Any]) -> None:
         pandas.set_option(key, value)
 
 
+_MISSING = object()
+
+
 def _matplotlib_capture() -> Any:
     """The rcParams the program changed (``plt.rcParams[...] = ``, ``plt.style.use``,
     ``matplotlib.rc``, ``matplotlib.use``): those that differ from what matplotlib read at
@@ -1535,9 +1534,6 @@ def _matplotlib_capture() -> Any:
         if not same:
             changed[key] = value
     return changed or None
-
-
-_MISSING = object()
 
 
 def _matplotlib_restore(changed: dict[str, Any]) -> None:
@@ -1593,7 +1589,7 @@ CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
     "random": (_random_capture, _random_restore),
     "numpy": (_numpy_capture, _numpy_restore),
     "decimal": (_decimal_capture, _decimal_restore),
-    "contextvars": (_contextvars_capture, _contextvars_restore),
+    "contextvars": (_contextvars_capture, set_context_vars),
     "warnings": (_warnings_capture, _warnings_restore),
     "socket": (_socket_capture, _socket_restore),
     "ssl": (_ssl_capture, _ssl_restore),

@@ -126,6 +126,18 @@ def _patches() -> list[_Patch]:
 
     found = []
     own: dict[str, bool] = {}  # module name -> travels by value
+    own_type: dict[type, bool] = {}  # type -> defined in a module that travels by value
+
+    def by_value(origin: Any) -> bool:
+        if not isinstance(origin, str):
+            return False
+        known = own.get(origin)
+        if known is None:
+            known = own[origin] = origin == "__main__" or (
+                origin in sys.modules and policy.module_by_value(origin)
+            )
+        return known
+
     functools = sys.modules.get("functools")
     patchable: tuple[type, ...] = (types.FunctionType, type)
     if functools is not None:
@@ -140,20 +152,19 @@ def _patches() -> list[_Patch]:
                     found.append(_Patch(modname, name, value))
                 continue
             # The program's own function or class, or an object of one of its classes
-            # (``logging.lastResort = MyHandler()``).
-            origin = (
-                getattr(value, "__module__", None)
-                if isinstance(value, patchable)
-                else getattr(type(value), "__module__", None)
-            )
-            if not isinstance(origin, str) or origin == modname:
-                continue
-            by_value = own.get(origin)
-            if by_value is None:
-                by_value = own[origin] = origin == "__main__" or (
-                    origin in sys.modules and policy.module_by_value(origin)
-                )
-            if by_value and not policy.module_by_value(modname):
+            # (``logging.lastResort = MyHandler()``; asked once per type).
+            if isinstance(value, patchable):
+                origin = getattr(value, "__module__", None)
+                if origin == modname or not by_value(origin):
+                    continue
+            else:
+                cls = type(value)
+                ours = own_type.get(cls)
+                if ours is None:
+                    ours = own_type[cls] = by_value(getattr(cls, "__module__", None))
+                if not ours or cls.__module__ == modname:
+                    continue
+            if not policy.module_by_value(modname):
                 found.append(_Patch(modname, name, value))
     return found
 

@@ -684,7 +684,7 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
         if chain.context is not None:
             from . import _process_state
 
-            _process_state.set_thread_context(chain.context)
+            _process_state.set_context_vars(chain.context)
 
         def ready() -> list[tuple[Any, ...]] | None:
             slot.rebuilt.release()
