@@ -183,6 +183,17 @@ PyObject *py_token_used(PyObject *, PyObject *arg)
     return used < 0 ? nullptr : PyBool_FromLong(used);
 }
 
+PyObject *py_token_context(PyObject *, PyObject *args)
+{
+    PyObject *token, *ctx = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O:token_context", &token, &ctx)) {
+        return nullptr;
+    }
+    return tp_token_context(token, ctx == Py_None ? nullptr : ctx);
+}
+
+PyObject *py_current_context(PyObject *, PyObject *) { return tp_current_context(); }
+
 PyObject *py_outer_context(PyObject *, PyObject *args)
 {
     PyObject *ctx = Py_None;
@@ -474,6 +485,10 @@ PyMethodDef methods[] = {
     {"iter_state", py_iter_state, METH_O, "iter_state(itertools_iterator) -> (args, state)"},
     {"iter_make", py_iter_make, METH_VARARGS, "iter_make(type, args, state) -> iterator"},
     {"token_used", py_token_used, METH_O, "token_used(token) -> whether reset() used it"},
+    {"token_context", py_token_context, METH_VARARGS,
+     "token_context(token, ctx=None) -> the context the token was taken in; with ctx, set it"},
+    {"current_context", py_current_context, METH_NOARGS,
+     "current_context() -> the calling thread's current contextvars.Context, or None"},
     {"outer_context", py_outer_context, METH_VARARGS,
      "outer_context(ctx=None) -> the context current outside every Context.run that entered "
      "ctx (default: this thread's current context), or None when it is not entered"},

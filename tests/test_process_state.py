@@ -53,6 +53,49 @@ PROGRAMS = {
         ],
         True,
     ),
+    "numpy_threads": (
+        """
+        import threading
+        import numpy as np
+        import teleporter
+
+        ready, go = threading.Barrier(3), threading.Event()
+        lines = {}
+
+        def worker(name, **err):
+            np.seterr(**err)
+            np.set_printoptions(precision=2)
+            with np.errstate(under="raise"):
+                ready.wait()
+                go.wait()
+                try:
+                    np.array([1.0]) / np.array([0.0])
+                    result = "no error"
+                except FloatingPointError as e:
+                    result = str(e)
+                lines[name] = (name, np.geterr()["divide"], np.geterr()["under"],
+                               str(np.array([1 / 3])), result)
+
+        threads = [threading.Thread(target=worker, args=("raising",), kwargs={"divide": "raise"}),
+                   threading.Thread(target=worker, args=("ignoring",), kwargs={"divide": "ignore"})]
+        for t in threads:
+            t.start()
+        ready.wait()
+        teleporter.teleport()
+        go.set()
+        for t in threads:
+            t.join()
+        for name in sorted(lines):
+            print(*lines[name])
+        print("main", np.geterr()["divide"], np.array([1 / 3]))
+        """,
+        [
+            "ignoring ignore raise [0.33] no error",
+            "raising raise raise [0.33] divide by zero encountered in divide",
+            "main warn [0.33333333]",
+        ],
+        False,
+    ),
     "decimal": (
         """
         import decimal
@@ -704,11 +747,13 @@ PROGRAMS = {
 
         def worker(prec, name):
             decimal.getcontext().prec = prec
-            request.set(name)
+            token = request.set(name)
             ready.wait()
             go.wait()
-            lines[name] = (name, decimal.getcontext().prec, request.get(),
-                           decimal.Decimal(1) / decimal.Decimal(7))
+            seen = request.get()
+            request.reset(token)  # a token taken in the thread's context, before the move
+            lines[name] = (name, decimal.getcontext().prec, seen,
+                           decimal.Decimal(1) / decimal.Decimal(7), request.get())
 
         threads = [threading.Thread(target=worker, args=a) for a in [(5, "w5"), (9, "w9")]]
         for t in threads:
@@ -728,8 +773,29 @@ PROGRAMS = {
         print("main", decimal.getcontext().prec, request.get())
         print("snapshot", snapshot.run(lambda: decimal.getcontext().prec))
         """,
-        ["w5 5 w5 0.14286", "w9 9 w9 0.142857143", "main 28 main", "snapshot 6"],
+        ["w5 5 w5 0.14286 unset", "w9 9 w9 0.142857143 unset", "main 28 main", "snapshot 6"],
         False,
+    ),
+    "contextvars_token_in_run": (
+        """
+        import contextvars
+        import teleporter
+
+        var = contextvars.ContextVar("v", default="unset")
+
+        def inside():
+            token = var.set("inside")  # taken in ctx, entered by Context.run
+            teleporter.teleport()
+            print("before reset", var.get())
+            var.reset(token)
+            print("after reset", var.get())
+
+        ctx = contextvars.copy_context()
+        ctx.run(inside)
+        print("outside", var.get(), ctx.get(var))
+        """,
+        ["before reset inside", "after reset unset", "outside unset None"],
+        True,
     ),
     "socket": (
         """

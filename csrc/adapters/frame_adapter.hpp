@@ -227,11 +227,13 @@ extern "C" PyObject *tp_atexit_callbacks(void);
 
 // contextvars.Token's state that Python cannot read or set (adapters/interp_state.c).
 extern "C" int tp_token_used(PyObject *token);
+extern "C" PyObject *tp_token_context(PyObject *token, PyObject *ctx);
+extern "C" PyObject *tp_current_context(void);
 extern "C" int tp_token_restore(PyObject *token, PyObject *old_value, int used);
 
 // The context that was current before the outermost Context.run still running entered
 // `ctx` (NULL: this thread's current context), as a new reference; None when `ctx` is not
-// entered (adapters/interp_state.c).
+// entered; a new empty context when the thread had none before (adapters/interp_state.c).
 extern "C" PyObject *tp_outer_context(PyObject *ctx);
 
 // The flag CPython sets when a KeyboardInterrupt ends code run from a string (exec, eval,

@@ -100,6 +100,34 @@ int tp_token_restore(PyObject *token, PyObject *old_value, int used)
     return 0;
 }
 
+/* The context a token was taken in (reset() accepts it only there): read, or set to the
+ * context that stands for it at the destination. With `ctx` NULL it is read. */
+PyObject *tp_token_context(PyObject *token, PyObject *ctx)
+{
+    if (!PyContextToken_CheckExact(token)) {
+        PyErr_SetString(PyExc_TypeError, "not a contextvars.Token");
+        return NULL;
+    }
+    PyContextToken *tok = (PyContextToken *)token;
+    if (!ctx) {
+        return tok->tok_ctx ? Py_NewRef((PyObject *)tok->tok_ctx) : Py_NewRef(Py_None);
+    }
+    if (!PyContext_CheckExact(ctx)) {
+        PyErr_SetString(PyExc_TypeError, "not a contextvars.Context");
+        return NULL;
+    }
+    Py_INCREF(ctx);
+    Py_XSETREF(tok->tok_ctx, (PyContext *)ctx);
+    Py_RETURN_NONE;
+}
+
+/* The calling thread's current context object (None until the thread first needs one). */
+PyObject *tp_current_context(void)
+{
+    PyObject *ctx = PyThreadState_Get()->context;
+    return Py_NewRef(ctx ? ctx : Py_None);
+}
+
 /* Where the GIL's state lives: _PyRuntime.ceval.gil in 3.11, interp->ceval.gil (a
  * pointer) from 3.12 on. */
 void tp_gil_range(const void **begin, size_t *size)
@@ -117,12 +145,20 @@ PyObject *tp_outer_context(PyObject *ctx)
     if (!ctx) {
         ctx = PyThreadState_Get()->context; /* NULL until the thread first needs one */
     }
-    if (!ctx || !PyContext_CheckExact(ctx) || !((PyContext *)ctx)->ctx_prev) {
+    if (!ctx || !PyContext_CheckExact(ctx)) {
         Py_RETURN_NONE;
     }
     PyContext *c = (PyContext *)ctx;
+    if (!c->ctx_prev && !c->ctx_entered) {
+        Py_RETURN_NONE;
+    }
     while (c->ctx_prev) {
         c = c->ctx_prev; /* the context that was current when `c` was entered */
+    }
+    if (c->ctx_entered) {
+        /* Entered while the thread had no context yet (3.14's threads run under their
+         * Thread's Context.run from the start): nothing was set outside it. */
+        return PyContext_New();
     }
     return Py_NewRef((PyObject *)c);
 }

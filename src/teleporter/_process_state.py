@@ -236,17 +236,37 @@ def _numpy_capture() -> Any:
     rnd = sys.modules.get("numpy.random")
     if rnd is not None and hasattr(rnd, "get_state"):
         state["random"] = rnd.get_state(legacy=False)
+    state.update(_numpy_settings(np))
+    return state or None
+
+
+def _numpy_settings(np: Any, who: str = "") -> dict[str, Any]:
+    """The calling context's floating-point error handling, buffer size and print
+    options, where they differ from numpy's defaults."""
+    state: dict[str, Any] = {}
     err = np.geterr()
     if err != _NUMPY_ERR:
         state["err"] = err
     call = np.geterrcall()
     if call is not None:
-        state["errcall"] = _movable("numpy.seterrcall's function", call)
+        what = "numpy.seterrcall's function" + (f" of {who}" if who else "")
+        state["errcall"] = _movable(what, call)
     if np.getbufsize() != _NUMPY_BUFSIZE:
         state["bufsize"] = np.getbufsize()
     if _numpy_printoptions_changed(np):
         state["printoptions"] = np.get_printoptions()
-    return state or None
+    return state
+
+
+def _numpy_of_thread(ctx: Any, who: str) -> dict[str, Any] | None:
+    """numpy's settings in another thread's context (numpy 2 keeps ``seterr``,
+    ``errstate``, ``setbufsize`` and print options in context variables; numpy 1 in
+    per-thread storage this thread cannot read: carried for the main thread only)."""
+    np = sys.modules.get("numpy")
+    umath = sys.modules.get("numpy._core._multiarray_umath")
+    if np is None or not hasattr(umath, "_extobj_contextvar"):
+        return None
+    return ctx.copy().run(_numpy_settings, np, who) or None
 
 
 def _numpy_restore(state: dict[str, Any]) -> None:
@@ -1042,18 +1062,73 @@ def set_context_vars(state: list[tuple[Any, Any]]) -> None:
     """The variables as they were, in the calling thread's context (a rebuilt thread's
     before its frames run)."""
     for var, value in state:
-        var.set(value)
+        if var == _NUMPY_OF_THREAD:
+            _numpy_restore(value)
+        elif var == _TOKENS_OF_THREAD:
+            value.settle()
+        else:
+            var.set(value)
 
 
 def thread_context(ctx: Any, who: str) -> list[tuple[Any, Any]] | None:
     """The context variables another thread set (`ctx`: its current context, read by the
     core), outside every Context.run running in its stack (those contexts travel with
     their calls), decimal's current context among them (``getcontext().prec = 5`` in a
-    worker). numpy's ``errstate``/print options are read for the main thread only."""
+    worker), and numpy's settings (``np.seterr``, ``errstate``, print options)."""
     if ctx is None:
         return None
     outer = _impl.outer_context(ctx)
-    return _carried_vars((outer if outer is not None else ctx).items(), who)
+    ctx = outer if outer is not None else ctx
+    carried = _carried_vars(ctx.items(), who) or []
+    numpy = _numpy_of_thread(ctx, who)
+    if numpy is not None:
+        carried.append((_NUMPY_OF_THREAD, numpy))
+    home = ThreadHome()
+    _token_homes[id(ctx)] = (ctx, home)
+    carried.append((_TOKENS_OF_THREAD, home))  # last: the thread's context exists by then
+    return carried
+
+
+# In a thread's carried context, beside its variables (strings: never a ContextVar).
+_NUMPY_OF_THREAD = "numpy"  # numpy's settings there
+_TOKENS_OF_THREAD = "tokens"  # the tokens taken there (ThreadHome)
+
+
+class ThreadHome:
+    """Stands for a moving thread's own context in the tokens taken in it (``token =
+    var.set(...)``, numpy's ``errstate``): ``var.reset(token)`` accepts a token only in
+    the context it was taken in, here the rebuilt thread's."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Any] = []
+
+    def settle(self) -> None:
+        """In the rebuilt thread: its tokens belong to its context."""
+        import contextvars
+
+        contextvars.copy_context()  # makes the thread's context if it has none yet
+        here = _impl.current_context()
+        for token in self.tokens:
+            _impl.token_context(token, here)
+
+
+# id(context) -> (context, its stand-in) for the capture under way: a thread's own context
+# (ThreadHome), the main thread's (None: tokens are taken again in it at the destination).
+_token_homes: dict[int, tuple[Any, ThreadHome | None]] = {}
+
+
+def token_home(ctx: Any) -> Any:
+    """What a token taken in `ctx` belongs to at the destination: None for the main
+    thread's context, a moving thread's ThreadHome, else the Context object itself (one
+    entered by ``Context.run``, or a copy the program holds), which travels."""
+    if ctx is None:
+        return None
+    found = _token_homes.get(id(ctx))
+    return ctx if found is None else found[1]
+
+
+def forget_token_homes() -> None:
+    _token_homes.clear()
 
 
 # ---- socket, ssl ---------------------------------------------------------------------------
@@ -1645,6 +1720,11 @@ def capture(view: ThreadView | None = None) -> dict[str, Any]:
     # and are entered again by them at the destination.
     current = view.context if view is not None else None
     outer = _impl.outer_context(current)
+    main = outer if outer is not None else current
+    if main is None:
+        main = _impl.current_context()
+    if main is not None:
+        _token_homes[id(main)] = (main, None)
     if view is None:
         return _capture_all() if outer is None else outer.copy().run(_capture_all)
     import contextvars

@@ -90,6 +90,48 @@ def _numpy() -> Any:
     return importlib.import_module("numpy")
 
 
+# numpy 2 keeps seterr/errstate/setbufsize in a context variable holding a capsule: it
+# travels (in a thread's context, a Context, an errstate's token) as what it says.
+_EXTOBJ = '<capsule object "numpy.ufunc.extobj" '
+
+
+def _extobj_var() -> Any:
+    return sys.modules["numpy._core._multiarray_umath"]._extobj_contextvar
+
+
+def _extobj_reduce(capsule: Any) -> Any:
+    if not repr(capsule).startswith(_EXTOBJ):
+        return NotImplemented  # another library's capsule: refused as pickle refuses it
+    import contextvars
+
+    np = _numpy()
+
+    def read() -> tuple[Any, ...]:
+        _extobj_var().set(capsule)
+        return np.geterr(), np.geterrcall(), np.getbufsize()
+
+    return _make_extobj, contextvars.Context().run(read)
+
+
+def _make_extobj(err: dict[str, str], call: Any, bufsize: int) -> Any:
+    import contextvars
+
+    np = _numpy()
+
+    def make() -> Any:
+        np.seterr(**err)
+        np.seterrcall(call)
+        np.setbufsize(bufsize)
+        return _extobj_var().get()
+
+    return contextvars.Context().run(make)
+
+
+def _numpy_capsule_type(umath: Any) -> dict[str, type]:
+    var = getattr(umath, "_extobj_contextvar", None)
+    return {} if var is None else {"capsule": type(var.get())}
+
+
 def _make_view(
     base: Any,
     offset: int,
@@ -517,7 +559,10 @@ def _pillow_types(imaging: Any) -> dict[str, type]:
 
 
 # Modules whose types are found from objects they make, not by name (see table()).
-UNNAMED: dict[str, Callable[[Any], dict[str, type]]] = {"PIL._imaging": _pillow_types}
+UNNAMED: dict[str, Callable[[Any], dict[str, type]]] = {
+    "PIL._imaging": _pillow_types,
+    "numpy._core._multiarray_umath": _numpy_capsule_type,
+}
 
 
 _SAME_BYTE = list(range(256))  # a lookup table that changes no byte
@@ -1054,6 +1099,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("numpy", "ndarray", _array_reduce),
     ("numpy", "memmap", _array_reduce),
     ("numpy", "flatiter", _flatiter_reduce),
+    ("numpy._core._multiarray_umath", "capsule", _extobj_reduce),
     ("PIL._imaging", "ImagingCore", _core_reduce),
     ("PIL._imaging", "PixelAccess", _pixel_access_reduce),
     ("sqlalchemy.orm.decl_api", "registry", _registry_reduce),
@@ -1109,23 +1155,38 @@ def _context_reduce(ctx: Any) -> Any:
     return _make_context, (list(ctx.items()),)
 
 
-def _make_token(var: Any, had_value: bool, old_value: Any, used: bool) -> Any:
+def _make_token(var: Any, had_value: bool, old_value: Any, used: bool, home: Any = None) -> Any:
     """A token of `var` in the program's context at the destination, standing for the
     origin's (the value it resets to, whether it was used). The variable's own value is
     set afterwards, with the rest of the context (_process_state)."""
     token = var.set(None)
     var.reset(token)  # the variable as it was: its value comes with the rest of the context
     _impl.token_restore(token, had_value, old_value, used)
+    if home is None:  # taken in the main thread's context
+        pass
+    elif isinstance(home, _contextvars().Context):
+        _impl.token_context(token, home)
+    else:  # a moving thread's (_process_state.ThreadHome), settled when it starts
+        home.tokens.append(token)
     return token
 
 
+def _contextvars() -> Any:
+    import contextvars
+
+    return contextvars
+
+
 def _token_reduce(token: Any) -> Any:
+    from ._process_state import token_home
+
     had_value = token.old_value is not token.MISSING
     return _make_token, (
         token.var,
         had_value,
         token.old_value if had_value else None,
         _impl.token_used(token),
+        token_home(_impl.token_context(token)),
     )
 
 

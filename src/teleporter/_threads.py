@@ -465,6 +465,9 @@ def serialised() -> None:
     stay parked)."""
     global _switch_interval, _whole
     _whole = False
+    state = sys.modules.get(f"{__package__}._process_state")
+    if state is not None:
+        state.forget_token_homes()
     main_chain.clear()
     _moving.clear()
     _moving_handles.clear()
