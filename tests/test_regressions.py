@@ -6,6 +6,7 @@ program as it would run unmoved), moved by ``teleport()``, and checkpointed then
 Output, stderr and exit code must be the reference's, and its expected lines must appear.
 """
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -989,9 +990,16 @@ def test_checkpoint_metadata_uses_bounded_reprs(tmp_path):
 
 
 NAMED_REFUSALS = """
-import multiprocessing, subprocess, sys
+import multiprocessing, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
 import teleporter
+
+fork = multiprocessing.get_context("fork")  # 3.14's default is forkserver
+
+
+def work(seconds):
+    time.sleep(seconds)
+
 
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
 try:
@@ -1000,38 +1008,61 @@ except teleporter.TeleportError as e:
     print("refused:", e)
 child.kill()
 child.wait()
-pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))  # 3.14: forkserver
+pool = ProcessPoolExecutor(2, mp_context=fork)
 pool.submit(abs, 1).result()
 try:
     teleporter.teleport()
 except teleporter.TeleportError as e:
     print("refused:", e)
 pool.shutdown()
+fork.Process(target=work, args=(30,), name="unreferenced").start()
+try:
+    teleporter.checkpoint("unused.ckpt")
+except teleporter.TeleportError as e:
+    print("refused:", e)
+for p in multiprocessing.active_children():
+    p.terminate()
+    p.join()
 finished = subprocess.Popen([sys.executable, "-c", "pass"])
 finished.wait()
-print("moves with a finished child")
+ended = [fork.Process(target=work, args=(0,)) for _ in range(2)]
+for p in ended:
+    p.start()
+for p in ended:
+    p.join()
+print("moves with finished children")
 teleporter.teleport()
-print("moved", finished.returncode)
+print("moved", finished.returncode, [p.exitcode for p in ended], p.is_alive(),
+      multiprocessing.active_children())
 """
 
 
 def test_what_cannot_move_is_named_by_what_the_program_made(tmp_path):
     path = tmp_path / "named.py"
     path.write_text(NAMED_REFUSALS)
-    r = run_program(path)
+    r = run_program(path, cwd=tmp_path)
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     out = r.stdout.decode().splitlines()
     assert out[0].startswith(
         "refused: cannot teleport: global variable `child` is a subprocess.Popen that cannot be "
         "moved (TypeError: a running child process (pid "
     ), out[0]
-    assert out[1].startswith(
-        "refused: cannot teleport the thread 'Thread-1' "
-        "(concurrent.futures.process._ExecutorManagerThread): it waits in poll.poll at "
+    # Named by the pool, not by its manager thread; an unreferenced child, by its name.
+    assert re.fullmatch(
+        r"refused: cannot teleport: the program has 2 child processes of multiprocessing "
+        r"running \(pid \d+, a worker of a ProcessPoolExecutor; pid \d+, a worker of a "
+        r"ProcessPoolExecutor\): another process does not move with the program; end it "
+        r"\(join it, or shut its pool down\) before the move",
+        out[1],
     ), out[1]
-    assert out[1].endswith("a call that cannot be made again elsewhere"), out[1]
-    assert out[2:] == ["moves with a finished child", "moved 0"]
+    assert re.fullmatch(
+        r"refused: cannot checkpoint: the program has a child process of multiprocessing "
+        r"running \('unreferenced', pid \d+\): .*",
+        out[2],
+    ), out[2]
+    assert out[3:] == ["moves with finished children", "moved 0 [0, 0] False []"]
     assert "0x" not in r.stdout.decode()
+    assert not (tmp_path / "unused.ckpt").exists()
 
 
 MAPPED_IMAGES = """

@@ -27,8 +27,10 @@ EXPECT = {
         "all ended: True",
         "rlock free again: True",
         "[\"('barrier', True)\", \"('cond', True)\", \"('event', True)\", "
-        "\"('rlock held twice', True)\", \"('simple', 'item')\", "
-        "\"('slept the time left', True)\", 'go', 'joined', 'lock', 'sem']",
+        "\"('lock (True, 3.0)', False, True)\", \"('lock timeout=', False, True)\", "
+        "\"('rlock held twice', True)\", \"('simple timeout=', 'empty', True)\", "
+        "\"('simple', 'item')\", \"('slept the time left', True)\", 'go', 'joined', "
+        "'lock', 'sem']",
     ],
     "with_locks": ["{'lock': 2000, 'rlock': 2000, 'both': 2000}"],
     "released_while_read": ["waiter ended: True ['got the lock'] lock held: True"],

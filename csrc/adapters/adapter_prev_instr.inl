@@ -33,7 +33,7 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
     const Instr &in = code.at(index);
     CallShape s;
     if (in.op == CALL) {
-        if (!call_start(code, index, &s.restart, &s.depth, why)) {
+        if (!call_start(code, index, &s.restart, &s.depth, &s.kwnames_const, why)) {
             return false;
         }
         int n = in.oparg;

@@ -85,6 +85,7 @@ bool call_shape(const CodeAnalysis &code, int index, CallShape *out, std::string
         s.null_slot = s.depth - kw - n - 1;
         s.args_begin = s.depth - kw - n;
         s.args_end = s.depth - kw;
+        s.kwnames_slot = kw ? s.depth - 1 : -1;
         s.opname = kw ? "CALL_KW" : "CALL";
     }
     else if (in.op == CALL_FUNCTION_EX) {

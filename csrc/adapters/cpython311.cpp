@@ -64,7 +64,8 @@ int call_instruction(const CodeAnalysis &code, int index)
 
 // A call is PRECALL n; CALL n, optionally preceded by KW_NAMES (which stores the keyword
 // names in a C local that CALL reads): a re-executed call restarts at the first of them.
-bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, std::string &why)
+bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, int *kwnames,
+                std::string &why)
 {
     const int pre = index - 1;
     if (pre < 0 || code.at(pre).op != PRECALL) {
@@ -74,6 +75,7 @@ bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, s
     *restart = code.at(pre).start;
     if (pre > 0 && code.at(pre - 1).op == KW_NAMES) {
         *restart = code.at(pre - 1).start;
+        *kwnames = code.at(pre - 1).oparg;
     }
     *depth = code.at(pre).depth;
     return true;

@@ -56,11 +56,13 @@ int call_instruction(const CodeAnalysis &, int index) { return index; }
 
 // A call is CALL n, optionally preceded by KW_NAMES (which stores the keyword names in a
 // C local that CALL reads): a re-executed call restarts there.
-bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, std::string &)
+bool call_start(const CodeAnalysis &code, int index, int *restart, int *depth, int *kwnames,
+                std::string &)
 {
     *restart = code.at(index).start;
     if (index > 0 && code.at(index - 1).op == KW_NAMES) {
         *restart = code.at(index - 1).start;
+        *kwnames = code.at(index - 1).oparg;
     }
     *depth = code.at(index).depth;
     return true;

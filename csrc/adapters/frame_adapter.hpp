@@ -63,6 +63,10 @@ struct CallShape {
     int args_end = 0;
     int callargs_slot = -1; // CALL_FUNCTION_EX: the tuple of positional arguments
     int kwargs_slot = -1;   // CALL_FUNCTION_EX with a mapping: the dict of keywords
+    // The names of the last keyword arguments in [args_begin, args_end): a constant of the
+    // code (KW_NAMES, 3.11/3.12) or a stack slot (CALL_KW, 3.13+); -1 when none.
+    int kwnames_const = -1;
+    int kwnames_slot = -1;
     const char *opname = "";
 };
 

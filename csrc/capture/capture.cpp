@@ -262,7 +262,8 @@ char native_entry(PyObject *callable, PyObject *self, PyObject *const *args, int
 // end). `inner_code`/`inner_native`: the frame above `f` (the caller of the move) and
 // whether it was entered from C. `thread`: the bottom of the chain is a thread's entry
 // function, not the __main__ module frame. For Inner::Blocked, `blocked_call` receives
-// (callable, args_begin, args_end) of the call the innermost frame waits in.
+// (callable, args_begin, args_end, keyword names or None) of the call the innermost frame
+// waits in.
 PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_native,
                         PyObject *main_globals, Inner inner, bool thread,
                         PyObject *entry = nullptr, Ref *blocked_call = nullptr)
@@ -426,9 +427,21 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                 PyErr_Clear();
                 return refuse("inconsistent call in a blocked thread");
             }
+            PyObject *kwnames = Py_None;
+            if (!entering && shape.kwnames_slot >= 0 &&
+                stack[static_cast<size_t>(shape.kwnames_slot)]) {
+                kwnames = stack[static_cast<size_t>(shape.kwnames_slot)];
+            }
+            else if (!entering && shape.kwnames_const >= 0 &&
+                     shape.kwnames_const < PyTuple_GET_SIZE(co->co_consts)) {
+                kwnames = PyTuple_GET_ITEM(co->co_consts, shape.kwnames_const);
+            }
+            if (!PyTuple_Check(kwnames)) {
+                kwnames = Py_None;
+            }
             *blocked_call = Ref::steal(Py_BuildValue(
-                "(Oii)", callee ? callee.get() : Py_None, entering ? 0 : shape.args_begin,
-                entering ? 0 : shape.args_end));
+                "(OiiO)", callee ? callee.get() : Py_None, entering ? 0 : shape.args_begin,
+                entering ? 0 : shape.args_end, kwnames));
             if (!*blocked_call) {
                 return nullptr;
             }

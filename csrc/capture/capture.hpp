@@ -40,9 +40,9 @@ PyObject *base_handled_exception();
 // (records, handled exception, parked, call). Its innermost record keeps the whole value
 // stack and `call_at` is where it starts again: the next instruction of a parked thread,
 // the call of a blocked one (made again with the same callable and arguments). `call`
-// is None for a parked thread, else (callable, args_begin, args_end): the callable
-// (functions unwrapped from bound methods) and the stack slots of its positional
-// arguments. `main_thread`: the chain ends at __main__'s module frame, else at the
+// is None for a parked thread, else (callable, args_begin, args_end, kwnames): the
+// callable (functions unwrapped from bound methods), the stack slots of its arguments
+// and the names of the last of them passed by keyword (a tuple, or None). `main_thread`: the chain ends at __main__'s module frame, else at the
 // function the thread started with (the one called by `entry`'s code, when the thread
 // was started by a resume: teleporter's entry, which does not travel).
 PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,

@@ -1388,6 +1388,48 @@ def _multiprocessing_restore(method: str) -> None:
     _import("multiprocessing").set_start_method(method, force=True)
 
 
+def refuse_child_processes(verb: str) -> None:
+    """Raises TeleportError naming the program's running multiprocessing children (its
+    ``Process`` objects, a ``Pool``'s or a ``ProcessPoolExecutor``'s workers, referenced or
+    not): they are other processes, which do not move; left behind, they would run on
+    beside the moved program, which would know nothing of them."""
+    process = sys.modules.get("multiprocessing.process")
+    if process is None:
+        return
+    live = []
+    for p in list(getattr(process, "_children", ())):
+        popen = getattr(p, "_popen", None)
+        try:
+            running = popen is not None and popen.poll() is None
+        except Exception:  # a child the program replaced by something of its own
+            running = False
+        if running:
+            live.append(p)
+    if not live:
+        return
+    pools: dict[int, str] = {}  # pid -> the executor it works for
+    futures = sys.modules.get("concurrent.futures.process")
+    for manager in list(getattr(futures, "_threads_wakeups", {}) or ()):
+        executor = getattr(manager, "executor_reference", lambda: None)()
+        what = f"a {type(executor).__qualname__ if executor is not None else 'process pool'}"
+        for pid in list(getattr(manager, "processes", None) or ()):
+            pools[pid] = what
+    named = []
+    for p in sorted(live, key=lambda p: p.pid or 0):
+        if p.pid in pools:
+            named.append(f"pid {p.pid}, a worker of {pools[p.pid]}")
+            continue
+        target = getattr(p, "_target", None)
+        runs = getattr(target, "__qualname__", None) if target is not None else None
+        named.append(f"{p.name!r}, pid {p.pid}" + (f", running {runs}" if runs else ""))
+    count = "a child process" if len(live) == 1 else f"{len(live)} child processes"
+    raise TeleportError(
+        f"cannot {verb}: the program has {count} of multiprocessing running "
+        f"({'; '.join(named)}): another process does not move with the program; end it "
+        "(join it, or shut its pool down) before the move"
+    )
+
+
 def _asyncio_capture() -> Any:
     events = sys.modules.get("asyncio.events")
     policy = getattr(events, "_event_loop_policy", None)

@@ -956,6 +956,55 @@ def _popen_reduce(p: Any) -> Any:
     return NotImplemented  # it has ended: what is left of it is plain data
 
 
+class EndedChild:
+    """What is left of a multiprocessing child that ended before the move (its ``_popen``
+    at the destination): its pid and exit code. Its pipe's descriptors stay behind."""
+
+    def __init__(self, pid: int, returncode: int) -> None:
+        self.pid, self.returncode = pid, returncode
+
+    def poll(self, flag: int = 0) -> int:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.returncode
+
+    def terminate(self) -> None:
+        pass
+
+    kill = terminate
+
+    def close(self) -> None:
+        pass
+
+
+def _make_mp_process(cls: Any, state: dict[str, Any]) -> Any:
+    import os
+
+    p = cls.__new__(cls)
+    p.__dict__.update(state)
+    p._parent_pid = os.getpid()  # this process made it, as far as the program can tell
+    return p
+
+
+def _mp_process_reduce(p: Any) -> Any:
+    """A multiprocessing ``Process`` not started yet, or ended: its attributes, its parent
+    this process. A running one is refused by _process_state.refuse_child_processes."""
+    state = dict(p.__dict__)
+    popen = state.get("_popen")
+    if popen is not None:
+        code = popen.poll()
+        if code is None:
+            raise TypeError(f"a running child process (pid {p.pid}: {p.name}) cannot move")
+        state["_popen"] = EndedChild(p.pid, code)
+        state.pop("_sentinel", None)  # a descriptor of this process's
+    return _make_mp_process, (type(p), state)
+
+
+def _authkey_reduce(key: Any) -> Any:
+    return type(key), (bytes(key),)
+
+
 def _main_thread(name: str) -> Any:
     import threading
 
@@ -1094,6 +1143,7 @@ TYPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("_csv", "Writer", _csv_writer_reduce),
     ("sqlite3", "Connection", _sqlite_reduce),
     ("subprocess", "Popen", _popen_reduce),
+    ("multiprocessing.process", "AuthenticationString", _authkey_reduce),
     ("itertools", "pairwise", _pairwise_reduce),
     ("re", "Match", _match_reduce),
     ("numpy", "ndarray", _array_reduce),
@@ -1122,6 +1172,7 @@ BASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("builtins", "BaseException", _exception_reduce),
     ("_thread", "_local", _local_reduce),
     ("threading", "Thread", _thread_reduce),
+    ("multiprocessing.process", "BaseProcess", _mp_process_reduce),
     ("codecs", "StreamWriter", _codec_stream_reduce),
     ("codecs", "StreamReader", _codec_stream_reduce),
     ("codecs", "StreamReaderWriter", _codec_stream_reduce),

@@ -356,6 +356,7 @@ def _read(
     points as long as _threads allows), else the seconds the whole program's captures may
     take together (its main thread parked too)."""
     main = sys.modules["__main__"]
+    _process_state.refuse_child_processes("checkpoint" if kind == "checkpoint" else "teleport")
     limit = _threads.SAFE_POINT_TIMEOUT if whole is None else whole
     deadline = time.monotonic() + limit
     while True:

@@ -98,7 +98,8 @@ _switch_interval: float | None = None
 
 def _blocking_calls() -> dict[Any, tuple[str, int | None]]:
     """The C calls a thread can be captured inside, made again at the destination: the
-    callable, its name and the position of its timeout argument."""
+    callable, its name and the position of its timeout argument (named ``timeout`` when
+    passed by keyword)."""
     import time
 
     calls: dict[Any, tuple[str, int | None]] = {
@@ -117,6 +118,19 @@ def _blocking_calls() -> dict[Any, tuple[str, int | None]]:
     if handle is not None:
         calls[handle.join] = ("Thread.join", 0)
     return calls
+
+
+def _timeout_slot(
+    position: int | None, begin: int, end: int, kwnames: tuple[str, ...] | None
+) -> int | None:
+    """The stack slot of a blocked call's timeout: at `position` among the positional
+    arguments, or the one passed as ``timeout=``; None when the call has none."""
+    if position is None:
+        return None
+    names = kwnames or ()
+    if "timeout" in names:
+        return end - len(names) + names.index("timeout")
+    return begin + position if begin + position < end - len(names) else None
 
 
 def _blocking_call(callee: Any, calls: dict[Any, tuple[str, int | None]]) -> Any:
@@ -412,7 +426,7 @@ def _read_each(
             raise WhereRefused(f"cannot {verb} {who}: {e}") from None
         read.append(records)
         if call is not None:  # blocked in a call, not parked
-            callee, args_begin, args_end = call
+            callee, args_begin, args_end, kwnames = call
             found = _blocking_call(callee, calls)
             if found is None:
                 raise WhereRefused(
@@ -421,12 +435,13 @@ def _read_each(
                 )
             _name, position = found
             remaining = d["remaining"]
-            if position is not None and remaining is not None and args_begin + position < args_end:
+            slot = _timeout_slot(position, args_begin, args_end, kwnames)
+            if slot is not None and remaining is not None:
                 # The wait goes on for the time it had left.
                 code, func, g, localsplus, stack, at, entry = records[-1]
                 values = list(stack)
-                if isinstance(values[args_begin + position], (int, float)):
-                    values[args_begin + position] = remaining
+                if isinstance(values[slot], (int, float)) and not isinstance(values[slot], bool):
+                    values[slot] = remaining
                     records[-1] = (code, func, g, localsplus, tuple(values), at, entry)
         if is_main:
             main_chain[:] = [records, handled, d["native_id"]]

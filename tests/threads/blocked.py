@@ -17,6 +17,9 @@ sem = threading.Semaphore(0)
 barrier = threading.Barrier(2)
 simple = queue.SimpleQueue()
 held = threading.Event()
+never = threading.Lock()  # held by the main thread to the end: timed waits time out
+never.acquire()
+never_put = queue.SimpleQueue()
 release_rlock = threading.Event()
 
 
@@ -63,6 +66,32 @@ def sleeper():
     log.append(("slept the time left", time.monotonic() - moved_at < 2.0))
 
 
+def timed(name, wait):
+    # 2 s of a 3 s timeout passed before the move: it times out about 1 s after it
+    # (3 s after, had the wait started again in full), whether the timeout was given by
+    # position or by keyword.
+    result = wait()
+    log.append((name, result, time.monotonic() - moved_at < 2.0))
+
+
+def on_lock_by_keyword():
+    timed("lock timeout=", lambda: never.acquire(timeout=3.0))
+
+
+def on_lock_by_position():
+    timed("lock (True, 3.0)", lambda: never.acquire(True, 3.0))
+
+
+def on_simple_by_keyword():
+    def get():
+        try:
+            return never_put.get(timeout=3.0)
+        except queue.Empty:
+            return "empty"
+
+    timed("simple timeout=", get)
+
+
 def joiner():
     workers[0].join()
     log.append("joined")
@@ -70,7 +99,19 @@ def joiner():
 
 workers = [
     threading.Thread(target=f, name=f.__name__)
-    for f in (on_lock, on_rlock_holder, on_cond, on_event, on_sem, on_barrier, on_simple, sleeper)
+    for f in (
+        on_lock,
+        on_rlock_holder,
+        on_cond,
+        on_event,
+        on_sem,
+        on_barrier,
+        on_simple,
+        sleeper,
+        on_lock_by_keyword,
+        on_lock_by_position,
+        on_simple_by_keyword,
+    )
 ]
 for t in workers:
     t.start()
