@@ -1254,3 +1254,28 @@ def test_a_native_callers_refusal_names_the_programs_own_call_site(tmp_path):
     assert refused.startswith("refused: cannot teleport from code called by native code: `hook`")
     assert refused.endswith(f", in `load` ({path}:13)"), refused
     assert result == "{'a': 1}"
+
+
+def test_two_large_buffers_move_through_fork(tmp_path):
+    # fork() reads the memory file as teleport() does: each copy maps every section at
+    # its own offset (only the first one mapped before, the copies then failed).
+    path = tmp_path / "forked.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            import numpy as np
+            import teleporter
+
+            X = np.arange(512 * 512, dtype=np.float64).reshape(512, 512)
+            y = np.arange(300_000, dtype=np.int64) * 3
+            i = teleporter.fork(2)
+            sys.stdout.write(f"{i} {X.sum()} {y.sum()} {X[17, 300]} {y[-1]}\\n")  # one write
+            """
+        )
+    )
+    r = run_program(path, timeout=120)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    assert sorted(r.stdout.decode().splitlines()) == [
+        f"{i} 34359607296.0 134999550000 9004.0 899997" for i in (0, 1)
+    ]
