@@ -59,6 +59,24 @@ EXPECT = {
         r"progress\)\)",
         "still running",
     ),
+    "for_iterator": (
+        r"cannot teleport: in `<module>` \(.*for_iterator\.py:23\), the iterator of a `for` "
+        r"loop \(its \.compressor\) is a zlib\.Compress that cannot be moved",
+        "still running",
+    ),
+    # A culprit 1,000 levels down is named with the middle of its path elided.
+    "deep_culprit": (
+        r"^refused: cannot teleport: global variable `root`(\[0\]){8}\.\.\.\(993 steps\)\.\.\."
+        r"(\[0\]){4} is a zlib\.Compress that cannot be moved \(TypeError: cannot "
+        r"pickle 'zlib\.Compress' object\)$",
+        "still running",
+    ),
+    "sqlite_transaction": (
+        r"global variable `conn` is a sqlite3\.Connection that cannot be moved \(TypeError: an "
+        r"sqlite3 connection inside an open transaction cannot move \(commit or roll back "
+        r"before the move\)\)",
+        "1",
+    ),
     "class_body": (r"cannot teleport from inside a class body: `Holder`", "still running"),
     "c_callback": (
         r"cannot teleport from code called by native code: `compare` \(.*c_callback\.py:11\) "

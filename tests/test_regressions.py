@@ -412,6 +412,9 @@ PROGRAMS = {
         sq = queue.SimpleQueue()
         sq.put("x")
         sq.put("y")
+        lq = queue.LifoQueue(maxsize=3)
+        lq.put("first")
+        lq.put("last")
         tl = threading.local()
         tl.value = 42
 
@@ -442,6 +445,7 @@ PROGRAMS = {
         CACHE_LOCK.release()
         print(CACHE_LOCK._is_owned(), HELD.acquire(blocking=False))
         print(q.get(), q.qsize(), pq.get(), sq.get(), sq.qsize(), tl.value, ctx.n, results)
+        print(lq.get(), lq.qsize(), lq.maxsize, lq.get(), lq.empty())
         w.writerow([1, 2])
         dw.writerow({"x": 3, "y": 4})
         f.close()
@@ -453,6 +457,7 @@ PROGRAMS = {
             "False True True True 2 True 1",
             "False False",
             "1 1 (1, 'a') x 1 42 7 [1, 2]",
+            "last 1 3 first True",
             "['a;b', '1;2', '3,4']",
             "[(5,)] {'x': 6}",
         ],

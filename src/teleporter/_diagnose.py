@@ -122,8 +122,10 @@ def _where(code: types.CodeType, at: int) -> str:
     return f"`{code.co_qualname}` ({code.co_filename}:{line_of(code, at)})"
 
 
-def _report(what: str, obj: Any, err: BaseException) -> str:
+def _report(what: str, obj: Any, err: BaseException, unnamed: bool = False) -> str:
     path, bad, e = _deepest(obj, what, err)
+    if unnamed and path != what:  # a value with no name of its own: "its" part
+        path = f"{what} (its {path[len(what) :]})"
     kind = f"{type(bad).__module__}.{type(bad).__qualname__}"
     return f"{path} is a {kind} that cannot be moved ({type(e).__name__}: {e})"
 
@@ -147,7 +149,7 @@ def culprit(
                     if hasattr(type(value), "__next__")
                     else f"the value stack item {i}"
                 )
-                return f"cannot teleport: in {where}, " + _report(what, value, e)
+                return f"cannot teleport: in {where}, " + _report(what, value, e, True)
     for name, value in main_globals.items():
         e = _fails(value)
         if e is not None:
