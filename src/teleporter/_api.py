@@ -77,6 +77,22 @@ class _EndAsFound:
         _teleporter_impl.unhandled_interrupt(self.flag)
 
 
+def _main_thread_only(call: str) -> None:
+    """Raises TeleportError (the program keeps running) when the calling thread is not the
+    main thread: a move from another thread would have to give the call's return to that
+    thread at the destination, which teleporter does not do yet."""
+    threading = sys.modules.get("threading")
+    if threading is None or threading.current_thread() is threading.main_thread():
+        return
+    from ._threads import describe_thread
+
+    raise TeleportError(
+        f"cannot {call}: {call}() was called from the thread "
+        f"{describe_thread(threading.current_thread())}; it moves the program only when "
+        "called from the main thread"
+    )
+
+
 def _move(
     depth: int,
     command: tuple[str, ...],
@@ -92,6 +108,7 @@ def _move(
     captures the program. `env`, `cwd` and `python` are checked before anything starts.
     From the start until the destination is told to run, a guard holds terminating
     signals: one that arrives cancels the move (see ``_guard``)."""
+    _main_thread_only("teleport" if copies is None else "fork")
     with _EndAsFound():
         env = _valid_env(env)
         cwd = _valid_path("cwd", cwd, True)
@@ -254,6 +271,7 @@ def checkpoint(path: str | os.PathLike[str], *, key: bytes | str | None = None) 
     """
     from . import _checkpoint
 
+    _main_thread_only("checkpoint")
     with _EndAsFound():
         return _checkpoint.write(os.fspath(path), depth=1, key=key)
 
