@@ -797,6 +797,35 @@ PROGRAMS = {
         ["before reset inside", "after reset unset", "outside unset None"],
         True,
     ),
+    "streams": (
+        """
+        import io
+        import sys
+        import teleporter
+
+        class Shouting:
+            def __init__(self, stream):
+                self.stream = stream
+
+            def write(self, text):
+                return self.stream.write(text.upper())
+
+            def flush(self):
+                self.stream.flush()
+
+        real = sys.stdout
+        sys.stdout = captured = io.StringIO()
+        print("captured before")
+        teleporter.teleport()
+        print("captured after")
+        sys.stdout = Shouting(real)
+        print("through the proxy")
+        sys.stdout = real
+        print(repr(captured.getvalue()), real is sys.__stdout__)
+        """,
+        ["THROUGH THE PROXY", "'captured before\\ncaptured after\\n' True"],
+        True,
+    ),
     "socket": (
         """
         import socket

@@ -32,6 +32,18 @@ EXPECT = {
         "\"('simple', 'item')\", \"('slept the time left', True)\", 'go', 'joined', "
         "'lock', 'sem']",
     ],
+    "rich_live": [
+        "refresh thread moved: True True",
+        "it draws after the move: True",
+        "printed into the display: True",
+        "completed: 10 True",
+        "last frame: work ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 100% 0:00:00",
+    ],
+    "queue_listener": [
+        "listener thread ended: True",
+        "['INFO before the move 0', 'INFO before the move 1', 'INFO before the move 2', "
+        "'INFO after the move 0', 'INFO after the move 1', 'INFO after the move 2']",
+    ],
     "with_locks": ["{'lock': 2000, 'rlock': 2000, 'both': 2000}"],
     "released_while_read": ["waiter ended: True ['got the lock'] lock held: True"],
     "locals": [

@@ -402,8 +402,29 @@ _SINGLETONS = {
     "inspect": ("_empty", "Parameter.empty", "Signature.empty"),
     "enum": ("_auto_null",),
     "typing": ("Any", "NoReturn", "ClassVar", "Optional", "Union"),
-    # Named only by `types` (gen.send as a method descriptor is getattr(generator, "send")).
-    "types": ("GeneratorType", "CoroutineType", "AsyncGeneratorType"),
+    # Types named only by `types` (pickle looks them up in builtins by their own names and
+    # fails: an annotation `tb: TracebackType` of a function that travels, gen.send as a
+    # method descriptor is getattr(generator, "send")).
+    "types": (
+        "GeneratorType",
+        "CoroutineType",
+        "AsyncGeneratorType",
+        "FunctionType",
+        "CodeType",
+        "CellType",
+        "MethodType",
+        "BuiltinFunctionType",
+        "WrapperDescriptorType",
+        "MethodWrapperType",
+        "MethodDescriptorType",
+        "ClassMethodDescriptorType",
+        "GetSetDescriptorType",
+        "MemberDescriptorType",
+        "MappingProxyType",
+        "ModuleType",
+        "TracebackType",
+        "FrameType",
+    ),
 }
 
 
@@ -414,6 +435,10 @@ def _singleton_table() -> dict[int, tuple[str, str]]:
         if mod is None:
             continue
         for name in names:
+            stream = name.partition(".")[0]
+            if module == "sys" and not stream.startswith("__"):
+                if getattr(sys, stream, None) is not getattr(sys, f"__{stream}__", None):
+                    continue  # the program's own object there: it travels as itself
             try:
                 table[id(_singleton(module, name))] = (module, name)
             except AttributeError:

@@ -52,6 +52,10 @@ tracing                            ``sys.settrace``/``setprofile``, each moved f
 hooks                              sys.excepthook/unraisablehook/displayhook/
                                    breakpointhook, threading.excepthook, asyncgen hooks,
                                    coroutine origin tracking depth
+streams                            sys.stdin/stdout/stderr the program replaced (a
+                                   StringIO capturing output, rich's redirecting proxy,
+                                   a file): the program's object; the process's own
+                                   streams (sys.__stdout__...) are the destination's
 gc                                 enabled, thresholds, debug flags (``freeze``: no)
 interpreter                        umask, switch interval, int max str digits,
                                    dont_write_bytecode, dlopen flags, thread stack size
@@ -750,6 +754,23 @@ def _hooks_capture() -> Any:
     if depth:
         state["coroutine_origin_tracking_depth"] = depth
     return state or None
+
+
+_STREAMS = ("stdin", "stdout", "stderr")
+
+
+def _streams_capture() -> Any:
+    state = {}
+    for name in _STREAMS:
+        stream = getattr(sys, name, None)
+        if stream is not getattr(sys, f"__{name}__", None):
+            state[name] = _movable(f"sys.{name}", stream)
+    return state or None
+
+
+def _streams_restore(state: dict[str, Any]) -> None:
+    for name, stream in state.items():
+        setattr(sys, name, stream)
 
 
 def _hooks_restore(state: dict[str, Any]) -> None:
@@ -1730,6 +1751,7 @@ CARRIERS: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
     "pyplot": (_pyplot_capture, _pyplot_restore),
     "atexit": (_atexit_capture, _atexit_restore),
     "hooks": (_hooks_capture, _hooks_restore),
+    "streams": (_streams_capture, _streams_restore),
     "signals": (_signals_capture, _signals_restore),
     "tracing": (_tracing_capture, _tracing_restore),
 }

@@ -329,13 +329,37 @@ def _local_setstate(obj: Any, state: Any) -> None:
     _threads.set_local_values(obj, others)
 
 
+def _make_local(cls: Any, args: tuple[Any, ...], kw: dict[str, Any] | None) -> Any:
+    return cls.__new__(cls, *args, **(kw or {}))
+
+
+def _local_arguments(obj: Any) -> tuple[tuple[Any, ...], dict[str, Any] | None]:
+    """The arguments a threading.local subclass's instance was made with: its __init__
+    runs with them in every thread that first uses it (rich's console locals are a
+    dataclass). Only the object holds them; gc's referents list them after its type: the
+    tuple, then the keywords when there were some (a dict of names), in 3.11-3.15."""
+    if type(obj).__init__ is object.__init__:
+        return (), None
+    import gc
+
+    refs = gc.get_referents(obj)
+    if len(refs) < 2 or refs[0] is not type(obj) or type(refs[1]) is not tuple:
+        raise TypeError("cannot read the arguments this threading.local was made with")
+    kw = refs[2] if len(refs) > 2 and type(refs[2]) is dict else None
+    if kw is not None and not all(type(k) is str for k in kw):
+        kw = None  # its threads' table: there were no keywords
+    return refs[1], kw
+
+
 def _local_reduce(obj: Any) -> Any:
     """threading.local: the values of every thread that moves, each set again by that
-    thread at the destination (the values of threads that stay behind stay with them)."""
+    thread at the destination (the values of threads that stay behind stay with them),
+    and the arguments its __init__ takes in each thread that first uses it."""
     from . import _threads
 
     own, others = _threads.local_values(obj)
-    return _make_blank, (type(obj),), (dict(own), others), None, None, _local_setstate
+    args, kw = _local_arguments(obj)
+    return _make_local, (type(obj), args, kw), (dict(own), others), None, None, _local_setstate
 
 
 def _make_simple_queue(items: list[Any]) -> Any:

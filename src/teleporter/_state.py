@@ -254,7 +254,7 @@ def _stdio_modes() -> list[tuple[bool, bool, bool, str, str] | None]:
     import io
 
     modes: list[tuple[bool, bool, bool, str, str] | None] = []
-    streams: tuple[Any, ...] = (sys.stdout, sys.stderr)
+    streams: tuple[Any, ...] = (sys.__stdout__, sys.__stderr__)
     for stream in streams:
         try:
             modes.append(
