@@ -3,6 +3,7 @@ in the middle of the work: the refresh thread moves with the display and keeps d
 and what the program prints meanwhile still goes through the display."""
 
 import io
+import os
 import threading
 import time
 
@@ -11,6 +12,7 @@ from rich.progress import Progress
 
 import teleporter
 
+os.environ["TERM"] = "xterm"  # a dumb terminal gets no live refresh: the same everywhere
 out = io.StringIO()
 console = Console(file=out, force_terminal=True, width=60, color_system=None)
 with Progress(console=console, auto_refresh=True, refresh_per_second=50) as progress:
