@@ -826,6 +826,21 @@ PROGRAMS = {
         ["THROUGH THE PROXY", "'captured before\\ncaptured after\\n' True"],
         True,
     ),
+    "environment": (
+        """
+        import os
+        import teleporter
+
+        os.environ["TP_SET"] = "set by the program"
+        os.environ["TP_CHANGED"] = "after"
+        del os.environ["TP_REMOVED"]
+        teleporter.teleport()
+        print([os.environ.get(name) for name in
+               ("TP_SET", "TP_CHANGED", "TP_REMOVED", "TP_INHERITED")])
+        """,
+        ["['set by the program', 'after', None, 'kept']"],
+        True,
+    ),
     "socket": (
         """
         import socket
@@ -1168,7 +1183,11 @@ PROGRAMS = {
 }
 
 # Environment of a program's runs (None removes a variable).
-ENV = {"locale": {"LANG": "C.UTF-8", "LC_ALL": None, "LC_CTYPE": None, "LC_TIME": None}}
+ENV = {
+    "locale": {"LANG": "C.UTF-8", "LC_ALL": None, "LC_CTYPE": None, "LC_TIME": None},
+    # Given to the program's run and to the run that resumes its checkpoint alike.
+    "environment": {"TP_INHERITED": "kept", "TP_CHANGED": "before", "TP_REMOVED": "there"},
+}
 
 # Modules beside the programs.
 FILES = {

@@ -439,8 +439,11 @@ def _snapshot(
         records.append((code, func, ref, localsplus, stack, at, entry))
     cwd_required = cwd is not None or not remote
     cwd = cwd if cwd is not None else os.getcwd()
-    # A local destination starts with the program's whole environment already.
-    environ = {**environment_changes(), **(env or {})} if remote else {}
+    # A local destination starts with the program's whole environment already; another
+    # machine, or a checkpoint resumed later (in whatever environment resumes it), gets
+    # the variables the program changed.
+    carried = remote or kind == "checkpoint"
+    environ = {**environment_changes(), **(env or {})} if carried else {}
     path = list(sys.path)
     environment = _Environment(
         list(sys.argv),
