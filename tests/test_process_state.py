@@ -841,6 +841,21 @@ PROGRAMS = {
         ["['set by the program', 'after', None, 'kept']"],
         True,
     ),
+    "streams_wrapper": (
+        """
+        import io
+        import sys
+        import teleporter
+
+        # The idiom for UTF-8 output whatever the locale: a text layer of the program's own.
+        sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True)
+        print("before \u2713")
+        teleporter.teleport()
+        print("after \u2713", sys.stdout.encoding, sys.stdout.line_buffering)
+        """,
+        ["before \u2713", "after \u2713 utf-8 True"],
+        True,
+    ),
     "socket": (
         """
         import socket
@@ -1186,6 +1201,7 @@ PROGRAMS = {
 ENV = {
     "locale": {"LANG": "C.UTF-8", "LC_ALL": None, "LC_CTYPE": None, "LC_TIME": None},
     # Given to the program's run and to the run that resumes its checkpoint alike.
+    "streams_wrapper": {"PYTHONIOENCODING": "ascii"},
     "environment": {"TP_INHERITED": "kept", "TP_CHANGED": "before", "TP_REMOVED": "there"},
 }
 

@@ -231,12 +231,37 @@ def _make_closed_file(mode: str, text: bool) -> Any:
     return f
 
 
+def _make_text_wrapper(
+    buffer: Any, encoding: str, errors: str, line_buffering: bool, write_through: bool
+) -> Any:
+    return io.TextIOWrapper(
+        buffer, encoding, errors, line_buffering=line_buffering, write_through=write_through
+    )
+
+
+def _process_stream_buffers() -> list[Any]:
+    streams = (sys.__stdin__, sys.__stdout__, sys.__stderr__)
+    return [getattr(s, "buffer", None) for s in streams if s is not None]
+
+
 def _file_reduce(f: Any) -> Any:
     text = isinstance(f, io.TextIOWrapper)
     path = getattr(f, "name", None)
     mode = getattr(f, "mode", "rb")
     if f.closed:
         return _make_closed_file, (mode, text)
+    if text and any(f.buffer is b for b in _process_stream_buffers()):
+        # The program's own text layer on the process's stdout (or stdin, stderr): a
+        # wrapper of the destination's stream, encoding and buffering as the program's.
+        if f.writable():
+            f.flush()
+        return _make_text_wrapper, (
+            f.buffer,
+            f.encoding,
+            f.errors,
+            f.line_buffering,
+            f.write_through,
+        )
     if not isinstance(path, str):
         raise TypeError(f"a file opened from file descriptor {path!r} cannot be reopened elsewhere")
     f.flush()  # what the program wrote before the move is on disk, not lost
