@@ -1440,9 +1440,7 @@ def refuse_child_processes(verb: str) -> None:
         if p.pid in pools:
             named.append(f"pid {p.pid}, a worker of {pools[p.pid]}")
             continue
-        target = getattr(p, "_target", None)
-        runs = getattr(target, "__qualname__", None) if target is not None else None
-        named.append(f"{p.name!r}, pid {p.pid}" + (f", running {runs}" if runs else ""))
+        named.append(f"{p.name!r}, pid {p.pid}")  # start() let go of its target
     count = "a child process" if len(live) == 1 else f"{len(live)} child processes"
     raise TeleportError(
         f"cannot {verb}: the program has {count} of multiprocessing running "
@@ -1784,16 +1782,14 @@ def capture(view: ThreadView | None = None) -> dict[str, Any]:
     # and are entered again by them at the destination.
     current = view.context if view is not None else None
     outer = _impl.outer_context(current)
-    main = outer if outer is not None else current
-    if main is None:
-        main = _impl.current_context()
-    if main is not None:
+    base = outer if outer is not None else current
+    main = base if base is not None else _impl.current_context()
+    if main is not None:  # tokens taken there are taken again in the destination's own
         _token_homes[id(main)] = (main, None)
     if view is None:
         return _capture_all() if outer is None else outer.copy().run(_capture_all)
     import contextvars
 
-    base = outer if outer is not None else current
     context = base.copy() if base is not None else contextvars.Context()
     _view = view
     try:

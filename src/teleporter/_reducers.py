@@ -1237,19 +1237,13 @@ def _make_token(var: Any, had_value: bool, old_value: Any, used: bool, home: Any
     token = var.set(None)
     var.reset(token)  # the variable as it was: its value comes with the rest of the context
     _impl.token_restore(token, had_value, old_value, used)
-    if home is None:  # taken in the main thread's context
-        pass
-    elif isinstance(home, _contextvars().Context):
-        _impl.token_context(token, home)
-    else:  # a moving thread's (_process_state.ThreadHome), settled when it starts
-        home.tokens.append(token)
-    return token
-
-
-def _contextvars() -> Any:
     import contextvars
 
-    return contextvars
+    if isinstance(home, contextvars.Context):
+        _impl.token_context(token, home)
+    elif home is not None:  # a moving thread's (_process_state.ThreadHome), settled there
+        home.tokens.append(token)
+    return token  # else taken in the main thread's context, as this one is
 
 
 def _token_reduce(token: Any) -> Any:

@@ -234,7 +234,8 @@ def capture(
         if _thread.get_ident() not in _own_threads:
             raise RuntimeError("a whole-program capture runs in a thread of teleporter's own")
     elif threading is not None and _thread.get_ident() != threading.main_thread().ident:
-        raise TeleportError("teleport() must be called from the main thread")
+        # The API refuses a call from another thread first (_api._main_thread_only).
+        raise RuntimeError("a capture of the caller's own stack runs in the main thread")
     others = _thread._count() - _own_counted
     if not whole and others == 0 and (threading is None or threading.active_count() <= 1):
         return None
