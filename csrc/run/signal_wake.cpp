@@ -3,8 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "pyutil/refs.hpp"
-
 namespace tp {
 
 namespace {
@@ -35,6 +33,25 @@ void forward_or_default(int sig, siginfo_t *info, void *context)
     }
 }
 
+struct Wake {
+    PyObject *callback; // a strong reference, released by the thread
+    int sig;
+};
+
+void wake_thread(void *p)
+{
+    Wake *w = static_cast<Wake *>(p);
+    PyGILState_STATE st = PyGILState_Ensure();
+    PyObject *r = PyObject_CallFunction(w->callback, "i", w->sig);
+    if (!r) {
+        PyErr_WriteUnraisable(w->callback);
+    }
+    Py_XDECREF(r);
+    Py_DECREF(w->callback);
+    delete w;
+    PyGILState_Release(st);
+}
+
 }  // namespace
 
 PyObject *signal_wake(PyObject *, PyObject *args)
@@ -54,19 +71,10 @@ PyObject *signal_wake(PyObject *, PyObject *args)
     if (!g_callback) {
         Py_RETURN_NONE;
     }
-    // The callback runs in a thread the interpreter starts and owns (its thread state made
-    // here, with the GIL): one still waiting for the GIL when the program ends is stopped
-    // by the interpreter's finalization. A bare C thread taking the GIL with
-    // PyGILState_Ensure could do so while the interpreter was being torn down (seen on
-    // 3.14: a SIGTERM in the last milliseconds of a program crashed it in
-    // PyGILState_Ensure).
-    Ref thread_module = Ref::steal(PyImport_ImportModule("_thread"));
-    Ref started = thread_module ? Ref::steal(PyObject_CallMethod(thread_module.get(),
-                                                                 "start_new_thread", "O(i)",
-                                                                 g_callback, sig))
-                                : Ref();
-    if (!started) {
-        PyErr_Clear();
+    Wake *w = new Wake{Py_NewRef(g_callback), sig};
+    if (PyThread_start_new_thread(wake_thread, w) == PYTHREAD_INVALID_THREAD_ID) {
+        Py_DECREF(w->callback);
+        delete w;
         // Said, not raised: an exception would come out of the program's own code.
         PySys_WriteStderr("teleporter: no checkpoint on signal %d: cannot start a thread\n", sig);
     }
