@@ -92,15 +92,19 @@ PyObject *py_resume(PyObject *, PyObject *args)
 PyObject *py_park_threads(PyObject *, PyObject *args)
 {
     double timeout;
-    PyObject *exempt = Py_None;
-    if (!PyArg_ParseTuple(args, "d|O:park_threads", &timeout, &exempt)) {
+    PyObject *exempt = Py_None, *check = Py_None;
+    if (!PyArg_ParseTuple(args, "d|OO:park_threads", &timeout, &exempt, &check)) {
         return nullptr;
     }
     if (exempt != Py_None && !PyAnySet_Check(exempt)) {
         PyErr_SetString(PyExc_TypeError, "park_threads() expects a set of idents or None");
         return nullptr;
     }
-    return tp::park_threads(timeout, exempt);
+    if (check != Py_None && !PyTuple_Check(check)) {
+        PyErr_SetString(PyExc_TypeError, "park_threads() expects a tuple or None as check");
+        return nullptr;
+    }
+    return tp::park_threads(timeout, exempt, check);
 }
 
 PyObject *py_unpark_threads(PyObject *, PyObject *) { return tp::unpark_threads(); }
@@ -516,7 +520,8 @@ PyMethodDef methods[] = {
     {"check_payload", py_check_payload, METH_O,
      "check_payload(data) -> number of sections, or PayloadFormatError"},
     {"park_threads", py_park_threads, METH_VARARGS,
-     "park_threads(timeout, exempt=None) -> [thread dict]: park every other thread"},
+     "park_threads(timeout, exempt=None, check=None) -> [thread dict]: park every other "
+     "thread"},
     {"blocked_unchanged", py_blocked_unchanged, METH_NOARGS,
      "blocked_unchanged() -> whether every blocked thread is still in the same call"},
     {"unpark_threads", py_unpark_threads, METH_NOARGS,

@@ -94,6 +94,11 @@ def _chain(command, ckpt, tmp_path, rng, took, counts):
             counts["after the end"] += 1
             return b"".join(outputs)
         assert code == 0, err
+        if lines == ["teleporter: no checkpoint on SIGTERM: the program ended first"]:
+            # Its main code ended while the checkpoint waited for a point where it can be
+            # taken (its last output being written): its work is done, and it says so.
+            counts["after the end"] += 1
+            return b"".join(outputs)
         for line in lines:  # a signal while it ran was refused, in one line
             assert line.startswith("teleporter: no checkpoint on SIGTERM: "), line
             assert line.endswith("keeps the previous one and the program goes on"), line
@@ -136,3 +141,33 @@ def test_sigkill_under_every(tmp_path, inputs, name):
     assert ref_out.endswith(out) and ref_out.startswith(first)
     assert len(first) + len(out) >= len(ref_out)
     assert not ckpt.exists()
+
+
+def test_sigterm_in_the_last_moments(tmp_path, inputs):
+    """SIGTERMs spread over the last moments of a program under `teleporter run` and just
+    after: each run is checkpointed, refused in one line, or ends (its work done) without
+    a word more, never a crash. (The checkpoint's thread once took its thread state while
+    the interpreter finalized: 3.14 crashed in about 1 run in 7 of these.)"""
+    program = [a.format(**inputs) for a in PROGRAMS["tokenize"]]
+    ckpt = tmp_path / "p.ckpt"
+    command = ["-m", "teleporter", "run", "--checkpoint", str(ckpt), *program]
+    # How long the program takes under teleporter run, to its end.
+    _code, _out, _err, took = _run(command, tmp_path)
+    rng = random.Random(7)
+    wrong = []
+    for _ in range(30):
+        ckpt.unlink(missing_ok=True)
+        delay = rng.uniform(0.75 * took, 1.05 * took)
+        code, _out, err, _ = _run(command, tmp_path, delay)
+        text = err.decode()
+        if code == EX_TEMPFAIL and text.startswith("teleporter: checkpoint of the program"):
+            continue
+        if code == 0 and text in (
+            "",
+            "teleporter: no checkpoint on SIGTERM: the program ended first\n",
+        ):
+            continue
+        if code == -signal.SIGTERM and text == "":
+            continue
+        wrong.append(f"at {delay:.3f} s of {took:.3f}: exit {code}, {text[-300:]!r}")
+    assert not wrong, "\n".join(wrong)

@@ -30,7 +30,11 @@ how, disposition, sent = sys.argv[1:4]
 way = os.environ["VIA"].split() if os.environ.get("VIA") else []
 
 
+handled = []
+
+
 def handler(sig, frame):  # os.write: the signal may come while print() is flushing
+    handled.append(sig)
     os.write(1, f"handled {signal.Signals(sig).name}\\n".encode())
 
 
@@ -52,12 +56,18 @@ try:
     except teleporter.TeleportError as e:
         print("cancelled:", e, flush=True)
     print("after", time.monotonic(), flush=True)
-    # A signal forwarded after the hand-off arrives here: the test says when it sent it
-    # (the program may run faster than the calibration), and it lands within 0.4 s.
+    # A signal forwarded after the hand-off arrives here: the test says when it has sent
+    # one (the program may run faster than the calibration), and the program waits for it
+    # (a signal lost shows as no "handled" line), then a little more (one delivered twice
+    # shows as two).
     until = time.monotonic() + 30
     while not os.path.exists(sent) and time.monotonic() < until:
         time.sleep(0.01)
-    time.sleep(0.4)
+    with open(sent) as f:
+        expected = f.read() == "signal"
+    while expected and not handled and time.monotonic() < until:
+        time.sleep(0.01)
+    time.sleep(0.2)
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
 print("END", "moved" if os.getpid() != origin else "here", data.count(b"x"), flush=True)
@@ -97,7 +107,9 @@ def _run(path, how, disposition, sig, delay, env):
     if delay is not None:
         time.sleep(delay)
         proc.send_signal(sig)
-    sent.touch()
+    told = sent.with_name(sent.name + ".part")  # renamed: the program reads it whole
+    told.write_text("signal" if delay is not None else "none")
+    told.rename(sent)
     try:
         out, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:

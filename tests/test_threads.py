@@ -51,6 +51,10 @@ EXPECT = {
         "threads: [('alpha', ('alpha', 5)), ('beta', ('beta', 4))]",
         "a new thread: [(None, 0)]",
     ],
+    "native_driven": [
+        "finished before the move: 0",
+        "[('maps', 132487152), ('sorts', 382575), ('sums', 144530818)]",
+    ],
     "pool": [
         "first five: 5 0",
         "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",

@@ -632,6 +632,30 @@ PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_
                          parked ? Py_True : Py_False, call.get());
 }
 
+bool capturable_here(PyThreadState *ts, PyObject *main_globals, bool main_thread,
+                     PyObject *entry, std::string *why)
+{
+    if (PyErr_Occurred()) {
+        return true; // not at a line event: nothing to tell
+    }
+    Ref records = Ref::steal(capture_chain(adapter::current_frame(ts), nullptr, false,
+                                           main_globals, Inner::Parked, !main_thread, entry));
+    if (records || !PyErr_ExceptionMatches(CaptureError)) {
+        PyErr_Clear(); // another failure: the capture itself reports it
+        return true;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    Ref text = Ref::steal(value ? PyObject_Str(value) : nullptr);
+    const char *s = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
+    *why = s ? s : "it cannot be captured there";
+    PyErr_Clear();
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return false;
+}
+
 PyObject *capture_generator(PyObject *gen)
 {
     const bool async_gen = PyAsyncGen_CheckExact(gen);

@@ -21,6 +21,8 @@
 #pragma once
 #include <Python.h>
 
+#include <string>
+
 namespace tp {
 
 // The sentinel that stands for a NULL slot, borrowed.
@@ -48,6 +50,12 @@ PyObject *base_handled_exception();
 PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,
                          PyObject *entry);
 
+// Whether capture_thread() would take the calling thread `ts` (parked at a line, from the
+// trace function) where it stands now; when not, `why` receives the refusal. Other
+// failures (an exception other than a refusal) count as capturable: the capture itself
+// reports them. Keeps the thread's exception state.
+bool capturable_here(PyThreadState *ts, PyObject *main_globals, bool main_thread,
+                     PyObject *entry, std::string *why);
 // A generator or coroutine, as the tuple
 // (code, function, globals, phase, raw_state, position, localsplus, stack, exception):
 // phase is "created", "suspended", "finished" (then only code, function and globals

@@ -33,15 +33,21 @@ void forward_or_default(int sig, siginfo_t *info, void *context)
     }
 }
 
+// How long the program waits for the checkpoint's thread to start, at most.
+constexpr PY_TIMEOUT_T kStartTimeoutUs = 10 * 1000 * 1000;
+
 struct Wake {
     PyObject *callback; // a strong reference, released by the thread
     int sig;
+    PyThread_type_lock started; // released once the thread has its thread state
 };
 
 void wake_thread(void *p)
 {
     Wake *w = static_cast<Wake *>(p);
     PyGILState_STATE st = PyGILState_Ensure();
+    PyThread_release_lock(w->started); // owned by signal_wake from now on
+    w->started = nullptr;
     PyObject *r = PyObject_CallFunction(w->callback, "i", w->sig);
     if (!r) {
         PyErr_WriteUnraisable(w->callback);
@@ -71,13 +77,31 @@ PyObject *signal_wake(PyObject *, PyObject *args)
     if (!g_callback) {
         Py_RETURN_NONE;
     }
-    Wake *w = new Wake{Py_NewRef(g_callback), sig};
+    PyThread_type_lock started = PyThread_allocate_lock();
+    if (!started) {
+        return PyErr_NoMemory();
+    }
+    PyThread_acquire_lock(started, WAIT_LOCK);
+    Wake *w = new Wake{Py_NewRef(g_callback), sig, started};
     if (PyThread_start_new_thread(wake_thread, w) == PYTHREAD_INVALID_THREAD_ID) {
         Py_DECREF(w->callback);
         delete w;
+        PyThread_free_lock(started);
         // Said, not raised: an exception would come out of the program's own code.
         PySys_WriteStderr("teleporter: no checkpoint on signal %d: cannot start a thread\n", sig);
+        Py_RETURN_NONE;
     }
+    // The program goes on once the thread has its thread state: made while the main thread
+    // is here, never while the interpreter finalizes (a signal in a program's last
+    // moments: PyGILState_Ensure there crashed 3.14), and the thread is then one the
+    // interpreter knows, which its shut-down stops safely.
+    PyLockStatus got;
+    Py_BEGIN_ALLOW_THREADS
+    got = PyThread_acquire_lock_timed(started, kStartTimeoutUs, 0);
+    Py_END_ALLOW_THREADS
+    if (got == PY_LOCK_ACQUIRED) {
+        PyThread_free_lock(started);
+    } // else left to the thread, which releases it late (never freed: a few bytes)
     Py_RETURN_NONE;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "adapters/frame_adapter.hpp"
+#include "capture/capture.hpp"
 #include "pyutil/refs.hpp"
 
 namespace tp {
@@ -34,7 +35,17 @@ struct Entry {
     long syscall = -1;
     unsigned long args[6] = {};
     bool reported_blocked = false; // park_threads() reported it blocked in `syscall`
+    // Why it did not park at its last line: the capture would refuse it there (with the
+    // GIL held; read by park_threads with the GIL too).
+    std::string refused;
+    // In which frame, and when: the same frame is looked at again only after
+    // kRecheckRefused (the refusal of a generator that native code drives lasts as long as
+    // its frame; looking again at each of its lines would slow the thread down tenfold).
+    const void *refused_frame = nullptr;
+    std::chrono::steady_clock::time_point refused_at;
 };
+
+constexpr auto kRecheckRefused = std::chrono::milliseconds(1);
 
 struct Park {
     std::mutex mu;
@@ -45,6 +56,12 @@ struct Park {
     Py_tracefunc owner_prev = nullptr;
     Ref owner_prev_obj;
     std::vector<std::unique_ptr<Entry>> entries; // changed only with the GIL held
+    // A thread parks only where its capture would take it (park_threads' `check`): the
+    // __main__ module's dict, the main thread's ident, the entry code of a thread a
+    // resume started. Unset: it parks at its next line. Guarded by the GIL.
+    Ref check_globals;
+    unsigned long check_main = 0;
+    Ref check_entry;
 };
 
 Park &park_state()
@@ -93,6 +110,23 @@ int park_trace(PyObject *, PyFrameObject *, int what, PyObject *)
     if (!requested || !e) {
         restore_own(g, ts);
         return 0;
+    }
+    if (g.check_globals) {
+        // Not where it can be captured (inside a generator that native code drives, a
+        // function native code called): it runs on to a line where it can be.
+        const void *frame = adapter::current_frame(ts);
+        const auto now = std::chrono::steady_clock::now();
+        if (!e->refused.empty() && frame == e->refused_frame &&
+            now - e->refused_at < kRecheckRefused) {
+            return 0;
+        }
+        if (!capturable_here(ts, g.check_globals.get(), e->ident == g.check_main,
+                             g.check_entry.get(), &e->refused)) {
+            e->refused_frame = frame;
+            e->refused_at = now;
+            return 0;
+        }
+        e->refused.clear();
     }
     const unsigned long gen = g.generation;
     Py_BEGIN_ALLOW_THREADS
@@ -330,7 +364,7 @@ double switch_interval(double value)
 
 }  // namespace
 
-PyObject *park_threads(double timeout, PyObject *exempt)
+PyObject *park_threads(double timeout, PyObject *exempt, PyObject *check)
 {
     Park &g = park_state();
     PyThreadState *me = PyThreadState_Get();
@@ -355,6 +389,21 @@ PyObject *park_threads(double timeout, PyObject *exempt)
         g.entries.clear();
         g.requested = true;
         g.generation++;
+    }
+    g.check_globals = Ref();
+    g.check_entry = Ref();
+    if (check != Py_None) {
+        PyObject *globals, *entry;
+        unsigned long main_ident;
+        if (!PyArg_ParseTuple(check, "O!kO:park_threads check", &PyDict_Type, &globals,
+                              &main_ident, &entry)) {
+            std::lock_guard<std::mutex> lk(g.mu);
+            g.requested = false;
+            return nullptr;
+        }
+        g.check_globals = Ref::borrow(globals);
+        g.check_main = main_ident;
+        g.check_entry = Ref::borrow(entry);
     }
     g.owner = me;
     g.owner_prev = me->c_tracefunc;
@@ -423,10 +472,13 @@ PyObject *park_threads(double timeout, PyObject *exempt)
         const double left =
             !e->parked && e->seen == Entry::Seen::Blocked ? remaining_time(*e) : -1;
         Ref remaining = Ref::steal(left < 0 ? Py_NewRef(Py_None) : PyFloat_FromDouble(left));
-        Ref d = Ref::steal(Py_BuildValue("{s:k,s:k,s:s,s:O,s:O}", "ident", e->ident,
+        Ref refused = Ref::steal(!e->parked && !e->refused.empty()
+                                     ? PyUnicode_FromString(e->refused.c_str())
+                                     : Py_NewRef(Py_None));
+        Ref d = Ref::steal(Py_BuildValue("{s:k,s:k,s:s,s:O,s:O,s:O}", "ident", e->ident,
                                          "native_id", e->native_id, "state", state,
                                          "syscall", syscall.get(), "remaining",
-                                         remaining.get()));
+                                         remaining.get(), "refused", refused.get()));
         if (!d || PyList_Append(out.get(), d.get()) < 0) {
             return nullptr;
         }
@@ -487,6 +539,8 @@ PyObject *unpark_threads()
     adapter::set_thread_trace(me, g.owner_prev, g.owner_prev_obj.get());
     g.owner = nullptr;
     g.owner_prev_obj = Ref();
+    g.check_globals = Ref();
+    g.check_entry = Ref();
     Py_RETURN_NONE;
 }
 

@@ -180,6 +180,8 @@ class Watch:
                     why = f"{type(e).__name__}: {e}"
                 break
             else:
+                if sig is not None:  # retried until the program's main code ended
+                    _say(f"no checkpoint on {_signal_name(sig)}: the program ended first")
                 return
             if why is None and sig is not None:
                 from .transports.local import flush_stdio, release_semaphores

@@ -252,7 +252,10 @@ def capture(
             # Settled, they stay so: the switch interval is raised meanwhile (a blocked
             # thread that its call lets go must not get the GIL back before the capture
             # is serialised), and put back by serialised().
-            states = _impl.park_threads(max(0.0, deadline - time.monotonic()), _own_threads)
+            # A thread parks only where it can be captured: one inside a generator that
+            # native code drives (sum() over a generator expression) runs on out of it.
+            check = (main_globals, _main_ident(threading) if whole else 0, _ENTRY_CODE)
+            states = _impl.park_threads(max(0.0, deadline - time.monotonic()), _own_threads, check)
             settling = _settling(states, threading)
             if settling is None:
                 break
@@ -341,9 +344,11 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
         if d["state"] == "running" or (d["state"] == "blocked" and d["syscall"] == "gil"):
             t = threading._active.get(d["ident"]) if threading is not None else None
             who = describe_thread(t) if t is not None else "a thread started with _thread"
+            refused = d.get("refused")
+            why = f" ({refused})" if refused else ""
             if threading is not None and t is threading.main_thread():
-                return f"the main thread, {_where(frames.get(d['ident']))},"
-            return f"the thread {who}, {_where(frames.get(d['ident']))},"
+                return f"the main thread, {_where(frames.get(d['ident']))}{why},"
+            return f"the thread {who}, {_where(frames.get(d['ident']))}{why},"
     if threading is not None:
         for t in list(threading._limbo):  # started, not yet running its target
             return f"the thread {describe_thread(t)} (starting)"
