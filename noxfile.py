@@ -64,8 +64,9 @@ def _tests(session: nox.Session, others: list[str] = VERSIONS) -> None:
     session.env["TELEPORTER_DEV"] = "1"
     # The other interpreters, for refusals of a target of another version.
     session.env["TELEPORTER_TEST_PYTHONS"] = os.pathsep.join(find_python(m) for m in others)
-    # The corpus's libraries (real programs use them), pinned: tests/corpus/requirements.txt.
-    session.install("pytest", "-r", "tests/corpus/requirements.txt")
+    # The corpus's libraries (real programs use them), pinned: tests/corpus/requirements.txt;
+    # cmake and ninja for the build's own refusals (test_launch.py).
+    session.install("pytest", "cmake", "ninja", "-r", "tests/corpus/requirements.txt")
     session.install(".", "--no-cache-dir")
     session.chdir("tests")
     pytest = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
@@ -111,7 +112,7 @@ def sanitize(session: nox.Session) -> None:
     The interpreter is not instrumented, so the sanitizer runtimes are preloaded."""
     session.env["TELEPORTER_DEV"] = "1"
     session.env["TELEPORTER_SANITIZE"] = "address,undefined"
-    session.install("pytest", "-r", "tests/corpus/requirements.txt")  # the tests' libraries
+    session.install("pytest", "cmake", "ninja", "-r", "tests/corpus/requirements.txt")
     session.install(".", "--no-cache-dir")
     runtimes = [
         session.run("gcc", f"-print-file-name={lib}", silent=True, external=True).strip()

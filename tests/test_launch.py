@@ -3,6 +3,7 @@ build was not made for refuses it at import with one clear line."""
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,3 +126,49 @@ def test_a_free_threaded_build_is_refused_at_import():
         f"ImportError: teleporter does not support free-threaded CPython (python{mine}t) yet: "
         f"use the default build (python{mine})"
     )
+
+
+def test_a_free_threaded_build_is_refused_when_built(tmp_path):
+    # The build refuses it first, in one line at cmake's configure step, before a compiler
+    # meets code written for the GIL. python3.14t is simulated again: its headers (this
+    # interpreter's, with Py_GIL_DISABLED defined) and what it says of itself (its ABI
+    # flags, through sitecustomize), as CMake's FindPython reads them.
+    include = tmp_path / "include"
+    shutil.copytree(sysconfig.get_paths()["include"], include)
+    with open(include / "pyconfig.h", "a") as f:
+        f.write("\n#define Py_GIL_DISABLED 1\n")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import sys, sysconfig\n"
+        "v = sysconfig.get_config_vars()\n"
+        "v['ABIFLAGS'] = 't'\n"
+        "v['Py_GIL_DISABLED'] = 1\n"
+        "sys.abiflags = 't'\n"
+    )
+    tools = Path(sys.executable).parent
+    r = subprocess.run(
+        [
+            str(tools / "cmake"),
+            "-S",
+            str(Path(__file__).parents[1]),
+            "-B",
+            str(tmp_path / "build"),
+            "-G",
+            "Ninja",
+            f"-DCMAKE_MAKE_PROGRAM={tools / 'ninja'}",
+            f"-DPython_EXECUTABLE={sys.executable}",
+            f"-DPython_INCLUDE_DIR={include}",
+            "-DSKBUILD=1",
+        ],
+        capture_output=True,
+        text=True,
+        env={**{k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}, "PYTHONPATH": str(site)},
+    )
+    mine = re.escape(f"{sys.version_info[0]}.{sys.version_info[1]}")
+    assert r.returncode != 0
+    assert re.match(
+        r"CMake Error at CMakeLists\.txt:\d+ \(message\): teleporter does not support "
+        rf"free-threaded CPython \(python{mine}t\) yet: use the default build \(python{mine}\)$",
+        " ".join(r.stderr.split()),
+    ), r.stderr

@@ -100,7 +100,7 @@ PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 }
 
 // Measured: a replayed level costs nothing beyond the frame's own unit on the shared
-// counter (tests/test_scenarios.py::test_recursion_headroom checks it).
+// counter (tests/scenarios/headroom.py checks it).
 const long kReplayEntryCost = 0;
 void prepare_native_stack(PyThreadState *) {}
 long native_budget(PyThreadState *tstate) { return tstate->recursion_remaining; }

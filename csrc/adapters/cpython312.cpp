@@ -80,7 +80,7 @@ PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 
 // Measured: each replayed level spends 2 units of c_recursion_remaining (the call into
 // the resumer and the evaluator's entry from C) that an inlined call does not spend
-// (tests/test_scenarios.py::test_recursion_headroom checks it).
+// (tests/scenarios/headroom.py checks it).
 const long kReplayEntryCost = 2;
 void prepare_native_stack(PyThreadState *) {}
 long native_budget(PyThreadState *tstate) { return tstate->c_recursion_remaining; }

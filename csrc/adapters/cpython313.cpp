@@ -175,7 +175,7 @@ void set_suspended_position(Frame *f, PyCodeObject *co, int position)
 
 // Measured: each replayed level spends 2 units of c_recursion_remaining (the call into
 // the resumer and the evaluator's entry from C) that an inlined call does not spend
-// (tests/test_scenarios.py::test_recursion_headroom checks it).
+// (tests/scenarios/headroom.py checks it).
 const long kReplayEntryCost = 2;
 void prepare_native_stack(PyThreadState *) {}
 long native_budget(PyThreadState *tstate) { return tstate->c_recursion_remaining; }

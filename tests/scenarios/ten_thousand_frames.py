@@ -10,6 +10,7 @@ sys.setrecursionlimit(12000)
 def down(n):
     if n == 0:
         teleporter.teleport()
+        teleporter.teleport()  # and again from there: the destination's budget holds too
         return 0
     return down(n - 1) + 1
 
