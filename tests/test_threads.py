@@ -55,6 +55,13 @@ EXPECT = {
         "finished before the move: 0",
         "[('maps', 132487152), ('sorts', 382575), ('sums', 144530818)]",
     ],
+    "waiting_on_futures": [
+        "main native_id: True",
+        "got: first second",
+        "[\"('as_completed', [1, 2, 3])\", \"('first completed', True)\", "
+        "\"('native_id', True)\", \"('raw', 'started with _thread', True)\", "
+        "\"('result timeout=', 2)\", \"('result', 1)\", \"('wait', 3, 0)\", 'put']",
+    ],
     "pool": [
         "first five: 5 0",
         "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",
