@@ -1261,6 +1261,56 @@ def test_a_native_callers_refusal_names_the_programs_own_call_site(tmp_path):
     assert result == "{'a': 1}"
 
 
+CHECKPOINT_REFUSALS = """
+import sys, threading
+import teleporter, teleporter._threads
+
+def key(k):
+    try:
+        teleporter.checkpoint(sys.argv[1])
+    except teleporter.TeleportError as e:
+        print("refused:", e)
+    return -k
+
+print(sorted([1, 2], key=key))
+stop = threading.Event()
+
+def ones():
+    while not stop.is_set():
+        yield 1
+
+def spin():
+    sum(ones())  # never stands where it can be captured: inside a generator sum() drives
+
+t = threading.Thread(target=spin, name="spinner")
+t.start()
+teleporter._threads.SAFE_POINT_TIMEOUT = 0.2
+try:
+    teleporter.checkpoint(sys.argv[1])
+except teleporter.TeleportError as e:
+    print("refused:", e)
+stop.set()
+t.join()
+"""
+
+
+def test_checkpoint_refusals_say_checkpoint(tmp_path):
+    # The capture's refusals are worded for the operation refused, the main thread's and
+    # another's alike.
+    path = tmp_path / "refusals.py"
+    path.write_text(CHECKPOINT_REFUSALS)
+    r = run_program(path, str(tmp_path / "c.ckpt"))
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    first, second, result, third = r.stdout.decode().splitlines()
+    assert first.startswith("refused: cannot checkpoint from code called by native code: `key`")
+    assert second.startswith("refused: cannot checkpoint from code called by native code: `key`")
+    assert result == "[2, 1]"
+    assert third.startswith("refused: cannot checkpoint: the thread 'spinner' (running "), third
+    assert "(cannot checkpoint from inside the generator or coroutine `ones` (" in third
+    assert third.endswith("within 0.2 s; the program keeps running"), third
+    assert "teleport" not in r.stdout.decode().replace("teleporter", "")
+
+
 def test_two_large_buffers_move_through_fork(tmp_path):
     # fork() reads the memory file as teleport() does: each copy maps every section at
     # its own offset (only the first one mapped before, the copies then failed).

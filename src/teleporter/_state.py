@@ -361,10 +361,10 @@ def _read(
     deadline = time.monotonic() + limit
     while True:
         if whole is None:
-            threads = _threads.capture(main.__dict__)
+            threads = _threads.capture(main.__dict__, verb=kind)
         else:
             left = max(0.0, deadline - time.monotonic())
-            threads = _threads.capture(main.__dict__, left, whole=True)
+            threads = _threads.capture(main.__dict__, left, whole=True, verb=kind)
         try:
             out = _snapshot(
                 depth + 1 if whole is None else 0,
@@ -423,7 +423,7 @@ def _snapshot(
         try:
             frames = _impl.capture(depth + 1, main.__dict__)
         except _impl.CaptureError as e:
-            why = str(e)
+            why = _threads.in_words_of(str(e), kind)
         else:
             why = None
     if why is not None:

@@ -219,15 +219,19 @@ def _thread_of(records: list[Any]) -> Any:
 
 
 def capture(
-    main_globals: dict[str, Any], timeout: float | None = None, whole: bool = False
+    main_globals: dict[str, Any],
+    timeout: float | None = None,
+    whole: bool = False,
+    verb: str | None = None,
 ) -> Moved | None:
     """Parks every other thread and reads its stack; None when the program has no other
     thread. The threads stay parked (``release`` lets them go). Raises TeleportError,
     with every thread running again, when one cannot move.
 
     `whole`: the caller is a thread of teleporter's own (``own_thread``), not part of the
-    program: the main thread is parked and read too, its chain left in ``main_chain``."""
-    global _parked, _switch_interval, _whole
+    program: the main thread is parked and read too, its chain left in ``main_chain``.
+    `verb`: what the refusals say cannot be done ("teleport", "checkpoint")."""
+    global _parked, _switch_interval, _whole, _verb
 
     threading = sys.modules.get("threading")
     if whole:
@@ -246,6 +250,7 @@ def capture(
     _switch_interval = sys.getswitchinterval()
     _parked = True
     _whole = whole
+    _verb = verb or ("checkpoint" if whole else "teleport")
     main_chain.clear()
     try:
         while True:
@@ -261,7 +266,7 @@ def capture(
                 break
             if time.monotonic() >= deadline:
                 raise TeleportError(
-                    f"cannot {'checkpoint' if whole else 'teleport'}: {settling} did not reach "
+                    f"cannot {_verb}: {settling} did not reach "
                     f"a point where it can be captured within {limit:g} s; the program keeps "
                     "running"
                 )
@@ -281,6 +286,8 @@ _own_threads: set[int] = set()
 _own_counted = 0
 # The capture running now is made by such a thread, the main thread parked with the rest.
 _whole = False
+# What the capture running now refuses to do, in its messages.
+_verb = "teleport"
 # Its result: the main thread's (records, handled exception, native thread id).
 main_chain: list[Any] = []
 
@@ -345,7 +352,7 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
             t = threading._active.get(d["ident"]) if threading is not None else None
             who = describe_thread(t) if t is not None else "a thread started with _thread"
             refused = d.get("refused")
-            why = f" ({refused})" if refused else ""
+            why = f" ({in_words_of(refused, _verb)})" if refused else ""
             if threading is not None and t is threading.main_thread():
                 return f"the main thread, {_where(frames.get(d['ident']))}{why},"
             return f"the thread {who}, {_where(frames.get(d['ident']))}{why},"
@@ -370,6 +377,13 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
     if imp is not None and imp.lock_held():
         return "a thread importing a module"
     return None
+
+
+def in_words_of(refusal: str, verb: str) -> str:
+    """A refusal of the core's capture, worded for teleport(), in the words of `verb`."""
+    if refusal.startswith("cannot teleport"):
+        return f"cannot {verb}" + refusal[len("cannot teleport") :]
+    return refusal
 
 
 def _read_chains(
@@ -412,7 +426,7 @@ def _read_each(
     _moving_handles.clear()
     _raw_moving.clear()
     main_ident = _main_ident(threading)
-    verb = "checkpoint" if _whole else "teleport"
+    verb = _verb
     for d in states:
         ident = d["ident"]
         t = threading._active.get(ident) if threading is not None else None
@@ -429,7 +443,7 @@ def _read_each(
                 ident, main_globals, is_main, None if is_main else _ENTRY_CODE
             )
         except _impl.CaptureError as e:
-            raise WhereRefused(f"cannot {verb} {who}: {e}") from None
+            raise WhereRefused(f"cannot {verb} {who}: {in_words_of(str(e), verb)}") from None
         read.append(records)
         if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end, kwnames = call
