@@ -63,6 +63,7 @@ EXPECT = {
     "uncaught": ((), 1, ["moved: True"]),
     "deep_recursion": ((), 0, ["4 down", "moved: True"]),
     "headroom": ((), 0, ["moved: True"]),
+    "init_moved_twice": ((), 0, ["Box 1 2", "moved: True"]),
     "calls": (
         (),
         0,

@@ -229,9 +229,14 @@ char native_entry(PyObject *callable, PyObject *self, PyObject *const *args, int
     if (PyMethod_Check(target)) {
         target = PyMethod_GET_FUNCTION(target);
     }
-    if (runs_code(target, inner_code) ||
-        resumer_target_code(target) == reinterpret_cast<PyObject *>(inner_code)) {
+    if (runs_code(target, inner_code)) {
         return 'c';
+    }
+    char resumed = 'c';
+    if (resumer_target_code(target, &resumed) == reinterpret_cast<PyObject *>(inner_code)) {
+        // A frame resumed here and not yet returned: entered as it was at the origin (a
+        // class call's __init__ still gives its object back).
+        return resumed;
     }
     if (!self && runs_code(first_builtin_callee(callable, args, nargs), inner_code)) {
         // len(x), repr(x), getattr(x, name)...: made again as it is, the builtin calls

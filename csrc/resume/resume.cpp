@@ -129,6 +129,7 @@ struct ResumerObject {
     int index;
     Replay *owner;
     PyObject *code; // the code it re-enters (NULL for the innermost's result)
+    char entry;     // how (capture.hpp): 'c' or 'i' (its value is then __init__'s object)
 };
 
 PyObject *enter_frame(int k);
@@ -195,20 +196,22 @@ PyObject *new_resumer(Replay *owner, int index)
         r->vectorcall = resumer_vectorcall;
         r->index = index;
         r->owner = owner;
-        r->code = index < static_cast<int>(owner->frames.size())
-                      ? Py_NewRef(owner->frames[static_cast<size_t>(index)].code.get())
-                      : nullptr;
+        const bool frame = index < static_cast<int>(owner->frames.size());
+        r->code = frame ? Py_NewRef(owner->frames[static_cast<size_t>(index)].code.get())
+                        : nullptr;
+        r->entry = frame ? owner->frames[static_cast<size_t>(index)].entry : 'c';
     }
     return reinterpret_cast<PyObject *>(r);
 }
 
 }  // namespace
 
-PyObject *resumer_target_code(PyObject *callee)
+PyObject *resumer_target_code(PyObject *callee, char *entry)
 {
     if (!ResumerType || Py_TYPE(callee) != ResumerType) {
         return nullptr;
     }
+    *entry = reinterpret_cast<ResumerObject *>(callee)->entry;
     return reinterpret_cast<ResumerObject *>(callee)->code;
 }
 

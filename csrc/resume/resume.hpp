@@ -20,8 +20,9 @@ extern PyObject *ResumeError;
 bool resume_init(PyObject *module);
 
 // The code a resumer re-enters when `callee` is one of the running replay's resumers,
-// else NULL (borrowed). A resumed frame that teleports again sits inside such a call.
-PyObject *resumer_target_code(PyObject *callee);
+// else NULL (borrowed); `entry` receives how it enters it ('c', or 'i' for a class call's
+// __init__). A resumed frame that teleports again sits inside such a call.
+PyObject *resumer_target_code(PyObject *callee, char *entry);
 
 // A fresh, never-started generator (or coroutine) running `code`: `func` is called with
 // dummy arguments (a function for `code` is made with `globals` when `func` runs other
