@@ -1,5 +1,6 @@
 """Sessions: tests-3.11, tests-3.12, tests-3.13, tests-debian-3.11, tests-3.14,
-tests-3.15, lint.
+tests-3.15, sanitize, fuzz-smoke, lint; and, not run by CI, the benchmarks on every
+supported version: bench-3.11 ... bench-3.15 (`nox -t bench`).
 
 Every interpreter is looked up explicitly (pyenv's versions, then PATH), and a missing
 one is an error, never a skip. 3.14 and 3.15 are Debian testing's, in the chroot that
@@ -167,22 +168,47 @@ def _is_libfuzzer(binary: str) -> bool:
         return b"LLVMFuzzerRunDriver" in f.read()
 
 
-@nox.session(python=[find_python(m) for m in VERSIONS])
-def bench(session: nox.Session) -> None:
-    """The benchmarks, against a Release build, each beside its baseline (not run by CI)."""
+BENCH_SCRIPTS = (
+    "bench_local_teleport.py",
+    "bench_capture_per_frame.py",
+    "bench_large_array.py",
+    "bench_payload.py",
+    "bench_checkpoint.py",
+    "bench_ssh.py",
+    "bench_threads.py",
+    "bench_run.py",
+)
+
+
+def _bench(session: nox.Session) -> None:
+    """The benchmarks, against a Release build, each beside its baseline (not run by CI);
+    `-- bench_x.py ...` runs those only."""
     session.install("numpy", "cloudpickle", "dill")
     session.install(".", "--no-cache-dir")
-    for script in (
-        "bench_local_teleport.py",
-        "bench_capture_per_frame.py",
-        "bench_large_array.py",
-        "bench_payload.py",
-        "bench_checkpoint.py",
-        "bench_ssh.py",
-        "bench_threads.py",
-        "bench_run.py",
-    ):
-        session.run("python", f"benchmarks/{script}", *session.posargs)
+    chosen = [a for a in session.posargs if a.endswith(".py")]
+    rest = [a for a in session.posargs if not a.endswith(".py")]
+    for script in chosen or BENCH_SCRIPTS:
+        session.run("python", f"benchmarks/{script}", *rest)
+
+
+for _minor in VERSIONS:
+    nox.session(name=f"bench-{_minor}", python=find_python(_minor), tags=["bench"])(_bench)
+
+
+def _bench_in_chroot(minor: str) -> object:
+    def run(session: nox.Session) -> None:
+        """The benchmarks on Debian testing's CPython, inside the chroot."""
+        inner = [CHROOT_NOX, "--error-on-missing-interpreters", "-s", f"chroot-bench-{minor}"]
+        if session.posargs:
+            inner += ["--", *session.posargs]
+        session.run("scripts/forky-chroot", "run", *inner, external=True)
+
+    return run
+
+
+for _minor in CHROOT_VERSIONS:
+    nox.session(name=f"chroot-bench-{_minor}", python=find_python(_minor))(_bench)
+    nox.session(name=f"bench-{_minor}", python=False, tags=["bench"])(_bench_in_chroot(_minor))
 
 
 @nox.session(python=find_python("3.11"))

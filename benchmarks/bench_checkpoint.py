@@ -1,7 +1,7 @@
 """Checkpointing a program that holds a large array, and resuming it, beside the disk's
 own speed measured the same way (write + fsync, then read back into fresh memory).
 
-Run inside a venv (`nox -s bench`); --mib sets the size (1024 for the contract figure).
+Run inside a venv (`nox -t bench`); --mib sets the size (1024 for the contract figure).
 --drop-caches (root) empties the page cache before each read, so reads come from disk.
 """
 

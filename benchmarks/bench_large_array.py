@@ -6,7 +6,7 @@ Side by side, in the same run:
   - teleport: the whole move of a program holding the array, from the teleport() call to
     the first line after it at the destination.
 Target (CONTRACTS.md): >= 1 GiB/s end to end; peak RSS <= 1.2x the data on each side.
-Run inside a venv (`nox -s bench`); --mib sets the size (1024 for the contract figure).
+Run inside a venv (`nox -t bench`); --mib sets the size (1024 for the contract figure).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Targets (CONTRACTS.md): hello -> teleport -> world costs at most 2x
 `python -c "import teleporter"` and at most 2.5x `python -c pass` (two interpreters must
-start, so 2x is the floor). Run it inside a venv: `nox -s bench`.
+start, so 2x is the floor). Run it inside a venv: `nox -t bench`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ looks like from inside), with and without `--every 0.5`, for a state of small ob
 (a dict of 200,000 entries) and of arrays (64 MiB of numpy). The pause is the capture
 and the copy of the state; the file is written while the program goes on.
 
-Run it inside a venv: `nox -s bench` (or `python benchmarks/bench_run.py`).
+Run it inside a venv: `nox -t bench` (or `python benchmarks/bench_run.py`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 other threads (half waiting on an Event, half on a queue), whole process, beside the same
 program with no other thread. The cost per thread is the slope.
 
-Run it inside a venv: `nox -s bench` (or `python benchmarks/bench_threads.py`).
+Run it inside a venv: `nox -t bench` (or `python benchmarks/bench_threads.py`).
 """
 
 from __future__ import annotations
