@@ -90,21 +90,28 @@ def _chroot_tests(session: nox.Session) -> None:
     _tests(session, CHROOT_VERSIONS)
 
 
-def _in_chroot(minor: str) -> object:
-    def run(session: nox.Session) -> None:
-        """The tests on Debian testing's CPython, inside the chroot (made when missing)."""
-        inner = [CHROOT_NOX, "--error-on-missing-interpreters", "-s", f"chroot-tests-{minor}"]
-        if session.posargs:
-            inner += ["--", *session.posargs]
-        session.run("scripts/forky-chroot", "run", *inner, external=True)
+def _in_chroot(inner: str, doc: str) -> object:
+    """A session that runs nox's session `inner` inside the chroot (made when missing)."""
 
+    def run(session: nox.Session) -> None:
+        args = [CHROOT_NOX, "--error-on-missing-interpreters", "-s", inner]
+        if session.posargs:
+            args += ["--", *session.posargs]
+        session.run("scripts/forky-chroot", "run", *args, external=True)
+
+    run.__doc__ = doc
     return run
 
 
 for _minor in CHROOT_VERSIONS:
     # Run by nox inside the chroot, where python3.14/3.15 are Debian's.
     nox.session(name=f"chroot-tests-{_minor}", python=find_python(_minor))(_chroot_tests)
-    nox.session(name=f"tests-{_minor}", python=False)(_in_chroot(_minor))
+    nox.session(name=f"tests-{_minor}", python=False)(
+        _in_chroot(
+            f"chroot-tests-{_minor}",
+            "The tests on Debian testing's CPython, inside the chroot (made when missing).",
+        )
+    )
 
 
 @nox.session(python=find_python("3.12"))
@@ -195,20 +202,14 @@ for _minor in VERSIONS:
     nox.session(name=f"bench-{_minor}", python=find_python(_minor), tags=["bench"])(_bench)
 
 
-def _bench_in_chroot(minor: str) -> object:
-    def run(session: nox.Session) -> None:
-        """The benchmarks on Debian testing's CPython, inside the chroot."""
-        inner = [CHROOT_NOX, "--error-on-missing-interpreters", "-s", f"chroot-bench-{minor}"]
-        if session.posargs:
-            inner += ["--", *session.posargs]
-        session.run("scripts/forky-chroot", "run", *inner, external=True)
-
-    return run
-
-
 for _minor in CHROOT_VERSIONS:
     nox.session(name=f"chroot-bench-{_minor}", python=find_python(_minor))(_bench)
-    nox.session(name=f"bench-{_minor}", python=False, tags=["bench"])(_bench_in_chroot(_minor))
+    nox.session(name=f"bench-{_minor}", python=False, tags=["bench"])(
+        _in_chroot(
+            f"chroot-bench-{_minor}",
+            "The benchmarks on Debian testing's CPython, inside the chroot.",
+        )
+    )
 
 
 @nox.session(python=find_python("3.11"))

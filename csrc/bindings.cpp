@@ -100,11 +100,13 @@ PyObject *py_park_threads(PyObject *, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "park_threads() expects a set of idents or None");
         return nullptr;
     }
-    if (check != Py_None && !PyTuple_Check(check)) {
-        PyErr_SetString(PyExc_TypeError, "park_threads() expects a tuple or None as check");
+    tp::ParkCheck parsed{};
+    if (check != Py_None &&
+        !PyArg_ParseTuple(check, "O!kO:park_threads check", &PyDict_Type, &parsed.main_globals,
+                          &parsed.main_ident, &parsed.entry)) {
         return nullptr;
     }
-    return tp::park_threads(timeout, exempt, check);
+    return tp::park_threads(timeout, exempt, check != Py_None ? &parsed : nullptr);
 }
 
 PyObject *py_unpark_threads(PyObject *, PyObject *) { return tp::unpark_threads(); }

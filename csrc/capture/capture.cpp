@@ -651,13 +651,11 @@ bool capturable_here(PyThreadState *ts, PyObject *main_globals, bool main_thread
     }
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
+    Ref held[] = {Ref::steal(type), Ref::steal(value), Ref::steal(tb)};
     Ref text = Ref::steal(value ? PyObject_Str(value) : nullptr);
     const char *s = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
     *why = s ? s : "it cannot be captured there";
-    PyErr_Clear();
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    PyErr_Clear(); // a failure of str() or of its UTF-8 form
     return false;
 }
 

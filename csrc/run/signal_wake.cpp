@@ -47,7 +47,6 @@ void wake_thread(void *p)
     Wake *w = static_cast<Wake *>(p);
     PyGILState_STATE st = PyGILState_Ensure();
     PyThread_release_lock(w->started); // owned by signal_wake from now on
-    w->started = nullptr;
     PyObject *r = PyObject_CallFunction(w->callback, "i", w->sig);
     if (!r) {
         PyErr_WriteUnraisable(w->callback);

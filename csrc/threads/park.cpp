@@ -364,7 +364,7 @@ double switch_interval(double value)
 
 }  // namespace
 
-PyObject *park_threads(double timeout, PyObject *exempt, PyObject *check)
+PyObject *park_threads(double timeout, PyObject *exempt, const ParkCheck *check)
 {
     Park &g = park_state();
     PyThreadState *me = PyThreadState_Get();
@@ -390,21 +390,9 @@ PyObject *park_threads(double timeout, PyObject *exempt, PyObject *check)
         g.requested = true;
         g.generation++;
     }
-    g.check_globals = Ref();
-    g.check_entry = Ref();
-    if (check != Py_None) {
-        PyObject *globals, *entry;
-        unsigned long main_ident;
-        if (!PyArg_ParseTuple(check, "O!kO:park_threads check", &PyDict_Type, &globals,
-                              &main_ident, &entry)) {
-            std::lock_guard<std::mutex> lk(g.mu);
-            g.requested = false;
-            return nullptr;
-        }
-        g.check_globals = Ref::borrow(globals);
-        g.check_main = main_ident;
-        g.check_entry = Ref::borrow(entry);
-    }
+    g.check_globals = Ref::borrow(check ? check->main_globals : nullptr);
+    g.check_main = check ? check->main_ident : 0;
+    g.check_entry = Ref::borrow(check ? check->entry : nullptr);
     g.owner = me;
     g.owner_prev = me->c_tracefunc;
     g.owner_prev_obj = Ref::borrow(me->c_traceobj);

@@ -27,14 +27,18 @@ namespace tp {
 //   number, or None), remaining (seconds left of its wait's deadline, or None), refused
 //   (for a thread that ran on: why the capture would refuse it where it last stood, or
 //   None).
-// `check`: None, or (__main__'s dict, the main thread's ident, a resume's thread entry
-// code or None) for capture_thread(): a thread then parks only at a line where that
-// capture would take it, and runs on past the others (a generator that native code
-// drives, a function that native code called: it stands there only for a while).
+// `check`: null, or what capture_thread() is given: a thread then parks only at a line
+// where that capture would take it, and runs on past the others (a generator that native
+// code drives, a function that native code called: it stands there only for a while).
 // When every thread has settled, the switch interval is raised (so that a blocked thread
 // whose call ends cannot ask for the GIL); the caller puts the program's back once the
 // capture is serialised. The threads stay parked until unpark_threads().
-PyObject *park_threads(double timeout, PyObject *exempt, PyObject *check);
+struct ParkCheck {
+    PyObject *main_globals;   // __main__'s dict (borrowed)
+    unsigned long main_ident; // the main thread's ident, when it is parked too (else 0)
+    PyObject *entry;          // a resume's thread entry code, or None (borrowed)
+};
+PyObject *park_threads(double timeout, PyObject *exempt, const ParkCheck *check);
 // Lets parked threads run again and removes the trace function (restoring each thread's
 // own, a debugger's or coverage's, where the version allows; else the thread restores
 // its own at its next event). Idempotent.

@@ -252,14 +252,14 @@ def capture(
     _whole = whole
     _verb = verb or ("checkpoint" if whole else "teleport")
     main_chain.clear()
+    # A thread parks only where it can be captured: one inside a generator that native
+    # code drives (sum() over a generator expression) runs on out of it.
+    check = (main_globals, _main_ident(threading) if whole else 0, _ENTRY_CODE)
     try:
         while True:
             # Settled, they stay so: the switch interval is raised meanwhile (a blocked
             # thread that its call lets go must not get the GIL back before the capture
             # is serialised), and put back by serialised().
-            # A thread parks only where it can be captured: one inside a generator that
-            # native code drives (sum() over a generator expression) runs on out of it.
-            check = (main_globals, _main_ident(threading) if whole else 0, _ENTRY_CODE)
             states = _impl.park_threads(max(0.0, deadline - time.monotonic()), _own_threads, check)
             settling = _settling(states, threading)
             if settling is None:
@@ -426,7 +426,6 @@ def _read_each(
     _moving_handles.clear()
     _raw_moving.clear()
     main_ident = _main_ident(threading)
-    verb = _verb
     for d in states:
         ident = d["ident"]
         t = threading._active.get(ident) if threading is not None else None
@@ -443,14 +442,14 @@ def _read_each(
                 ident, main_globals, is_main, None if is_main else _ENTRY_CODE
             )
         except _impl.CaptureError as e:
-            raise WhereRefused(f"cannot {verb} {who}: {in_words_of(str(e), verb)}") from None
+            raise WhereRefused(f"cannot {_verb} {who}: {in_words_of(str(e), _verb)}") from None
         read.append(records)
         if call is not None:  # blocked in a call, not parked
             callee, args_begin, args_end, kwnames = call
             found = _blocking_call(callee, calls)
             if found is None:
                 raise WhereRefused(
-                    f"cannot {verb} {who}: it waits in {_callable_name(callee)} "
+                    f"cannot {_verb} {who}: it waits in {_callable_name(callee)} "
                     f"{_where(frames.get(ident))}, a call that cannot be made again elsewhere"
                 )
             _name, position = found
