@@ -1291,6 +1291,22 @@ except teleporter.TeleportError as e:
     print("refused:", e)
 stop.set()
 t.join()
+class Profiler:  # a profile function that cannot travel
+    def __call__(self, frame, event, arg):
+        pass
+    def __reduce__(self):
+        raise TypeError("not this one")
+sys.setprofile(Profiler())
+try:
+    teleporter.checkpoint(sys.argv[1])
+except teleporter.TeleportError as e:
+    print("refused:", e)
+sys.setprofile(None)
+bad = Profiler()
+try:
+    teleporter.checkpoint(sys.argv[1])
+except teleporter.TeleportError as e:
+    print("refused:", e)
 """
 
 
@@ -1301,13 +1317,15 @@ def test_checkpoint_refusals_say_checkpoint(tmp_path):
     path.write_text(CHECKPOINT_REFUSALS)
     r = run_program(path, str(tmp_path / "c.ckpt"))
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
-    first, second, result, third = r.stdout.decode().splitlines()
+    first, second, result, third, fourth, fifth = r.stdout.decode().splitlines()
     assert first.startswith("refused: cannot checkpoint from code called by native code: `key`")
     assert second.startswith("refused: cannot checkpoint from code called by native code: `key`")
     assert result == "[2, 1]"
     assert third.startswith("refused: cannot checkpoint: the thread 'spinner' (running "), third
     assert "(cannot checkpoint from inside the generator or coroutine `ones` (" in third
     assert third.endswith("within 0.2 s; the program keeps running"), third
+    assert fourth.startswith("refused: cannot checkpoint: the profile function"), fourth
+    assert fifth.startswith("refused: cannot checkpoint: global variable `bad`"), fifth
     assert "teleport" not in r.stdout.decode().replace("teleporter", "")
 
 

@@ -427,6 +427,26 @@ _SINGLETONS = {
     "inspect": ("_empty", "Parameter.empty", "Signature.empty"),
     "enum": ("_auto_null",),
     "typing": ("Any", "NoReturn", "ClassVar", "Optional", "Union"),
+    # Built-in types named only by `_collections_abc` (pickle looks them up in builtins and
+    # fails: a frame of an isinstance check against an ABC holds the type it checks).
+    "_collections_abc": (
+        "bytes_iterator",
+        "bytearray_iterator",
+        "dict_keyiterator",
+        "dict_valueiterator",
+        "dict_itemiterator",
+        "list_iterator",
+        "list_reverseiterator",
+        "range_iterator",
+        "longrange_iterator",
+        "set_iterator",
+        "str_iterator",
+        "tuple_iterator",
+        "zip_iterator",
+        "dict_keys",
+        "dict_values",
+        "dict_items",
+    ),
     # Types named only by `types` (pickle looks them up in builtins by their own names and
     # fails: an annotation `tb: TracebackType` of a function that travels, gen.send as a
     # method descriptor is getattr(generator, "send")).

@@ -377,16 +377,22 @@ def _read(
                 env,
                 extra,
             )
+        except TeleportError as e:
+            _threads.release()
+            worded = _threads.in_words_of(str(e), kind)
+            if worded == str(e):
+                raise
+            raise TeleportError(worded) from None
         except BaseException:
             _threads.release()
             raise
         finally:
             _threads.serialised()
-        if _consistent(threads, deadline):
+        if _consistent(threads, deadline, kind):
             return out
 
 
-def _consistent(threads: _threads.Moved | None, deadline: float) -> bool:
+def _consistent(threads: _threads.Moved | None, deadline: float, kind: str) -> bool:
     """Whether the capture just serialised holds: every thread found blocked stayed in
     its call while the program was read. One whose call ended meanwhile (a lock released
     just before it was parked, which it then took) would wait for that lock forever at the
@@ -396,7 +402,7 @@ def _consistent(threads: _threads.Moved | None, deadline: float) -> bool:
     _threads.release()
     if time.monotonic() >= deadline:
         raise TeleportError(
-            "cannot teleport: a thread's blocking call kept ending while the program was read"
+            f"cannot {kind}: a thread's blocking call kept ending while the program was read"
         )
     time.sleep(0.002)
     return False

@@ -111,6 +111,8 @@ objs = {
     "view": memoryview(bytearray(b"abcdef"))[1:4],
     "nested": make_counter(),
     "out": sys.stdout,
+    # Types that builtins does not name (an isinstance check on a new type holds one)
+    "iterator_types": [type(iter(b"")), type({}.keys()), type(iter(range(2**70)))],
 }
 next(objs["count"])
 teleporter.teleport()
@@ -123,4 +125,5 @@ print(objs["slotted"].a, objs["slotted"].b, Tagged.tag, type(objs["tagged"]) is 
 print(objs["inner"].hello(), Child().who(), keep.name, objs["partial"](5), objs["bound"]())
 print(objs["weak"]() is keep, next(objs["count"]), bytes(objs["view"]), objs["nested"](1))
 objs["view"][0] = ord("X")
+print(objs["iterator_types"] == [type(iter(b"")), type({}.keys()), type(iter(range(2**70)))])
 print("view writes through:", bytes(objs["view"].obj), objs["out"] is sys.stdout)
