@@ -56,10 +56,11 @@ PyObject *py_capture(PyObject *, PyObject *args)
 {
     int skip;
     PyObject *main_globals;
-    if (!PyArg_ParseTuple(args, "iO!:capture", &skip, &PyDict_Type, &main_globals)) {
+    PyObject *entry = nullptr;
+    if (!PyArg_ParseTuple(args, "iO!|O:capture", &skip, &PyDict_Type, &main_globals, &entry)) {
         return nullptr;
     }
-    return tp::capture_stack(skip, main_globals);
+    return tp::capture_stack(skip, main_globals, entry);
 }
 
 PyObject *py_handled_exception(PyObject *, PyObject *) { return tp::base_handled_exception(); }
@@ -549,7 +550,8 @@ PyMethodDef methods[] = {
      "unhandled_interrupt([value]) -> whether the interpreter will end by SIGINT, as a "
      "KeyboardInterrupt that ended code run from a string asks; sets it when given"},
     {"capture", py_capture, METH_VARARGS,
-     "capture(skip, main_globals) -> list of frame records, outermost first"},
+     "capture(skip, main_globals, entry=<main thread>) -> list of frame records, outermost "
+     "first"},
     {"resume", py_resume, METH_VARARGS,
      "resume(records, result, handled_exception, thread=False, whole=False, ready=None) "
      "-> runs the saved frames; ready() runs just before the innermost one, with that "

@@ -4,6 +4,8 @@ calling thread, so the reference here is the same program not moved (its move re
 nothing): output and exit code must be identical."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,87 @@ def test_threads_over_ssh(tmp_path, name, sshd):
     assert moved.stderr.decode() == ref.stderr.decode() == ""
     assert moved.stdout.decode() == ref.stdout.decode()
     assert moved.returncode == 0
+
+
+FROM_A_WORKER = """
+import os, sys, threading, teleporter
+
+path = sys.argv[1]
+stop = threading.Event()
+out = {}
+local = threading.local()
+lock = threading.RLock()
+
+
+def tick():
+    n = 0
+    while not stop.wait(0.001):
+        n += 1
+    out["ticked"] = n > 0
+
+
+def save(k):
+    local.value = f"saver {k}"
+    for step in range(2):
+        with lock:  # held across the move
+            try:
+                raise KeyError(k + step)
+            except KeyError:
+                resumed = teleporter.checkpoint(path)
+                handled = repr(sys.exc_info()[1])
+            owned = lock._is_owned()
+        print(step, resumed, handled, owned, flush=True)
+        if not resumed:  # this run ends here; the checkpoint goes on
+            os._exit(0)
+    out["local"] = local.value
+    out["same thread"] = threading.current_thread() is saver and saver.name
+    out["ident"] = threading.get_ident() == saver.ident
+    out["native_id"] = threading.get_native_id() == saver.native_id
+    out["lock free"] = lock.acquire(blocking=False)
+
+
+local.value = "main"
+ticker = threading.Thread(target=tick, name="ticker", daemon=True)
+ticker.start()
+saver = threading.Thread(target=save, args=(7,), name="saver")
+saver.start()
+spins = 0
+while saver.is_alive():  # the main thread at work: parked at a line
+    spins += 1
+saver.join()
+stop.set()
+ticker.join()
+print("main:", local.value, threading.current_thread() is threading.main_thread(), spins > 0)
+print(sorted(out.items()))
+"""
+
+
+def test_checkpoint_from_a_worker(tmp_path):
+    """checkpoint() called by a worker thread saves the whole program (the main thread
+    parked at work, a ticker, the worker itself), and returns True in that worker where
+    it is resumed, holding its RLock and handling its exception; twice, the second time
+    from a resumed worker."""
+    path = tmp_path / "from_worker.py"
+    path.write_text(FROM_A_WORKER)
+    ckpt = str(tmp_path / "w.ckpt")
+    runs = [run_program(path, ckpt)]
+    for _ in range(2):
+        runs.append(
+            subprocess.run(
+                [sys.executable, "-m", "teleporter", "resume", ckpt],
+                capture_output=True,
+                timeout=120,
+            )
+        )
+    for r in runs:
+        assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    assert [r.stdout.decode().splitlines() for r in runs] == [
+        ["0 False KeyError(7) True"],
+        ["0 True KeyError(7) True", "1 False KeyError(8) True"],
+        [
+            "1 True KeyError(8) True",
+            "main: main True True",
+            "[('ident', True), ('local', 'saver 7'), ('lock free', True), "
+            "('native_id', True), ('same thread', 'saver'), ('ticked', True)]",
+        ],
+    ]

@@ -598,7 +598,7 @@ PyObject *base_handled_exception()
     return Py_NewRef(handled_exception(PyThreadState_Get()));
 }
 
-PyObject *capture_stack(int skip, PyObject *main_globals)
+PyObject *capture_stack(int skip, PyObject *main_globals, PyObject *entry)
 {
     PyThreadState *tstate = PyThreadState_Get();
     adapter::Frame *f = adapter::current_frame(tstate);
@@ -611,7 +611,8 @@ PyObject *capture_stack(int skip, PyObject *main_globals)
         inner_code = adapter::frame_code(f);
         f = adapter::outer_frame(f, &inner_native);
     }
-    return capture_chain(f, inner_code, inner_native, main_globals, Inner::Resumer, false);
+    return capture_chain(f, inner_code, inner_native, main_globals, Inner::Resumer,
+                         entry != nullptr, entry);
 }
 
 PyObject *capture_thread(unsigned long ident, PyObject *main_globals, bool main_thread,

@@ -32,8 +32,11 @@ PyObject *null_object();
 extern PyObject *CaptureError;
 
 // `skip`: frames to leave out, counted from the innermost Python frame (teleporter's own
-// API frames). `main_globals`: the __main__ module's dict, which marks the bottom.
-PyObject *capture_stack(int skip, PyObject *main_globals);
+// API frames). `main_globals`: the __main__ module's dict, which marks the bottom of the
+// main thread's stack. `entry`: NULL for the main thread; for another thread, the code of
+// teleporter's own entry of a thread it started (or None): its stack ends at the function
+// the thread started with.
+PyObject *capture_stack(int skip, PyObject *main_globals, PyObject *entry = nullptr);
 
 // The exception the calling thread handles outside any running generator (new reference).
 PyObject *base_handled_exception();

@@ -79,8 +79,9 @@ class _EndAsFound:
 
 def _main_thread_only(call: str) -> None:
     """Raises TeleportError (the program keeps running) when the calling thread is not the
-    main thread: a move from another thread would have to give the call's return to that
-    thread at the destination, which teleporter does not do yet."""
+    main thread: the origin's side of a move to another process (its signal guard, then
+    the server that forwards the destination's output and signals) runs in the main
+    thread, which Python's signal handling requires. (checkpoint() has no such side.)"""
     threading = sys.modules.get("threading")
     if threading is None or threading.current_thread() is threading.main_thread():
         return
@@ -89,7 +90,7 @@ def _main_thread_only(call: str) -> None:
     raise TeleportError(
         f"cannot {call}: {call}() was called from the thread "
         f"{describe_thread(threading.current_thread())}; it moves the program only when "
-        "called from the main thread"
+        "called from the main thread (checkpoint() works from any thread)"
     )
 
 
@@ -271,7 +272,6 @@ def checkpoint(path: str | os.PathLike[str], *, key: bytes | str | None = None) 
     """
     from . import _checkpoint
 
-    _main_thread_only("checkpoint")
     with _EndAsFound():
         return _checkpoint.write(os.fspath(path), depth=1, key=key)
 

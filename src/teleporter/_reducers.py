@@ -300,7 +300,11 @@ def _make_rlock(count: int) -> Any:
 
 
 def _rlock_reduce(lock: Any) -> Any:
-    if lock._is_owned():
+    from . import _threads
+
+    # Held by the thread whose stack the destination's main thread continues (the one
+    # that called the move, when it is the main thread): taken there as it is rebuilt.
+    if lock._is_owned() and not _threads.caller_moves():
         count, owner = lock._release_save()  # how many times this thread holds it
         lock._acquire_restore((count, owner))
         return _make_rlock, (count,)
@@ -309,8 +313,6 @@ def _rlock_reduce(lock: Any) -> Any:
         return _make_rlock, (0,)
     fields = dict(f.split("=", 1) for f in held.split() if "=" in f)
     owner, count = int(fields["owner"]), int(fields["count"])
-    from . import _threads
-
     if not _threads.ident_moves(owner):
         raise TypeError("an RLock held by a thread that does not move cannot move")
     return _threads.make_rlock, (count, owner)

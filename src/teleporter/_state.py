@@ -359,9 +359,12 @@ def _read(
     _process_state.refuse_child_processes("checkpoint" if kind == "checkpoint" else "teleport")
     limit = _threads.SAFE_POINT_TIMEOUT if whole is None else whole
     deadline = time.monotonic() + limit
+    # Called from another thread than the main one: the main thread is parked with the
+    # others, and the call returns in the calling thread at the destination.
+    caller = whole is None and _threads.off_main()
     while True:
         if whole is None:
-            threads = _threads.capture(main.__dict__, verb=kind)
+            threads = _threads.capture(main.__dict__, verb=kind, caller=caller)
         else:
             left = max(0.0, deadline - time.monotonic())
             threads = _threads.capture(main.__dict__, left, whole=True, verb=kind)
@@ -420,18 +423,22 @@ def _snapshot(
     extra: dict[str, Any] | None = None,
 ) -> tuple[bytes, memoryview, list[Any]]:
     view = None
+    why: str | None = None
     if _threads.main_chain:  # captured by a thread of teleporter's own: the main thread's
         frames, handled, native_id = _threads.main_chain
         view = _main_thread_view(native_id)
-        why: str | None = None
+        if threads is not None and _threads.caller_moves():
+            # ... or by another thread of the program: its own stack too
+            try:
+                _threads.capture_caller(depth + 1, main.__dict__, threads)
+            except _impl.CaptureError as e:
+                why = _threads.in_words_of(str(e), kind)
     else:
         handled = _impl.handled_exception()  # a running generator's own travels with it
         try:
             frames = _impl.capture(depth + 1, main.__dict__)
         except _impl.CaptureError as e:
             why = _threads.in_words_of(str(e), kind)
-        else:
-            why = None
     if why is not None:
         site = _users_call_site(sys._getframe(depth))
         where = site.partition("` (")[2]  # "file:line)": said already when the message names it
@@ -655,7 +662,8 @@ def run(restored: Restored) -> Any:
     records, restored.records = restored.records, []
     # The other threads rebuild first and wait; this one lets them go just before its
     # own innermost frame runs.
-    go = _threads.start(restored.threads) if restored.threads is not None else None
+    threads = restored.threads
+    go = _threads.start(threads, restored.result) if threads is not None else None
     later, restored.later = restored.later, []
     release = _process_state.release_signals()  # the last call: see _impl.resume
 

@@ -73,16 +73,20 @@ class Chain:
 
 class Moved:
     """What travels in the state record: the main thread's ident at the origin, the
-    threads that move whatever refers to them, and threads started with ``_thread``
-    (no Thread object: their chain alone)."""
+    threads that move whatever refers to them, threads started with ``_thread`` (no
+    Thread object: their chain alone), and the ident of the thread that called the move
+    when it is not the main thread (0 else): the move's call returns in it."""
 
-    __slots__ = ("main_ident", "threads", "raw")
+    __slots__ = ("main_ident", "threads", "raw", "caller")
 
-    def __init__(self, main_ident: int, threads: list[Any], raw: list[Chain]) -> None:
+    def __init__(
+        self, main_ident: int, threads: list[Any], raw: list[Chain], caller: int = 0
+    ) -> None:
         self.main_ident, self.threads, self.raw = main_ident, threads, raw
+        self.caller = caller
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Moved, (self.main_ident, self.threads, self.raw)
+        return Moved, (self.main_ident, self.threads, self.raw, self.caller)
 
 
 # ---- the origin ------------------------------------------------------------------------------
@@ -218,11 +222,18 @@ def _thread_of(records: list[Any]) -> Any:
     return t if isinstance(t, threading.Thread) else None
 
 
+def off_main() -> bool:
+    """Whether the calling thread is not the program's main thread."""
+    threading = sys.modules.get("threading")
+    return threading is not None and _thread.get_ident() != _main_ident(threading)
+
+
 def capture(
     main_globals: dict[str, Any],
     timeout: float | None = None,
     whole: bool = False,
     verb: str | None = None,
+    caller: bool = False,
 ) -> Moved | None:
     """Parks every other thread and reads its stack; None when the program has no other
     thread. The threads stay parked (``release`` lets them go). Raises TeleportError,
@@ -230,18 +241,24 @@ def capture(
 
     `whole`: the caller is a thread of teleporter's own (``own_thread``), not part of the
     program: the main thread is parked and read too, its chain left in ``main_chain``.
-    `verb`: what the refusals say cannot be done ("teleport", "checkpoint")."""
-    global _parked, _switch_interval, _whole, _verb
+    `caller`: the caller is another thread of the program than the main one: the main
+    thread is parked and read as for `whole`, and the caller's own stack is read next
+    (``capture_caller``). `verb`: what the refusals say cannot be done ("teleport",
+    "checkpoint")."""
+    global _parked, _switch_interval, _whole, _verb, _caller
 
     threading = sys.modules.get("threading")
     if whole:
         if _thread.get_ident() not in _own_threads:
             raise RuntimeError("a whole-program capture runs in a thread of teleporter's own")
-    elif threading is not None and _thread.get_ident() != threading.main_thread().ident:
-        # The API refuses a call from another thread first (_api._main_thread_only).
-        raise RuntimeError("a capture of the caller's own stack runs in the main thread")
+    elif caller != off_main():
+        raise RuntimeError("a capture of the caller's own stack is made for the wrong thread")
     others = _thread._count() - _own_counted
-    if not whole and others == 0 and (threading is None or threading.active_count() <= 1):
+    if (
+        not (whole or caller)
+        and others == 0
+        and (threading is None or threading.active_count() <= 1)
+    ):
         return None
     import time
 
@@ -249,18 +266,20 @@ def capture(
     deadline = time.monotonic() + limit
     _switch_interval = sys.getswitchinterval()
     _parked = True
-    _whole = whole
+    _whole = whole or caller
+    _caller = _thread.get_ident() if caller else 0
     _verb = verb or ("checkpoint" if whole else "teleport")
     main_chain.clear()
     # A thread parks only where it can be captured: one inside a generator that native
     # code drives (sum() over a generator expression) runs on out of it.
-    check = (main_globals, _main_ident(threading) if whole else 0, _ENTRY_CODE)
+    check = (main_globals, _main_ident(threading) if _whole else 0, _ENTRY_CODE)
+    exempt = _own_threads | {_caller} if caller else _own_threads
     try:
         while True:
             # Settled, they stay so: the switch interval is raised meanwhile (a blocked
             # thread that its call lets go must not get the GIL back before the capture
             # is serialised), and put back by serialised().
-            states = _impl.park_threads(max(0.0, deadline - time.monotonic()), _own_threads, check)
+            states = _impl.park_threads(max(0.0, deadline - time.monotonic()), exempt, check)
             settling = _settling(states, threading)
             if settling is None:
                 break
@@ -284,8 +303,10 @@ def capture(
 _own_threads: set[int] = set()
 # How many of them _thread._count() counts (those started by own_thread).
 _own_counted = 0
-# The capture running now is made by such a thread, the main thread parked with the rest.
+# The capture running now is made by such a thread, or by another thread of the program
+# than the main one (_caller, its ident): the main thread is parked with the rest.
 _whole = False
+_caller = 0
 # What the capture running now refuses to do, in its messages.
 _verb = "teleport"
 # Its result: the main thread's (records, handled exception, native thread id).
@@ -474,18 +495,53 @@ def _read_each(
         tracing = _process_state.thread_tracing(frames.get(ident), trace, profile, who)
         context = _process_state.thread_context(ctx, who)
         chain = Chain(records, handled, ident, started.get(ident, len(started)), tracing, context)
-        if t is None:
-            raw.append(chain)
-            _raw_moving.append(chain)
-            continue
-        _moving[id(t)] = chain
-        handle = _handle_of(t)
-        if handle is not None:
-            _moving_handles.add(id(handle))
-        if not _is_helper(t):
-            threads.append(t)
+        _register(t, chain, threads, raw, t is None or not _is_helper(t))
     main = _main_ident(threading) if threading is not None or _whole else _thread.get_ident()
     return Moved(main, threads, raw)
+
+
+def _register(t: Any, chain: Chain, threads: list[Any], raw: list[Chain], listed: bool) -> None:
+    """A moving thread's chain, found again when its Thread object (if any) is pickled;
+    `listed`: the Thread moves whether or not the program refers to it."""
+    if t is None:
+        raw.append(chain)
+        _raw_moving.append(chain)
+        return
+    _moving[id(t)] = chain
+    handle = _handle_of(t)
+    if handle is not None:
+        _moving_handles.add(id(handle))
+    if listed:
+        threads.append(t)
+
+
+def caller_moves() -> bool:
+    """Whether the capture running now was made by another thread of the program than
+    the main one (whose own stack is read by ``capture_caller``)."""
+    return _caller != 0
+
+
+def capture_caller(skip: int, main_globals: dict[str, Any], moved: Moved) -> None:
+    """Reads the stack of the thread that called the move (another than the main thread,
+    with every other thread parked), `skip` frames of teleporter's above the program's
+    call; it moves as the others do, its innermost frame waiting for the call's return."""
+    threading = sys.modules["threading"]
+    ident = _thread.get_ident()
+    t = threading._active.get(ident)
+    who = f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+    records = _impl.capture(skip + 1, main_globals, _ENTRY_CODE)
+    bottom = _thread_of(records)
+    if bottom is not None:
+        t = bottom
+    from . import _process_state
+
+    frame = sys._getframe(skip)
+    tracing = _process_state.thread_tracing(frame, sys.gettrace(), sys.getprofile(), who)
+    context = _process_state.thread_context(_impl.current_context(), who)
+    order = list(threading._active).index(ident) if ident in threading._active else 0
+    chain = Chain(records, _impl.handled_exception(), ident, order, tracing, context)
+    _register(t, chain, moved.threads, moved.raw, True)
+    moved.caller = ident
 
 
 def program_switch_interval() -> float:
@@ -497,8 +553,9 @@ def program_switch_interval() -> float:
 def serialised() -> None:
     """The capture is serialised: the switch interval is the program's again (the threads
     stay parked)."""
-    global _switch_interval, _whole
+    global _switch_interval, _whole, _caller
     _whole = False
+    _caller = 0
     state = sys.modules.get(f"{__package__}._process_state")
     if state is not None:
         state.forget_token_homes()
@@ -525,7 +582,7 @@ def ident_moves(ident: int) -> bool:
     """Whether the thread with this ident moves (the capturing thread does, but a thread
     of teleporter's own, which captures the main thread with the others)."""
     if ident == _thread.get_ident():
-        return not _whole
+        return not _whole or _caller == ident
     if _whole and main_chain and ident == _main_ident(sys.modules.get("threading")):
         return True
     return any(c.ident == ident for c in _moving.values()) or any(
@@ -537,6 +594,8 @@ def _local_values_of(local: Any, ident: int, tables: list[dict[Any, Any]]) -> di
     """The values the parked thread `ident` set in a threading.local ({} if none), read
     from its thread state: 3.13+ keys a local's per-thread dicts by the thread's own key;
     3.11/3.12 by weak references to dummies held in each thread's state dict."""
+    if ident == _thread.get_ident():  # the thread that called the move: its own values
+        return dict(local.__dict__)
     _, _, _, ts_dict, key = _impl.parked_thread_state(ident)
     if key is not None:
         for table in tables:
@@ -638,10 +697,11 @@ def rebuilding() -> None:
     _locals.clear()
 
 
-def start(moved: Moved) -> Any:
+def start(moved: Moved, result: Any = None) -> Any:
     """Starts every rebuilt thread and rebuilds its stack, one at a time; each then waits.
     Returns the callable the main thread's replay calls just before its own innermost
-    frame runs, which lets them all go."""
+    frame runs, which lets them all go. The thread that called the move (if not the main
+    thread) gets `result` from its call."""
     import threading
 
     pending = list(_pending)
@@ -671,7 +731,8 @@ def start(moved: Moved) -> Any:
     for t, chain in chains:
         slot = Slot()
         slots.append(slot)
-        entry = _entry(t, chain, slot, go, failures)
+        returns = (result,) if moved.caller and chain.ident == moved.caller else None
+        entry = _entry(t, chain, slot, go, failures, returns)
         handle = _handle_of(t) if t is not None else None
         if handle is not None:  # 3.13+: the Thread's own (fresh) handle is the one joined
             _thread.start_joinable_thread(entry, handle=handle, daemon=t.daemon)  # type: ignore[attr-defined]
@@ -698,7 +759,9 @@ def start(moved: Moved) -> Any:
     return go_all
 
 
-def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any:
+def _entry(
+    t: Any, chain: Chain, slot: Any, go: Any, failures: list[str], returns: tuple[Any] | None
+) -> Any:
     def run() -> None:
         threading: Any = sys.modules["threading"]  # its private tables
 
@@ -735,7 +798,10 @@ def _entry(t: Any, chain: Chain, slot: Any, go: Any, failures: list[str]) -> Any
             return _process_state.thread_tracing_resumed(chain.tracing)
 
         try:
-            _impl.resume(chain.records, None, chain.handled, True, True, ready)
+            # A parked or blocked thread goes on where it stood; the one that called the
+            # move, with what its call returns.
+            result = None if returns is None else returns[0]
+            _impl.resume(chain.records, result, chain.handled, True, returns is None, ready)
         except _impl.ResumeError as e:
             failures.append(f"cannot rebuild a thread: {e}")
             slot.rebuilt.release()
