@@ -159,3 +159,40 @@ def test_timeout_must_be_positive_or_none(tmp_path):
     assert all(
         ln.startswith("timeout must be a positive number of seconds or None") for ln in out[:5]
     )
+
+
+def test_safe_point_timeout_is_checked(tmp_path):
+    # A positive number of seconds (None too is refused: a move never waits forever for
+    # a thread), for every call that takes it, before anything starts.
+    prog = tmp_path / "prog.py"
+    prog.write_text(
+        textwrap.dedent(
+            """
+            import teleporter
+            calls = (
+                lambda t: teleporter.teleport(safe_point_timeout=t),
+                lambda t: teleporter.fork(2, safe_point_timeout=t),
+                lambda t: teleporter.checkpoint("x.ckpt", safe_point_timeout=t),
+                lambda t: teleporter.checkpoint_on("y.ckpt", safe_point_timeout=t),
+            )
+            for call in calls:
+                for bad in (0, -1, "5", True, float("nan"), None if call is not calls[3] else 0.0):
+                    try:
+                        call(bad)
+                    except ValueError as e:
+                        print(e)
+            print(teleporter.checkpoint("x.ckpt", safe_point_timeout=0.5))
+            teleporter.teleport(safe_point_timeout=30)
+            print("moved")
+            """
+        )
+    )
+    r = run_program(prog, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr.decode()
+    out = r.stdout.decode().splitlines()
+    assert out[-2:] == ["False", "moved"], out
+    assert len(out) == 26, out
+    assert all(
+        ln.startswith("safe_point_timeout must be a positive number of seconds, not ")
+        for ln in out[:-2]
+    ), out

@@ -42,7 +42,7 @@ EXPECT = {
     ),
     "thread_no_safe_point": (
         r"cannot teleport: the thread 'hasher' \(running __main__\.digest\), at "
-        r".*thread_no_safe_point\.py:18 in `digest`, did not reach a point where it can be "
+        r".*thread_no_safe_point\.py:16 in `digest`, did not reach a point where it can be "
         r"captured within 0\.01 s; the program keeps running",
         "still running",
     ),

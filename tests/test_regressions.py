@@ -1263,7 +1263,7 @@ def test_a_native_callers_refusal_names_the_programs_own_call_site(tmp_path):
 
 CHECKPOINT_REFUSALS = """
 import sys, threading
-import teleporter, teleporter._threads
+import teleporter
 
 def key(k):
     try:
@@ -1284,9 +1284,8 @@ def spin():
 
 t = threading.Thread(target=spin, name="spinner")
 t.start()
-teleporter._threads.SAFE_POINT_TIMEOUT = 0.2
 try:
-    teleporter.checkpoint(sys.argv[1])
+    teleporter.checkpoint(sys.argv[1], safe_point_timeout=0.2)
 except teleporter.TeleportError as e:
     print("refused:", e)
 stop.set()

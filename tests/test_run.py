@@ -199,9 +199,34 @@ def test_a_checkpoint_of_checkpoint_is_not_run(tmp_path):
     assert "neither `teleporter run` nor checkpoint_on() wrote" in r.stderr.decode()
 
 
+def test_safe_point_timeout(tmp_path):
+    """--safe-point-timeout bounds the wait for a thread in native code; the refusal
+    names it, where it stands and the time it had."""
+    program = RUN / "hashing.py"
+    ckpt = tmp_path / "h.ckpt"
+    args = command(str(program), path=ckpt, more=("--safe-point-timeout", "0.05"))
+    code, out, err = interrupted(args, tmp_path, "step 1")
+    assert (code, out) == (0, b"step 1\nstep 2\nstep 3\ndone\n")
+    lines = err.decode().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(
+        "teleporter: no checkpoint on SIGTERM: the thread 'hasher' (running __main__.digest), "
+        f"at {program}:14 in `digest`, did not reach a point where it can be captured "
+        "within 0.05 s"
+    ), lines[0]
+    assert not ckpt.exists()
+
+
 @pytest.mark.parametrize(
     "more",
-    [("--signal", "KILL"), ("--signal", "NOPE"), ("--every", "0"), ("--every", "-1")],
+    [
+        ("--signal", "KILL"),
+        ("--signal", "NOPE"),
+        ("--every", "0"),
+        ("--every", "-1"),
+        ("--safe-point-timeout", "0"),
+        ("--safe-point-timeout", "nan"),
+    ],
 )
 def test_bad_arguments(tmp_path, more):
     r = run_python(

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 # not answer: its start-up (a launcher may have to connect or be scheduled first), then the
 # word that it rebuilt the program once it has all of it.
 TIMEOUT = 120.0
+# How long the program's other threads may take to reach a point where they can be
+# captured (a thread in native code that holds no Python frame still, a lock being taken)
+# before the move is refused, the program running on.
+SAFE_POINT_TIMEOUT = 5.0
 
 
 def _valid_env(env: object) -> dict[str, str] | None:
@@ -102,6 +106,7 @@ def _move(
     cwd: str | os.PathLike[str] | None,
     copies: int | None = None,
     timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
 ) -> None:
     """Starts the destination, captures the caller's stack (`depth` API frames above it)
     and hands the program over; returns only by raising TeleportError. The destination
@@ -115,6 +120,7 @@ def _move(
         cwd = _valid_path("cwd", cwd, True)
         python = _valid_path("python", python, False)
         timeout = _timeout(timeout)
+        safe_point = _seconds(safe_point_timeout, "safe_point_timeout")
         from ._guard import Guard
 
         guard = Guard()
@@ -135,7 +141,9 @@ def _move(
         try:
             from . import _state
 
-            snapshot = _state.snapshot(depth + 1, None, cwd=cwd, remote=remote, env=env)
+            snapshot = _state.snapshot(
+                depth + 1, None, cwd=cwd, remote=remote, env=env, safe_point=safe_point
+            )
         except BaseException:
             move.cancel()
             guard.release()
@@ -161,6 +169,13 @@ def _move(
                 pass
 
 
+def _seconds(seconds: float, name: str) -> float:
+    """A positive number of seconds; ValueError naming `name` else."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
+    return float(seconds)
+
+
 def _timeout(timeout: float | None, name: str = "timeout") -> float | None:
     """A positive number of seconds, or None; ValueError naming `name` else."""
     if timeout is None:
@@ -176,6 +191,7 @@ def teleport(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
 ) -> None:
     """Continue the running program in a new process; the caller never returns here.
 
@@ -185,13 +201,15 @@ def teleport(
     :class:`TeleportError` (and the program keeps running here) when the stack cannot move.
 
     ``timeout`` bounds each wait for the destination before it takes the program (its
-    start-up, then its word that it rebuilt the program); None waits forever. A SIGINT,
+    start-up, then its word that it rebuilt the program); None waits forever.
+    ``safe_point_timeout`` bounds the wait for the program's other threads to reach a
+    point where they can be captured (a TeleportError naming the one that did not). A SIGINT,
     SIGTERM, SIGHUP or SIGQUIT that arrives before the destination took the program
     cancels the move: the destination is stopped, and the signal is then handled here,
     once, as if the move had not been tried (a KeyboardInterrupt from this call, the
     program's own handler; TeleportError when the handler returns).
     """
-    _move(1, command, python, env, cwd, timeout=timeout)
+    _move(1, command, python, env, cwd, None, timeout, safe_point_timeout)
 
 
 def tp_dummy(
@@ -200,9 +218,10 @@ def tp_dummy(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
 ) -> None:
     """pyteleport's name for a local teleport: ``teleport(**kwargs)``."""
-    _move(1, (), python, env, cwd, timeout=timeout)
+    _move(1, (), python, env, cwd, None, timeout, safe_point_timeout)
 
 
 def tp_shell(
@@ -211,9 +230,10 @@ def tp_shell(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
 ) -> None:
     """pyteleport's name: ``teleport(*shell_args, **kwargs)``; ``tp_bash`` is the same."""
-    _move(1, shell_args, python, env, cwd, timeout=timeout)
+    _move(1, shell_args, python, env, cwd, None, timeout, safe_point_timeout)
 
 
 tp_bash = tp_shell
@@ -232,6 +252,7 @@ def fork(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
 ) -> int:
     """Continue the running program in `n` new processes; the caller never returns here.
 
@@ -242,7 +263,7 @@ def fork(
     first non-zero exit code among them (in the order they end), else 0. Raises
     :class:`TeleportError` (the program keeps running here) when it cannot move.
     """
-    _move(1, command, python, env, cwd, _copies(n, "fork"), timeout)
+    _move(1, command, python, env, cwd, _copies(n, "fork"), timeout, safe_point_timeout)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -253,14 +274,20 @@ def fork_shell(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
 ) -> int:
     """pyteleport's name: ``fork(n, *shell_args, **kwargs)``."""
     copies = _copies(n, "fork_shell")
-    _move(1, shell_args, python, env, cwd, copies, timeout)
+    _move(1, shell_args, python, env, cwd, copies, timeout, safe_point_timeout)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def checkpoint(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> bool:
+def checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | str | None = None,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
+) -> bool:
     """Write the running program to `path` and keep running: returns False here, and True
     where the checkpoint is resumed (``teleporter resume PATH``).
 
@@ -268,12 +295,15 @@ def checkpoint(path: str | os.PathLike[str], *, key: bytes | str | None = None) 
     write leaves the previous checkpoint at `path` intact. Raises TeleportError (the
     program keeps running) when the state cannot be saved. With a key (`key`, else the
     file named by TELEPORTER_CHECKPOINT_KEY_FILE, else TELEPORTER_CHECKPOINT_KEY), the
-    checkpoint is signed (HMAC-SHA256).
+    checkpoint is signed (HMAC-SHA256). It may be called from any thread: the whole
+    program is saved, and the call returns True in that thread where it is resumed.
+    ``safe_point_timeout``: as for :func:`teleport`.
     """
     from . import _checkpoint
 
+    safe_point = _seconds(safe_point_timeout, "safe_point_timeout")
     with _EndAsFound():
-        return _checkpoint.write(os.fspath(path), depth=1, key=key)
+        return _checkpoint.write(os.fspath(path), depth=1, key=key, safe_point=safe_point)
 
 
 def resume(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> None:
@@ -292,6 +322,7 @@ def checkpoint_on(
     *,
     key: bytes | str | None = None,
     exit_if_refused: bool = False,
+    safe_point_timeout: float | None = None,
 ) -> None:
     """Checkpoint this program to `path` when one of `signals` arrives (default: SIGTERM),
     then end it with exit code 75; and, with `every`, every that many seconds while it
@@ -303,9 +334,12 @@ def checkpoint_on(
     The checkpoint is taken by a thread of teleporter's own at the program's next safe
     point, every thread of the program included. One that cannot be taken leaves the
     previous checkpoint in place, says why in one line on stderr and lets the program go
-    on (with `exit_if_refused`, a signal then does what it does by default). Raises
-    PayloadError when `path` holds a checkpoint of another program or a corrupt one.
+    on (with `exit_if_refused`, a signal then does what it does by default). A
+    checkpoint waits `safe_point_timeout` seconds at most for the program's threads to
+    reach a safe point (default: 20 for a signal's, retried meanwhile while the program
+    stands where it cannot be captured; 5 for a periodic one). Raises PayloadError when
+    `path` holds a checkpoint of another program or a corrupt one.
     """
     from . import _run
 
-    _run.checkpoint_on(path, signals, every, key, exit_if_refused)
+    _run.checkpoint_on(path, signals, every, key, exit_if_refused, safe_point_timeout)

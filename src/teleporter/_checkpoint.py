@@ -281,13 +281,15 @@ class _Trial:
 # ---- write and resume ----------------------------------------------------------------
 
 
-def write(path: str, depth: int, key: bytes | str | None = None) -> bool:
+def write(path: str, depth: int, key: bytes | str | None, safe_point: float) -> bool:
     """Saves the caller's program (`depth` teleporter frames above it) to `path`, signed
-    when a key is given or configured."""
+    when a key is given or configured; its other threads reach a safe point within
+    `safe_point` seconds."""
     from . import _state
 
     secret = configured_key(key)
-    _commit(path, _state.snapshot(depth + 1, True, kind="checkpoint"), secret)
+    snapshot = _state.snapshot(depth + 1, True, kind="checkpoint", safe_point=safe_point)
+    _commit(path, snapshot, secret)
     return False
 
 
@@ -297,14 +299,17 @@ def write_whole(
     timeout: float | None,
     resume_program: bool,
     extra: dict[str, Any],
+    said: float | None = None,
 ) -> None:
     """Saves the whole program, captured by a thread of teleporter's own (every thread of
     the program parked, the main thread included), to `path`. `resume_program`: the
     program goes on as soon as it is captured and copied, while the file is written;
-    else its threads stay parked (the process is about to end). `extra`: meta fields."""
+    else its threads stay parked (the process is about to end). `extra`: meta fields.
+    `said`: the time to reach a safe point that a refusal names (`timeout` being what is
+    left of it)."""
     from . import _state
 
-    snapshot = _state.snapshot_whole(timeout=timeout, extra=extra)
+    snapshot = _state.snapshot_whole(timeout=timeout, extra=extra, said=said)
     _commit(path, snapshot, key, resume_program, keep_parked=not resume_program)
 
 

@@ -93,7 +93,7 @@ class Watch:
     (see the module's documentation). `identity` is written in the checkpoint's meta: the
     program it belongs to."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913
         self,
         path: str,
         signals: Iterable[int],
@@ -101,6 +101,7 @@ class Watch:
         key: bytes | None,
         exit_if_refused: bool,
         identity: dict[str, Any],
+        safe_point: float | None = None,
     ) -> None:
         import _thread
 
@@ -108,6 +109,9 @@ class Watch:
         self.signals = list(dict.fromkeys(signals))
         self.every, self.key = every, key
         self.exit_if_refused, self.identity = exit_if_refused, identity
+        # The seconds a checkpoint waits for the program's threads to reach a safe point
+        # (None: SIGNAL_SAFE_POINT_TIMEOUT for a signal's, the API's default else).
+        self.safe_point = safe_point
         self.ending = False
         self.busy = _thread.allocate_lock()  # held while a checkpoint is taken
         self.stop: Any = None  # released to end the periodic thread
@@ -158,17 +162,21 @@ class Watch:
         with self.busy:
             while not self.ending:
                 tries += 1
-                left = SIGNAL_SAFE_POINT_TIMEOUT - (time.monotonic() - start)
+                limit = self.safe_point
+                if limit is None and sig is not None:
+                    limit = SIGNAL_SAFE_POINT_TIMEOUT
+                left = None if limit is None else limit - (time.monotonic() - start)
                 try:
                     _checkpoint.write_whole(
                         self.path,
                         self.key,
-                        max(left, 0.0) if sig is not None else None,
+                        None if left is None else max(left, 0.0),
                         resume_program=sig is None,
                         extra={"run": self.identity},
+                        said=limit,
                     )
                 except WhereRefused as e:
-                    if sig is not None and left > RETRY_PAUSE:
+                    if sig is not None and left is not None and left > RETRY_PAUSE:
                         time.sleep(RETRY_PAUSE)  # the program goes on a little, and again
                         continue
                     why = str(e)
@@ -307,12 +315,13 @@ def checkpoint_on(
     every: float | None = None,
     key: bytes | str | None = None,
     exit_if_refused: bool = False,
+    safe_point_timeout: float | None = None,
 ) -> None:
     """See teleporter.checkpoint_on."""
     import signal as _signal
     import threading
 
-    from ._api import _timeout, _valid_path
+    from ._api import _seconds, _timeout, _valid_path
     from ._checkpoint import configured_key
 
     global _armed
@@ -324,10 +333,13 @@ def checkpoint_on(
         raise TeleportError(f"checkpoint_on() is already armed (to {_armed.path})")
     sigs = [signal_number(s) for s in (signals if signals is not None else [_signal.SIGTERM])]
     every = _timeout(every, "every")
+    safe_point = None
+    if safe_point_timeout is not None:
+        safe_point = _seconds(safe_point_timeout, "safe_point_timeout")
     secret = configured_key(key)
     program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "<stdin>"
     identity = {"program": program, "args": list(sys.argv[1:]), "by": "checkpoint_on"}
-    watch = Watch(checked, sigs, every, secret, exit_if_refused, identity)
+    watch = Watch(checked, sigs, every, secret, exit_if_refused, identity, safe_point)
     if os.path.lexists(watch.path):
         from . import _boot
 

@@ -14,6 +14,7 @@ import types
 
 from . import _payload, _pickling, _process_state, _threads
 from . import _teleporter_impl as _impl
+from ._api import SAFE_POINT_TIMEOUT
 from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -321,24 +322,29 @@ def snapshot(
     kind: str = "teleport",
     remote: bool = False,
     env: Mapping[str, str] | None = None,
+    safe_point: float = SAFE_POINT_TIMEOUT,
 ) -> tuple[bytes, memoryview, list[Any]]:
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
     and serializes everything the destination needs. ``remote``: the destination may be
     another machine (see _Environment); ``env`` is set there on top of the program's
     own changes. Other threads are parked and stay so (``_threads.release()`` lets them
-    go when the program goes on here)."""
-    return _read(depth + 1, None, result, cwd, kind, remote, env)
+    go when the program goes on here); ``safe_point``: the seconds they may take to
+    reach a point where they can be captured."""
+    return _read(depth + 1, None, result, cwd, kind, remote, env, safe_point=safe_point)
 
 
 def snapshot_whole(
-    kind: str = "checkpoint", timeout: float | None = None, extra: dict[str, Any] | None = None
+    kind: str = "checkpoint",
+    timeout: float | None = None,
+    extra: dict[str, Any] | None = None,
+    said: float | None = None,
 ) -> Any:
     """Captures the whole program from a thread of teleporter's own (a checkpoint that a
     signal or a timer asked for): every thread of the program, the main thread included,
     is parked at a safe point and read; the main thread continues at the destination
     from where it was parked. Returns as snapshot() does; the threads stay parked."""
-    limit = _threads.SAFE_POINT_TIMEOUT if timeout is None else timeout
-    return _read(0, limit, None, None, kind, False, None, extra)
+    limit = SAFE_POINT_TIMEOUT if timeout is None else timeout
+    return _read(0, limit, None, None, kind, False, None, extra, said=said)
 
 
 def _read(
@@ -350,24 +356,28 @@ def _read(
     remote: bool,
     env: Mapping[str, str] | None,
     extra: dict[str, Any] | None = None,
+    safe_point: float = SAFE_POINT_TIMEOUT,
+    said: float | None = None,
 ) -> tuple[bytes, memoryview, list[Any]]:
     """Parks the other threads and serialises the program, again until the capture holds
-    (_consistent). `whole`: None for the caller's own stack (each capture waits for safe
-    points as long as _threads allows), else the seconds the whole program's captures may
+    (_consistent). `whole`: None for the caller's own stack (the captures may take
+    `safe_point` seconds together), else the seconds the whole program's captures may
     take together (its main thread parked too)."""
     main = sys.modules["__main__"]
     _process_state.refuse_child_processes("checkpoint" if kind == "checkpoint" else "teleport")
-    limit = _threads.SAFE_POINT_TIMEOUT if whole is None else whole
+    limit = safe_point if whole is None else whole
     deadline = time.monotonic() + limit
     # Called from another thread than the main one: the main thread is parked with the
     # others, and the call returns in the calling thread at the destination.
     caller = whole is None and _threads.off_main()
     while True:
+        left = max(0.0, deadline - time.monotonic())
         if whole is None:
-            threads = _threads.capture(main.__dict__, verb=kind, caller=caller)
+            threads = _threads.capture(main.__dict__, left, verb=kind, caller=caller, said=limit)
         else:
-            left = max(0.0, deadline - time.monotonic())
-            threads = _threads.capture(main.__dict__, left, whole=True, verb=kind)
+            threads = _threads.capture(
+                main.__dict__, left, whole=True, verb=kind, said=said or whole
+            )
         try:
             out = _snapshot(
                 depth + 1 if whole is None else 0,

@@ -24,14 +24,12 @@ import sys
 
 from . import _frames  # noqa: F401  (the core looks StackInt up in a capture: see below)
 from . import _teleporter_impl as _impl
+from ._api import SAFE_POINT_TIMEOUT  # the default of a move's safe_point_timeout
 from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from typing import Any
-
-# How long the other threads may take to reach a safe point before the move is refused.
-SAFE_POINT_TIMEOUT = 5.0
 
 
 class WhereRefused(TeleportError):
@@ -234,6 +232,7 @@ def capture(
     whole: bool = False,
     verb: str | None = None,
     caller: bool = False,
+    said: float | None = None,
 ) -> Moved | None:
     """Parks every other thread and reads its stack; None when the program has no other
     thread. The threads stay parked (``release`` lets them go). Raises TeleportError,
@@ -244,7 +243,8 @@ def capture(
     `caller`: the caller is another thread of the program than the main one: the main
     thread is parked and read as for `whole`, and the caller's own stack is read next
     (``capture_caller``). `verb`: what the refusals say cannot be done ("teleport",
-    "checkpoint")."""
+    "checkpoint"). `said`: the time allowed that a refusal names, when `timeout` is what
+    is left of it."""
     global _parked, _switch_interval, _whole, _verb, _caller
 
     threading = sys.modules.get("threading")
@@ -286,8 +286,8 @@ def capture(
             if time.monotonic() >= deadline:
                 raise TeleportError(
                     f"cannot {_verb}: {settling} did not reach "
-                    f"a point where it can be captured within {limit:g} s; the program keeps "
-                    "running"
+                    f"a point where it can be captured within {said or limit:g} s; the program "
+                    "keeps running"
                 )
             sys.setswitchinterval(_switch_interval)
             _impl.unpark_threads()  # a thread starting or ending: let it, and look again

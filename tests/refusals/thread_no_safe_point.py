@@ -5,9 +5,7 @@ import threading
 import time
 
 import teleporter
-import teleporter._threads
 
-teleporter._threads.SAFE_POINT_TIMEOUT = 0.01
 data = b"x" * 400_000_000
 started = threading.Event()
 
@@ -23,7 +21,7 @@ worker.start()
 started.wait()
 time.sleep(0.05)
 try:
-    teleporter.teleport()
+    teleporter.teleport(safe_point_timeout=0.01)
 except teleporter.TeleportError as e:
     print("refused:", e)
 worker.join()

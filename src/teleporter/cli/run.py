@@ -1,7 +1,7 @@
 """teleporter run [--checkpoint PATH] [--signal SIG]... [--every SECONDS] [--exit-if-refused]
-[--key-file FILE] (script.py | -m module) [args...]: runs an unmodified program that a
-signal (SIGTERM by default) checkpoints to PATH and ends with exit code 75; the same
-command then continues it from PATH. See teleporter._run."""
+[--safe-point-timeout SECONDS] [--key-file FILE] (script.py | -m module) [args...]: runs an
+unmodified program that a signal (SIGTERM by default) checkpoints to PATH and ends with
+exit code 75; the same command then continues it from PATH. See teleporter._run."""
 
 from __future__ import annotations
 
@@ -52,6 +52,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "it would have (default: say why and keep running)",
     )
     p.add_argument(
+        "--safe-point-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="how long a checkpoint waits for the program's threads to reach a point where "
+        "they can be captured (default: 20 for a signal's, 5 for a periodic one)",
+    )
+    p.add_argument(
         "--key-file",
         metavar="FILE",
         help=f"sign checkpoints with the key in FILE, and resume only signed ones (default: "
@@ -59,13 +66,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.usage = (
         "teleporter run [--checkpoint PATH] [--signal SIG]... [--every SECONDS] "
-        "[--exit-if-refused] [--key-file FILE] (script.py | -m MODULE) [args ...]"
+        "[--exit-if-refused] [--safe-point-timeout SECONDS] [--key-file FILE] "
+        "(script.py | -m MODULE) [args ...]"
     )
     p.set_defaults(run=run, target=[])
 
 
 # The options of `run` that take a value: what follows them is not the program.
-_VALUED = ("--checkpoint", "--signal", "--every", "--key-file")
+_VALUED = ("--checkpoint", "--signal", "--every", "--safe-point-timeout", "--key-file")
 
 
 def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -124,6 +132,11 @@ def run(args: argparse.Namespace) -> int:
     every = args.every
     if every is not None and not every > 0:
         _refuse(f"run: --every needs a positive number of seconds, not {every!r}", 2)
+    safe_point = args.safe_point_timeout
+    if safe_point is not None and not 0 < safe_point < float("inf"):
+        _refuse(
+            f"run: --safe-point-timeout needs a positive number of seconds, not {safe_point!r}", 2
+        )
     try:
         key = configured_key(None, args.key_file, PayloadError)
     except PayloadError as e:
@@ -132,7 +145,13 @@ def run(args: argparse.Namespace) -> int:
     if "\0" in path:
         _refuse(f"run: --checkpoint: {path!r} contains a NUL byte", 2)
     watch = _run.Watch(
-        path, signals, every, key, args.exit_if_refused, identity(script, module, program_args)
+        path,
+        signals,
+        every,
+        key,
+        args.exit_if_refused,
+        identity(script, module, program_args),
+        safe_point,
     )
     if os.path.lexists(watch.path):
         _run.resume_own(watch, key)
