@@ -206,3 +206,30 @@ def test_checkpoint_from_a_worker(tmp_path):
             "('native_id', True), ('same thread', 'saver'), ('ticked', True)]",
         ],
     ]
+
+
+def test_checkpoint_after_the_main_code_ended(tmp_path):
+    """A thread that outlives the program's main code (the interpreter waits for it) cannot
+    save the program: refused in words that say why, and the thread goes on."""
+    path = tmp_path / "late.py"
+    path.write_text(
+        "import sys, threading, time, teleporter\n"
+        "def work():\n"
+        "    time.sleep(0.2)\n"
+        "    try:\n"
+        "        teleporter.checkpoint(sys.argv[1])\n"
+        "    except teleporter.TeleportError as e:\n"
+        "        print('refused:', e)\n"
+        "    print('thread done')\n"
+        "threading.Thread(target=work).start()\n"
+        "print('main done')\n"
+    )
+    r = run_program(path, str(tmp_path / "late.ckpt"))
+    assert (r.returncode, r.stderr) == (0, b""), r.stderr.decode()
+    assert r.stdout.decode().splitlines() == [
+        "main done",
+        "refused: cannot checkpoint: the main thread has finished the program's main code and "
+        "waits for its other threads to end; the program can move only while its main code "
+        "runs",
+        "thread done",
+    ]

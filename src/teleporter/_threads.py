@@ -426,6 +426,15 @@ def _read_chains(
         raise
 
 
+def _in_shutdown(frame: Any, threading: Any) -> bool:
+    """Whether the stack of `frame` is the interpreter's wait, after the main code, for
+    the threads that still run (threading._shutdown)."""
+    while frame is not None and frame.f_back is not None:
+        frame = frame.f_back
+    shutdown = getattr(threading, "_shutdown", None)
+    return frame is not None and frame.f_code is getattr(shutdown, "__code__", None)
+
+
 def _handle_of(t: Any) -> Any:
     """A Thread's _ThreadHandle (3.13: `_handle`, 3.14+: `_os_thread_handle`), else None."""
     handle = getattr(t, "_os_thread_handle", None)
@@ -463,6 +472,12 @@ def _read_each(
                 ident, main_globals, is_main, None if is_main else _ENTRY_CODE
             )
         except _impl.CaptureError as e:
+            if is_main and _in_shutdown(frames.get(ident), threading):
+                raise TeleportError(
+                    f"cannot {_verb}: the main thread has finished the program's main code and "
+                    "waits for its other threads to end; the program can move only while "
+                    "its main code runs"
+                ) from None
             raise WhereRefused(f"cannot {_verb} {who}: {in_words_of(str(e), _verb)}") from None
         read.append(records)
         if call is not None:  # blocked in a call, not parked
