@@ -162,8 +162,8 @@ def test_timeout_must_be_positive_or_none(tmp_path):
 
 
 def test_safe_point_timeout_is_checked(tmp_path):
-    # A positive number of seconds (None too is refused: a move never waits forever for
-    # a thread), for every call that takes it, before anything starts.
+    # A positive, finite number of seconds (None too is refused: a move never waits
+    # forever for a thread), for every call that takes it, before anything starts.
     prog = tmp_path / "prog.py"
     prog.write_text(
         textwrap.dedent(
@@ -176,7 +176,8 @@ def test_safe_point_timeout_is_checked(tmp_path):
                 lambda t: teleporter.checkpoint_on("y.ckpt", safe_point_timeout=t),
             )
             for call in calls:
-                for bad in (0, -1, "5", True, float("nan"), None if call is not calls[3] else 0.0):
+                bad_ones = (0, -1, "5", True, float("nan"), float("inf"))
+                for bad in bad_ones + ((None,) if call is not calls[3] else ()):
                     try:
                         call(bad)
                     except ValueError as e:
@@ -191,7 +192,7 @@ def test_safe_point_timeout_is_checked(tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     out = r.stdout.decode().splitlines()
     assert out[-2:] == ["False", "moved"], out
-    assert len(out) == 26, out
+    assert len(out) == 29, out
     assert all(
         ln.startswith("safe_point_timeout must be a positive number of seconds, not ")
         for ln in out[:-2]

@@ -170,8 +170,12 @@ def _move(
 
 
 def _seconds(seconds: float, name: str) -> float:
-    """A positive number of seconds; ValueError naming `name` else."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+    """A positive, finite number of seconds; ValueError naming `name` else."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 < seconds < float("inf")
+    ):
         raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
     return float(seconds)
 
