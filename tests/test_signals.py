@@ -69,7 +69,9 @@ try:
         time.sleep(0.01)
     time.sleep(0.2)
 except KeyboardInterrupt:
-    print("KeyboardInterrupt", flush=True)
+    # Raised wherever the SIGINT lands, inside a print() too (its first words written):
+    # on a line of its own.
+    print("\\nKeyboardInterrupt", flush=True)
 print("END", "moved" if os.getpid() != origin else "here", data.count(b"x"), flush=True)
 """
 
