@@ -381,12 +381,8 @@ def _settling(states: list[dict[str, Any]], threading: Any) -> str | None:
         for t in list(threading._limbo):  # started, not yet running its target
             return f"the thread {describe_thread(t)} (starting)"
         for d in states:  # ending: left threading's table, still running Python
-            f = frames.get(d["ident"])
-            while f is not None and f.f_back is not None:
-                f = f.f_back
             if (
-                f is not None
-                and f.f_code is threading.Thread._bootstrap.__code__
+                _bottom_code(frames.get(d["ident"])) is threading.Thread._bootstrap.__code__
                 and d["ident"] not in threading._active
             ):
                 return f"a thread ending ({_where(frames.get(d['ident']))})"
@@ -426,13 +422,24 @@ def _read_chains(
         raise
 
 
+def _bottom_code(frame: Any) -> Any:
+    """The code of the outermost frame of the stack `frame` is in (None for no frame)."""
+    while frame is not None and frame.f_back is not None:
+        frame = frame.f_back
+    return frame.f_code if frame is not None else None
+
+
 def _in_shutdown(frame: Any, threading: Any) -> bool:
     """Whether the stack of `frame` is the interpreter's wait, after the main code, for
     the threads that still run (threading._shutdown)."""
-    while frame is not None and frame.f_back is not None:
-        frame = frame.f_back
     shutdown = getattr(threading, "_shutdown", None)
-    return frame is not None and frame.f_code is getattr(shutdown, "__code__", None)
+    code = _bottom_code(frame)
+    return code is not None and code is getattr(shutdown, "__code__", None)
+
+
+def _named(t: Any) -> str:
+    """A moving thread other than the main one, in a refusal: by its Thread, if any."""
+    return f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
 
 
 def _handle_of(t: Any) -> Any:
@@ -460,13 +467,7 @@ def _read_each(
         ident = d["ident"]
         t = threading._active.get(ident) if threading is not None else None
         is_main = _whole and ident == main_ident
-        who = (
-            "the main thread"
-            if is_main
-            else f"the thread {describe_thread(t)}"
-            if t is not None
-            else "a thread started with _thread"
-        )
+        who = "the main thread" if is_main else _named(t)
         try:
             records, handled, parked, call = _impl.capture_thread(
                 ident, main_globals, is_main, None if is_main else _ENTRY_CODE
@@ -543,7 +544,7 @@ def capture_caller(skip: int, main_globals: dict[str, Any], moved: Moved) -> Non
     threading = sys.modules["threading"]
     ident = _thread.get_ident()
     t = threading._active.get(ident)
-    who = f"the thread {describe_thread(t)}" if t is not None else "a thread started with _thread"
+    who = _named(t)
     records = _impl.capture(skip + 1, main_globals, _ENTRY_CODE)
     bottom = _thread_of(records)
     if bottom is not None:
