@@ -93,7 +93,7 @@ class Watch:
     (see the module's documentation). `identity` is written in the checkpoint's meta: the
     program it belongs to."""
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         path: str,
         signals: Iterable[int],
