@@ -540,6 +540,10 @@ PyMethodDef methods[] = {
     {"forward_signal", tp::forward_signal, METH_O,
      "forward_signal(signum): forwards to Python's handler here, default action in a "
      "forked child"},
+    {"hold_signals", tp::hold_signals, METH_VARARGS,
+     "hold_signals(fd, signums): each signal writes its number to fd, and does nothing else"},
+    {"unhold_signals", tp::unhold_signals, METH_NOARGS,
+     "unhold_signals(): the held signals' actions as they were before hold_signals"},
     {"die_by_signal", tp::die_by_signal, METH_O,
      "die_by_signal(signum): the signal's default action, from any thread"},
     {"set_wake_callback", tp::set_wake_callback, METH_O,

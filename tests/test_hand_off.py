@@ -197,3 +197,59 @@ def test_safe_point_timeout_is_checked(tmp_path):
         ln.startswith("safe_point_timeout must be a positive number of seconds, not ")
         for ln in out[:-2]
     ), out
+
+
+FROM_A_WORKER = """
+import os, sys, threading, time, teleporter
+fake = [sys.executable, "-c", open(os.environ["FAKE_TARGET"]).read()]
+said = []
+def mover():
+    try:
+        teleporter.teleport(*fake, timeout=float(os.environ.get("TIMEOUT", "60")))
+    except teleporter.TeleportError as e:
+        said.append(f"refused: {e}")
+worker = threading.Thread(target=mover)
+worker.start()
+try:
+    while worker.is_alive():
+        time.sleep(0.01)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt in the main thread")
+worker.join()
+print(*said, sep="\\n")
+print("still running", os.getpid())
+"""
+
+
+def test_a_move_called_from_a_worker_is_cancelled_as_from_the_main_thread(tmp_path):
+    """teleport() called by a worker thread holds the terminating signals as well: Ctrl-C
+    while the target has the program cancels the move; the worker's call says so, the
+    main thread gets its KeyboardInterrupt where it stands, the target is stopped. A
+    target that does not answer in time is stopped too."""
+    _prog, env = _setup(tmp_path)
+    prog = tmp_path / "from_worker.py"
+    prog.write_text(FROM_A_WORKER)
+    proc = subprocess.Popen(
+        [sys.executable, str(prog)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env, "FAKE": "verdict"},
+    )
+    time.sleep(1.5)  # the fake target has the program
+    children = _live_children(proc.pid)
+    assert len(children) == 1, children
+    proc.send_signal(2)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and err == b"", err.decode()
+    assert out.decode().splitlines() == [
+        "KeyboardInterrupt in the main thread",
+        "refused: the move was cancelled: SIGINT arrived before the destination took it",
+        f"still running {proc.pid}",
+    ]
+    assert not os.path.exists(f"/proc/{children[0]}"), "the target was left running"
+    r = run_program(prog, env={**env, "FAKE": "verdict", "TIMEOUT": "1"}, timeout=60)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    assert r.stdout.decode().splitlines()[0] == (
+        "refused: the move was cancelled: the target did not say within 1 s that it rebuilt "
+        "the program"
+    )

@@ -64,6 +64,12 @@ EXPECT = {
         "\"('native_id', True)\", \"('raw', 'started with _thread', True)\", "
         "\"('result timeout=', 2)\", \"('result', 1)\", \"('wait', 3, 0)\", 'put']",
     ],
+    "from_a_worker": [
+        "main: main True True",
+        "lock free: True 1",
+        "[('handled', \"KeyError('handled')\"), ('ident', True), ('local', 'mover'), "
+        "('native_id', True), ('owned', True), ('same thread', True), ('ticked', True)]",
+    ],
     "pool": [
         "first five: 5 0",
         "in order: [(22, 1319997), (23, 1379995), (24, 1439994)]",

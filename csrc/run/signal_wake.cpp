@@ -1,7 +1,11 @@
 #include "run/signal_wake.hpp"
 
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <vector>
 
 namespace tp {
 
@@ -55,6 +59,25 @@ void wake_thread(void *p)
     Py_DECREF(w->callback);
     delete w;
     PyGILState_Release(st);
+}
+
+// A move's guard (hold_signals): where held signals are written, and the actions they
+// had before. Written only while the GIL is held and the signals are blocked in the
+// calling thread; read by hold_action.
+volatile sig_atomic_t g_hold_fd = -1;
+struct sigaction g_unheld_action[NSIG];
+bool g_holding[NSIG];
+
+void hold_action(int sig)
+{
+    const int saved = errno;
+    const int fd = g_hold_fd;
+    if (fd >= 0) {
+        const unsigned char byte = static_cast<unsigned char>(sig);
+        ssize_t n = write(fd, &byte, 1); // a full pipe: the signal is already there
+        (void)n;
+    }
+    errno = saved;
 }
 
 }  // namespace
@@ -140,6 +163,66 @@ PyObject *die_by_signal(PyObject *, PyObject *arg)
     PyOS_setsig(static_cast<int>(sig), SIG_DFL);
     kill(getpid(), static_cast<int>(sig));
     Py_RETURN_NONE; // a signal whose default is to be ignored
+}
+
+PyObject *hold_signals(PyObject *, PyObject *args)
+{
+    int fd;
+    PyObject *signums;
+    if (!PyArg_ParseTuple(args, "iO:hold_signals", &fd, &signums)) {
+        return nullptr;
+    }
+    PyObject *seq = PySequence_Fast(signums, "hold_signals: expected a sequence of signals");
+    if (!seq) {
+        return nullptr;
+    }
+    std::vector<int> sigs;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+        const long sig = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (sig == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return nullptr;
+        }
+        if (sig <= 0 || sig >= NSIG) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_ValueError, "signal number %ld out of range", sig);
+            return nullptr;
+        }
+        sigs.push_back(static_cast<int>(sig));
+    }
+    Py_DECREF(seq);
+    struct sigaction ours;
+    std::memset(&ours, 0, sizeof ours);
+    ours.sa_handler = hold_action;
+    sigemptyset(&ours.sa_mask);
+    for (int sig : sigs) {
+        sigaddset(&ours.sa_mask, sig); // one at a time into the pipe
+    }
+    // Interrupted system calls go on: the guard's watcher sees the signal in the pipe.
+    ours.sa_flags = SA_RESTART | SA_ONSTACK;
+    g_hold_fd = fd;
+    for (int sig : sigs) {
+        if (g_holding[sig]) {
+            continue;
+        }
+        if (sigaction(sig, &ours, &g_unheld_action[sig]) != 0) {
+            return PyErr_SetFromErrno(PyExc_OSError);
+        }
+        g_holding[sig] = true;
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *unhold_signals(PyObject *, PyObject *)
+{
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (g_holding[sig]) {
+            sigaction(sig, &g_unheld_action[sig], nullptr);
+            g_holding[sig] = false;
+        }
+    }
+    g_hold_fd = -1;
+    Py_RETURN_NONE;
 }
 
 PyObject *set_wake_callback(PyObject *, PyObject *callback)

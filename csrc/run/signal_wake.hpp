@@ -20,5 +20,11 @@ PyObject *forward_signal(PyObject *self, PyObject *arg);
 PyObject *die_by_signal(PyObject *self, PyObject *arg);
 // Registers the callback (None: none; a signal is then ignored) for this process.
 PyObject *set_wake_callback(PyObject *self, PyObject *callback);
+// hold_signals(fd, signums): a move's guard, from any thread. The C-level action of each
+// signal becomes one that writes its number to `fd` (non-blocking) and nothing else:
+// Python's handler table and wakeup fd are left as they are, so that the program's
+// dispositions read as its own meanwhile. unhold_signals() puts the saved actions back.
+PyObject *hold_signals(PyObject *self, PyObject *args);
+PyObject *unhold_signals(PyObject *self, PyObject *unused);
 
 }  // namespace tp

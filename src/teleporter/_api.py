@@ -81,23 +81,6 @@ class _EndAsFound:
         _teleporter_impl.unhandled_interrupt(self.flag)
 
 
-def _main_thread_only(call: str) -> None:
-    """Raises TeleportError (the program keeps running) when the calling thread is not the
-    main thread: the origin's side of a move to another process (its signal guard, then
-    the server that forwards the destination's output and signals) runs in the main
-    thread, which Python's signal handling requires. (checkpoint() has no such side.)"""
-    threading = sys.modules.get("threading")
-    if threading is None or threading.current_thread() is threading.main_thread():
-        return
-    from ._threads import describe_thread
-
-    raise TeleportError(
-        f"cannot {call}: {call}() was called from the thread "
-        f"{describe_thread(threading.current_thread())}; it moves the program only when "
-        "called from the main thread (checkpoint() works from any thread)"
-    )
-
-
 def _move(
     depth: int,
     command: tuple[str, ...],
@@ -114,7 +97,6 @@ def _move(
     captures the program. `env`, `cwd` and `python` are checked before anything starts.
     From the start until the destination is told to run, a guard holds terminating
     signals: one that arrives cancels the move (see ``_guard``)."""
-    _main_thread_only("teleport" if copies is None else "fork")
     with _EndAsFound():
         env = _valid_env(env)
         cwd = _valid_path("cwd", cwd, True)

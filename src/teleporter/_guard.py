@@ -6,22 +6,22 @@ program, says so, and then waits for the word to run it, which the origin sends 
 while nothing has cancelled the move. Until that word:
 
 - every terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) that the program does not
-  ignore is held: its Python-level handler does nothing, and the interpreter's C handler
-  writes its number to a wakeup pipe. A watcher thread reads that pipe at once, even
-  while the origin is blocked sending the payload or waiting for the target, and cancels
-  the move: it stops the destination (the transport's ``stop``), so that the origin's
-  I/O ends and the transport sees ``why``. The same happens when a deadline passes.
+  ignore is held: its C-level action becomes one that only writes its number to a pipe
+  (``hold_signals``; Python's own handler table and wakeup fd are left alone, so the
+  guard works from any thread, and the program's dispositions read as its own). A
+  watcher thread reads that pipe at once, even while the origin is blocked sending the
+  payload or waiting for the target, and cancels the move: it stops the destination (the
+  transport's ``stop``), so that the origin's I/O ends and the transport sees ``why``.
+  The same happens when a deadline passes.
 - once the move is cancelled, the transport reaps the destination and calls
-  ``release()``: the program's own handlers and wakeup fd are put back and each held
-  signal is raised once, so the program handles it where it called the move, as it would
-  have without teleporter (a KeyboardInterrupt from ``teleport()``, the process ended by
+  ``release()``: the signals' own actions are put back and each held signal is raised
+  once, so the program handles it as it would have without teleporter (a
+  KeyboardInterrupt from ``teleport()`` called in the main thread, the process ended by
   SIGTERM, the program's own handler run). Then the move raises TeleportError.
 - ``commit()`` is the point of no return, taken under the watcher's lock: the watcher
   cancels either before it or never. Signals that arrive after it belong to the
-  destination: ``finish()`` hands them to the transport, which forwards them.
-
-While a guard is installed, ``program_handler`` answers for the program's dispositions
-(the capture records those, not the guard's).
+  destination: ``finish()`` hands them to the transport, which forwards them. They stay
+  held (into the pipe) until the origin's server takes them over.
 """
 
 from __future__ import annotations
@@ -30,27 +30,20 @@ import _thread
 import os
 import time
 
+from . import _teleporter_impl as _impl
+
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     import signal as _signal
     from collections.abc import Callable
-    from typing import Any
 else:
     import _signal  # the C module behind signal, without its enum wrappers
 
 HELD = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
 KILL_AFTER = 3.0  # seconds a cancelled launcher has to end before it is killed
 
-_saved: dict[int, Any] = {}  # the program's handlers, while a guard holds their signals
-
-
-def program_handler(sig: int) -> Any:
-    """The program's own disposition of `sig` (the guard's stand-in is not the program's)."""
-    return _saved[sig] if sig in _saved else _signal.getsignal(sig)
-
-
-def _held(_sig: int, _frame: Any) -> None:
-    """A held signal: seen by the watcher through the wakeup pipe."""
+# The signals the guard of the move in progress holds (none between moves).
+held: list[int] = []
 
 
 def _call(action: Callable[[], None] | None) -> None:
@@ -85,18 +78,18 @@ class Guard:
         self._poke_r, self._poke_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self.wake_r, False)
-        # Blocked while the handlers change: one that came before is handled now, by the
-        # program's handler (the interpreter runs it as the mask is set); one that comes
-        # during the change waits, and is then held.
+        # Blocked while the actions change: one that came before is the program's (handled
+        # by its handler); one that comes during the change waits, and is then held.
         mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, HELD)
-        self._old_wakeup = _signal.set_wakeup_fd(self._wake_w)
-        for sig in HELD:
-            handler = _signal.getsignal(sig)
-            if handler is None or handler == _signal.SIG_IGN:
-                continue  # a C library's handler, or ignored: left alone
-            _saved[sig] = handler
-            _signal.signal(sig, _held)
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
+        held[:] = [
+            sig
+            for sig in HELD  # a C library's handler (None), or ignored: left alone
+            if (handler := _signal.getsignal(sig)) is not None and handler != _signal.SIG_IGN
+        ]
+        try:
+            _impl.hold_signals(self._wake_w, held)
+        finally:
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
         self._watching = False
 
     # -- the watcher --------------------------------------------------------------------
@@ -218,32 +211,30 @@ class Guard:
 
         The mask is the calling thread's: until the server's handlers are in, a signal
         that reaches another thread (the exiting watcher, a parked thread of the program)
-        still lands in the wakeup pipe, whose read end (``astray``) the server drains."""
+        still lands in the pipe, whose read end (``astray``) the server drains."""
         _signal.pthread_sigmask(_signal.SIG_BLOCK, HELD)
         self._join()
-        _saved.clear()
         late, self.late = bytes(self.late), bytearray()
         return late
 
     @property
     def astray(self) -> int:
-        """After ``finish``: the wakeup pipe's read end, for the server (see _serve)."""
+        """After ``finish``: the pipe's read end, for the server (see _serve)."""
         return self.wake_r
 
     @property
     def wakeup(self) -> int:
-        """The wakeup pipe's write end: the interpreter's wakeup fd until the server's."""
+        """The pipe's write end: held signals land there until the server's handlers are in."""
         return self._wake_w
 
     def release(self) -> None:
         """After a cancelled or failed move (the destination already reaped): puts the
-        program's handlers and wakeup fd back, then raises each held signal once, as the
-        program would have received it (its handler may raise, e.g. KeyboardInterrupt)."""
+        signals' actions back, then raises each held signal once, as the program would
+        have received it (its handler may raise, e.g. KeyboardInterrupt, in the main
+        thread)."""
         self._join()
-        _signal.set_wakeup_fd(self._old_wakeup)
-        for sig, handler in _saved.items():
-            _signal.signal(sig, handler)
-        _saved.clear()
+        _impl.unhold_signals()
+        held.clear()
         for fd in (self.wake_r, self._wake_w):
             os.close(fd)
         if self.signals:

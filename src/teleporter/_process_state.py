@@ -425,8 +425,7 @@ def _signal_name(sig: int) -> str:
 def _signals_capture() -> Any:
     signal: Any = sys.modules["_signal"]  # always imported at start-up
     fresh = _fresh_dispositions(signal)
-    from ._guard import program_handler as getsignal  # not a move's own stand-in
-
+    getsignal = signal.getsignal  # a move's guard holds signals below Python's table
     dfl = signal.SIG_DFL
     handlers: dict[int, Any] = {}
     from . import _teleporter_impl as _impl

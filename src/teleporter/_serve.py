@@ -48,17 +48,21 @@ def _held(_sig: int, _frame: object) -> None:
     """A signal to forward: seen through the wakeup fd."""
 
 
-def _take_signals(astray: int) -> tuple[int, bytes]:
+def _take_signals(astray: int, held_w: int) -> tuple[int, bytes]:
     """Installs the forwarding handlers and the wakeup fd, then lets the signals that
     were blocked across the exec in. Returns the wakeup pipe's read end, and the signals
-    found in `astray` (the move's own wakeup pipe, or -1): those that reached a thread
-    that did not block them once the move was over, before this wakeup fd was set."""
+    found in `astray` (the move's own pipe, or -1): those that reached a thread that did
+    not block them once the move was over, before these handlers were in. `held_w`: that
+    pipe's write end when this is the origin's own interpreter (the move's guard wrote
+    held signals there until now), else -1."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
-    old = _signal.set_wakeup_fd(wake_w)
+    _signal.set_wakeup_fd(wake_w)
     for sig in FORWARDED:
         if _signal.getsignal(sig) != _signal.SIG_IGN:
             _signal.signal(sig, _held)
+    if held_w >= 0:  # no signal is held into it any more
+        os.close(held_w)
     taken = b""
     if astray >= 0:  # from here on, no signal reaches it: what it holds is all
         os.set_blocking(astray, False)
@@ -67,11 +71,6 @@ def _take_signals(astray: int) -> tuple[int, bytes]:
         except OSError:
             pass
         os.close(astray)
-        if old >= 0 and old != wake_w:  # its write end, when this is the same interpreter
-            try:
-                os.close(old)
-            except OSError:
-                pass
     _signal.pthread_sigmask(_signal.SIG_UNBLOCK, FORWARDED)
     return wake_r, taken
 
@@ -152,8 +151,8 @@ def _receive(control: int) -> tuple[bytes, list[int]]:
     return data, fds
 
 
-def local(pid: int, stdin_w: int, control: int, astray: int) -> NoReturn:
-    wake_r, taken = _take_signals(astray)
+def local(pid: int, stdin_w: int, control: int, astray: int, held_w: int = -1) -> NoReturn:
+    wake_r, taken = _take_signals(astray, held_w)
     for signum in taken:
         kill(pid, signum)
     pump = _Pump(stdin_w)
@@ -237,12 +236,19 @@ def local(pid: int, stdin_w: int, control: int, astray: int) -> NoReturn:
 
 
 def launcher(
-    pid: int, stdin: int, stdout: int, stderr: int, carried: bytes, name: str, astray: int
+    pid: int,
+    stdin: int,
+    stdout: int,
+    stderr: int,
+    carried: bytes,
+    name: str,
+    astray: int,
+    held_w: int = -1,
 ) -> NoReturn:
     """Forwards between the origin's stdio and the target until the program ends.
     `carried`: frames already received but not complete, then what the target is owed
     (the program's buffered stdin, signals), each as a 4-byte length and the bytes."""
-    wake_r, taken = _take_signals(astray)
+    wake_r, taken = _take_signals(astray, held_w)
     frames = Frames()
     size = int.from_bytes(carried[:4], "big")
     partial, carried = carried[4 : 4 + size], carried[4 + size :]

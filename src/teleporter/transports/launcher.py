@@ -401,4 +401,4 @@ class LauncherMove:
             numbers = (self.pid, *fds, memory, astray)
             os.execv(sys.executable, [*argv, "launcher", *map(str, numbers), self.name])
         except OSError:  # serve from this interpreter, then
-            _serve.launcher(self.pid, *fds, carried, self.name, astray)
+            _serve.launcher(self.pid, *fds, carried, self.name, astray, guard.wakeup)

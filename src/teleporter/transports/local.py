@@ -89,7 +89,11 @@ def stand_down() -> None:
     def forward(_s: int, _f: Any) -> None:
         pass
 
+    from .. import _guard
+
     for sig in range(1, _signal.NSIG):
+        if sig in _guard.held:
+            continue  # still held, into the guard's pipe that the server drains
         try:
             if sig in FORWARDED or callable(_signal.getsignal(sig)):
                 _signal.signal(sig, forward)
@@ -265,7 +269,7 @@ class LocalMove:
                 os.execv(sys.executable, [*argv, "local", *map(str, fds)])
             except OSError:  # serve from this interpreter, then
                 pass
-        _serve.local(pid, stdin_w, control, astray)
+        _serve.local(pid, stdin_w, control, astray, guard.wakeup)
 
 
 # Above this resident size, the origin execs a fresh interpreter to serve the program: its
