@@ -3,9 +3,12 @@ checkpoint resumed later, into n copies by fork(), and over ssh. os.fork() copie
 calling thread, so the reference here is the same program not moved (its move replaced by
 nothing): output and exit code must be identical."""
 
+import ast
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -239,3 +242,112 @@ def test_checkpoint_after_the_main_code_ended(tmp_path):
         "runs",
         "thread done",
     ]
+
+
+DEADLINES = """
+import concurrent.futures, os, queue, sys, threading, time, teleporter
+
+out = {}
+resumed = [None]
+full = queue.Queue(maxsize=1)
+full.put("x")
+sem = threading.Semaphore(0)
+cond = threading.Condition()
+never = concurrent.futures.Future()
+done = concurrent.futures.Future()
+done.set_result(1)
+ready = threading.Barrier(7)
+
+
+def waited(name):
+    out[name] = round(time.time() - resumed[0], 1) if resumed[0] else "before the move"
+
+
+def get():
+    ready.wait()
+    try:
+        queue.Queue().get(timeout=3)
+    except queue.Empty:
+        waited("Queue.get")
+
+
+def put():
+    ready.wait()
+    try:
+        full.put("y", timeout=3)
+    except queue.Full:
+        waited("Queue.put")
+
+
+def acquire():
+    ready.wait()
+    sem.acquire(timeout=3)
+    waited("Semaphore.acquire")
+
+
+def wait_for():
+    ready.wait()
+    with cond:
+        cond.wait_for(lambda: False, timeout=3)
+    waited("Condition.wait_for")
+
+
+def completed():
+    ready.wait()
+    try:
+        for _ in concurrent.futures.as_completed([never], timeout=3):
+            pass
+    except TimeoutError:
+        waited("as_completed")
+
+
+def suspended():
+    try:
+        for _ in concurrent.futures.as_completed([done, never], timeout=3):
+            ready.wait()  # the generator waits, suspended, for the next one
+            time.sleep(1.5)
+    except TimeoutError:
+        waited("as_completed, suspended")
+
+
+funcs = (get, put, acquire, wait_for, completed, suspended)
+threads = [threading.Thread(target=f) for f in funcs]
+for t in threads:
+    t.start()
+ready.wait()
+time.sleep(1)
+if not teleporter.checkpoint(sys.argv[1]):
+    os._exit(0)
+resumed[0] = time.time()
+for t in threads:
+    t.join()
+print(sorted(out.items()))
+"""
+
+
+def test_deadlines_travel_as_the_time_they_had_left(tmp_path):
+    """The standard library's waits with a timeout keep a time.monotonic() deadline in a
+    local (Queue.get/put, Semaphore.acquire, Condition.wait_for, as_completed, running or
+    suspended). A monotonic clock is the machine's own: resumed where it reads otherwise
+    (another machine, a reboot: here a time namespace whose clock is behind), each wait
+    goes on for the time it had left, neither forever nor not at all."""
+    if os.geteuid() != 0:
+        pytest.fail("a time namespace needs root (the test command runs as root)")
+    path = tmp_path / "deadlines.py"
+    path.write_text(DEADLINES)
+    ckpt = str(tmp_path / "d.ckpt")
+    first = run_program(path, ckpt)
+    assert (first.returncode, first.stderr, first.stdout) == (0, b"", b""), first.stderr
+    behind = 60 - int(time.monotonic())  # its clock reads about 60 s
+    r = subprocess.run(
+        ["unshare", "--time", "--monotonic", str(behind)]
+        + [sys.executable, "-m", "teleporter", "resume", ckpt],
+        capture_output=True,
+        timeout=60,
+    )
+    assert (r.returncode, r.stderr) == (0, b""), r.stderr.decode()
+    waited = dict(ast.literal_eval(r.stdout.decode()))
+    names = ["Condition.wait_for", "Queue.get", "Queue.put", "Semaphore.acquire"]
+    assert sorted(waited) == sorted([*names, "as_completed", "as_completed, suspended"])
+    for name, seconds in waited.items():  # 3 s, of which 1 s passed before the checkpoint
+        assert 1.5 <= seconds <= 2.6, (name, seconds)

@@ -185,6 +185,10 @@ def _generator_reduce(gen: Any) -> Any:
         raise TypeError(f"cannot move the {kind} `{gen.__qualname__}`: {e}") from None
     if g is None:  # finished: any function running the code will do
         g = {"__builtins__": __builtins__}
+    elif state[3]:
+        from . import _deadlines
+
+        state[3] = _deadlines.carried(code, state[3], _deadlines.slots())
     return (
         _make_generator,
         (func, code, globals_ref(g)),

@@ -12,7 +12,7 @@ import sys
 import time
 import types
 
-from . import _payload, _pickling, _process_state, _threads
+from . import _deadlines, _payload, _pickling, _process_state, _threads
 from . import _teleporter_impl as _impl
 from ._api import SAFE_POINT_TIMEOUT
 from .errors import PayloadError, TeleportError
@@ -455,7 +455,9 @@ def _snapshot(
         raise TeleportError(why + (site if where not in why else ""))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
+    deadlines = _deadlines.slots()
     for code, func, g, localsplus, stack, at, entry in frames:
+        localsplus = _deadlines.carried(code, localsplus, deadlines)
         ref = refs.get(id(g))
         if ref is None:
             ref = refs[id(g)] = _pickling.globals_ref(g)

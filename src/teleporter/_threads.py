@@ -22,7 +22,10 @@ from __future__ import annotations
 import _thread
 import sys
 
-from . import _frames  # noqa: F401  (the core looks StackInt up in a capture: see below)
+from . import (
+    _deadlines,
+    _frames,  # noqa: F401  (the core looks StackInt up in a capture: see below)
+)
 from . import _teleporter_impl as _impl
 from ._api import SAFE_POINT_TIMEOUT  # the default of a move's safe_point_timeout
 from .errors import PayloadError, TeleportError
@@ -455,6 +458,7 @@ def _read_each(
     read: list[list[Any]],
 ) -> Moved:
     calls = _blocking_calls()
+    deadlines = _deadlines.slots()
     frames = sys._current_frames()
     started = {ident: i for i, ident in enumerate(threading._active)} if threading else {}
     threads: list[Any] = []
@@ -499,6 +503,7 @@ def _read_each(
                 if isinstance(values[slot], (int, float)) and not isinstance(values[slot], bool):
                     values[slot] = remaining
                     records[-1] = (code, func, g, localsplus, tuple(values), at, entry)
+        _deadlines.carry_records(records, deadlines)
         if is_main:
             main_chain[:] = [records, handled, d["native_id"]]
             continue
@@ -546,6 +551,7 @@ def capture_caller(skip: int, main_globals: dict[str, Any], moved: Moved) -> Non
     t = threading._active.get(ident)
     who = _named(t)
     records = _impl.capture(skip + 1, main_globals, _ENTRY_CODE)
+    _deadlines.carry_records(records)
     bottom = _thread_of(records)
     if bottom is not None:
         t = bottom
