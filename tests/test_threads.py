@@ -351,3 +351,39 @@ def test_deadlines_travel_as_the_time_they_had_left(tmp_path):
     assert sorted(waited) == sorted([*names, "as_completed", "as_completed, suspended"])
     for name, seconds in waited.items():  # 3 s, of which 1 s passed before the checkpoint
         assert 1.5 <= seconds <= 2.6, (name, seconds)
+
+
+FROM_A_RAW_THREAD = """
+import _thread, os, sys, threading, teleporter
+done = threading.Event()
+out = []
+def raw(tag):
+    pid = os.getpid()
+    r = teleporter.checkpoint(sys.argv[1]) if sys.argv[1] != "-" else teleporter.teleport()
+    out.append((tag, r, os.getpid() != pid))
+    done.set()
+_thread.start_new_thread(raw, ("raw",))
+done.wait()
+print(out, threading.active_count())
+"""
+
+
+def test_a_move_from_a_thread_started_with__thread(tmp_path):
+    """A thread with no Thread object moves the program too: the call returns in it."""
+    path = tmp_path / "raw.py"
+    path.write_text(FROM_A_RAW_THREAD)
+    ckpt = str(tmp_path / "raw.ckpt")
+    runs = [
+        run_program(path, "-"),
+        run_program(path, ckpt),
+        subprocess.run(
+            [sys.executable, "-m", "teleporter", "resume", ckpt], capture_output=True, timeout=60
+        ),
+    ]
+    for r in runs:
+        assert (r.returncode, r.stderr) == (0, b""), r.stderr.decode()
+    assert [r.stdout.decode() for r in runs] == [
+        "[('raw', None, True)] 1\n",
+        "[('raw', False, False)] 1\n",
+        "[('raw', True, True)] 1\n",
+    ]
