@@ -387,3 +387,44 @@ def test_a_move_from_a_thread_started_with__thread(tmp_path):
         "[('raw', False, False)] 1\n",
         "[('raw', True, True)] 1\n",
     ]
+
+
+ONE_AT_A_TIME = """
+import os, sys, threading, teleporter
+inside, done = threading.Event(), threading.Event()
+said = []
+class Env(dict):
+    def items(self):  # runs inside teleport(), before the capture
+        inside.set()
+        done.wait()
+        return super().items()
+def other():
+    inside.wait()
+    for call in (lambda: teleporter.checkpoint(sys.argv[1]), teleporter.teleport):
+        try:
+            call()
+        except teleporter.TeleportError as e:
+            said.append(str(e))
+    done.set()
+t = threading.Thread(target=other)
+t.start()
+pid = os.getpid()
+teleporter.teleport(env=Env(HELLO="1"))
+t.join()
+print(*said, sep="\\n")
+print("moved:", os.getpid() != pid, os.environ["HELLO"], os.path.exists(sys.argv[1]))
+"""
+
+
+def test_one_move_at_a_time(tmp_path):
+    """A checkpoint or a move asked for by another thread while one is under way is
+    refused in words that say so; the first goes on."""
+    path = tmp_path / "two.py"
+    path.write_text(ONE_AT_A_TIME)
+    r = run_program(path, str(tmp_path / "no.ckpt"))
+    assert (r.returncode, r.stderr) == (0, b""), r.stderr.decode()
+    assert r.stdout.decode().splitlines() == [
+        f"cannot {call}: another call is moving or checkpointing the program at this moment; "
+        "the program keeps running"
+        for call in ("checkpoint", "teleport")
+    ] + ["moved: True 1 False"]

@@ -65,12 +65,21 @@ void wake_thread(void *p)
 // had before. Written only while the GIL is held and the signals are blocked in the
 // calling thread; read by hold_action.
 volatile sig_atomic_t g_hold_fd = -1;
+pid_t g_hold_pid = 0;
 struct sigaction g_unheld_action[NSIG];
 bool g_holding[NSIG];
 
 void hold_action(int sig)
 {
     const int saved = errno;
+    if (getpid() != g_hold_pid) {
+        // A child forked meanwhile (by the program, or before its exec): the signal does
+        // what it did before the hold, once this handler returns (it is blocked in it).
+        sigaction(sig, &g_unheld_action[sig], nullptr);
+        raise(sig);
+        errno = saved;
+        return;
+    }
     const int fd = g_hold_fd;
     if (fd >= 0) {
         const unsigned char byte = static_cast<unsigned char>(sig);
@@ -201,6 +210,7 @@ PyObject *hold_signals(PyObject *, PyObject *args)
     // Interrupted system calls go on: the guard's watcher sees the signal in the pipe.
     ours.sa_flags = SA_RESTART | SA_ONSTACK;
     g_hold_fd = fd;
+    g_hold_pid = getpid();
     for (int sig : sigs) {
         if (g_holding[sig]) {
             continue;
@@ -216,9 +226,15 @@ PyObject *hold_signals(PyObject *, PyObject *args)
 PyObject *unhold_signals(PyObject *, PyObject *)
 {
     for (int sig = 1; sig < NSIG; ++sig) {
-        if (g_holding[sig]) {
+        if (!g_holding[sig]) {
+            continue;
+        }
+        g_holding[sig] = false;
+        struct sigaction current;
+        // One the program set meanwhile (signal.signal() from another thread) stays.
+        if (sigaction(sig, nullptr, &current) == 0 && !(current.sa_flags & SA_SIGINFO) &&
+            current.sa_handler == hold_action) {
             sigaction(sig, &g_unheld_action[sig], nullptr);
-            g_holding[sig] = false;
         }
     }
     g_hold_fd = -1;

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 
@@ -22,6 +23,8 @@ TIMEOUT = 120.0
 # captured (a thread in native code that holds no Python frame still, a lock being taken)
 # before the move is refused, the program running on.
 SAFE_POINT_TIMEOUT = 5.0
+# Held while the program is being moved or checkpointed by one of its threads.
+_in_progress = _thread.allocate_lock()
 
 
 def _valid_env(env: object) -> dict[str, str] | None:
@@ -81,6 +84,24 @@ class _EndAsFound:
         _teleporter_impl.unhandled_interrupt(self.flag)
 
 
+class _OneAtATime:
+    """One move or checkpoint of the program at a time: another call meanwhile (from
+    another thread) is refused by a TeleportError that says why, the program running on."""
+
+    def __init__(self, call: str) -> None:
+        self.call = call
+
+    def __enter__(self) -> None:
+        if not _in_progress.acquire(blocking=False):
+            raise TeleportError(
+                f"cannot {self.call}: another call is moving or checkpointing the program "
+                "at this moment; the program keeps running"
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        _in_progress.release()
+
+
 def _move(
     depth: int,
     command: tuple[str, ...],
@@ -97,7 +118,7 @@ def _move(
     captures the program. `env`, `cwd` and `python` are checked before anything starts.
     From the start until the destination is told to run, a guard holds terminating
     signals: one that arrives cancels the move (see ``_guard``)."""
-    with _EndAsFound():
+    with _EndAsFound(), _OneAtATime("teleport" if copies is None else "fork"):
         env = _valid_env(env)
         cwd = _valid_path("cwd", cwd, True)
         python = _valid_path("python", python, False)
@@ -288,7 +309,7 @@ def checkpoint(
     from . import _checkpoint
 
     safe_point = _seconds(safe_point_timeout, "safe_point_timeout")
-    with _EndAsFound():
+    with _EndAsFound(), _OneAtATime("checkpoint"):
         return _checkpoint.write(os.fspath(path), depth=1, key=key, safe_point=safe_point)
 
 

@@ -232,9 +232,9 @@ class Guard:
         signals' actions back, then raises each held signal once, as the program would
         have received it (its handler may raise, e.g. KeyboardInterrupt, in the main
         thread)."""
-        self._join()
-        _impl.unhold_signals()
+        _impl.unhold_signals()  # first: a signal from now on is the program's, or in the pipe
         held.clear()
+        self._join()
         for fd in (self.wake_r, self._wake_w):
             os.close(fd)
         if self.signals:

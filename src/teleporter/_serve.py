@@ -55,6 +55,12 @@ def _take_signals(astray: int, held_w: int) -> tuple[int, bytes]:
     not block them once the move was over, before these handlers were in. `held_w`: that
     pipe's write end when this is the origin's own interpreter (the move's guard wrote
     held signals there until now), else -1."""
+    if held_w >= 0 and _thread.get_ident() != _thread_main():
+        # Serving from the origin's interpreter, in the thread that moved the program
+        # (its exec failed): Python sets handlers in the main thread only; the move's
+        # hold stays, and its pipe is this server's.
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, FORWARDED)
+        return astray, b""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     _signal.set_wakeup_fd(wake_w)
@@ -73,6 +79,13 @@ def _take_signals(astray: int, held_w: int) -> tuple[int, bytes]:
         os.close(astray)
     _signal.pthread_sigmask(_signal.SIG_UNBLOCK, FORWARDED)
     return wake_r, taken
+
+
+def _thread_main() -> int:
+    """The main thread's ident, in the origin's interpreter (threading is imported there
+    whenever another thread runs)."""
+    threading = sys.modules.get("threading")
+    return threading.main_thread().ident if threading is not None else _thread.get_ident()
 
 
 def kill(pid: int, sig: int) -> None:

@@ -252,7 +252,7 @@ class LocalMove:
         stand_down()  # the program's timers would outlive the exec
         home = _boot.home_channel()
         if home >= 0:
-            _hand_home(home, pid, stdin_w, control)
+            _hand_home(home, pid, stdin_w, control, guard.astray)
         from .. import _teleporter_impl
 
         try:
@@ -303,7 +303,7 @@ def become_server(keep: tuple[int, ...]) -> bool:
     return False
 
 
-def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
+def _hand_home(home: int, pid: int, stdin_w: int, control: int, astray: int) -> NoReturn:
     """This process is the destination of an earlier local move, whose origin serves it:
     gives that server the new destination (`pid`, its stdin pipe and control socket), passes
     on what is left of this process's stdin, and exits; the server adopts the destination."""
@@ -326,7 +326,13 @@ def _hand_home(home: int, pid: int, stdin_w: int, control: int) -> NoReturn:
         sock.sendall(b"D")
     except OSError:
         pass
-    for signum in _signal.sigpending():  # sent here before the server knew of `pid`
+    # Sent here before the server knew of `pid`: blocked in this thread, or held (the
+    # move's pipe) when another thread took them.
+    try:
+        held = os.read(astray, 256)
+    except OSError:
+        held = b""
+    for signum in [*_signal.sigpending(), *held]:
         _serve.kill(pid, signum)
     os._exit(0)
 
