@@ -290,3 +290,18 @@ def test_signal_inside_a_natively_driven_generator_checkpoints_when_it_leaves(tm
     assert rest.returncode == 0 and rest.stderr == b"", rest.stderr.decode()
     assert out + rest.stdout == reference(program, tmp_path).stdout
     assert not ckpt.exists()
+
+
+def test_a_signal_during_the_programs_own_checkpoint_waits_for_it(tmp_path):
+    """The program checkpoints itself; a SIGTERM that comes meanwhile is not taken at the
+    same time (the two would park each other's threads): it is taken once the program's
+    own checkpoint has finished, and the same command continues the program."""
+    program = RUN / "own_checkpoint.py"
+    ckpt = tmp_path / "p.ckpt"
+    args = command(str(program), str(tmp_path), path=ckpt)
+    code, out, err = interrupted(args, tmp_path, "own checkpoint")
+    assert (code, err) == (EX_TEMPFAIL, _checkpointed_line(ckpt)), err.decode()
+    assert (tmp_path / "own.ckpt").is_file()
+    rest = run_python(*args, cwd=tmp_path, timeout=60)
+    assert (rest.returncode, rest.stderr) == (0, b""), rest.stderr.decode()
+    assert out + rest.stdout == reference(program, tmp_path, str(tmp_path)).stdout

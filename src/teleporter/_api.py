@@ -88,12 +88,12 @@ class _OneAtATime:
     """One move or checkpoint of the program at a time: another call meanwhile (from
     another thread) is refused by a TeleportError that says why, the program running on."""
 
-    def __init__(self, call: str) -> None:
-        self.call = call
+    def __init__(self, call: str, refusal: type[TeleportError] = TeleportError) -> None:
+        self.call, self.refusal = call, refusal
 
     def __enter__(self) -> None:
         if not _in_progress.acquire(blocking=False):
-            raise TeleportError(
+            raise self.refusal(
                 f"cannot {self.call}: another call is moving or checkpointing the program "
                 "at this moment; the program keeps running"
             )

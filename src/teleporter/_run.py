@@ -154,6 +154,7 @@ class Watch:
         import time
 
         from . import _checkpoint
+        from ._api import _OneAtATime
         from ._threads import WhereRefused
 
         why = None
@@ -167,14 +168,16 @@ class Watch:
                     limit = SIGNAL_SAFE_POINT_TIMEOUT
                 left = None if limit is None else limit - (time.monotonic() - start)
                 try:
-                    _checkpoint.write_whole(
-                        self.path,
-                        self.key,
-                        None if left is None else max(left, 0.0),
-                        resume_program=sig is None,
-                        extra={"run": self.identity},
-                        said=limit,
-                    )
+                    # Not while the program moves or checkpoints itself (tried again).
+                    with _OneAtATime("checkpoint", WhereRefused):
+                        _checkpoint.write_whole(
+                            self.path,
+                            self.key,
+                            None if left is None else max(left, 0.0),
+                            resume_program=sig is None,
+                            extra={"run": self.identity},
+                            said=limit,
+                        )
                 except WhereRefused as e:
                     if sig is not None and left is not None and left > RETRY_PAUSE:
                         time.sleep(RETRY_PAUSE)  # the program goes on a little, and again
