@@ -27,6 +27,8 @@ KNOWN = (
     ("threading", "Semaphore.acquire", "endtime"),
     ("concurrent.futures._base", "as_completed", "end_time"),
 )
+# Their names: a frame of any other function is passed over without looking further.
+NAMES = frozenset(qualname.rpartition(".")[2] for _module, qualname, _local in KNOWN)
 
 
 def deadline_in(left: float) -> float:

@@ -19,7 +19,7 @@ import os
 import sys
 import types
 
-from . import _reducers, policy
+from . import _deadlines, _reducers, policy
 from . import _teleporter_impl as _impl
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -185,9 +185,7 @@ def _generator_reduce(gen: Any) -> Any:
         raise TypeError(f"cannot move the {kind} `{gen.__qualname__}`: {e}") from None
     if g is None:  # finished: any function running the code will do
         g = {"__builtins__": __builtins__}
-    elif state[3]:
-        from . import _deadlines
-
+    elif state[3] and code.co_name in _deadlines.NAMES:  # as_completed(timeout=), suspended
         state[3] = _deadlines.carried(code, state[3], _deadlines.slots())
     return (
         _make_generator,

@@ -447,6 +447,7 @@ def _snapshot(
         handled = _impl.handled_exception()  # a running generator's own travels with it
         try:
             frames = _impl.capture(depth + 1, main.__dict__)
+            _deadlines.carry_records(frames)  # a parked main thread's: in _threads already
         except _impl.CaptureError as e:
             why = _threads.in_words_of(str(e), kind)
     if why is not None:
@@ -455,9 +456,7 @@ def _snapshot(
         raise TeleportError(why + (site if where not in why else ""))
     refs: dict[int, Any] = {}  # one reference per namespace: pickled once, then memoised
     records = []
-    deadlines = _deadlines.slots()
     for code, func, g, localsplus, stack, at, entry in frames:
-        localsplus = _deadlines.carried(code, localsplus, deadlines)
         ref = refs.get(id(g))
         if ref is None:
             ref = refs[id(g)] = _pickling.globals_ref(g)
