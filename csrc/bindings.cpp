@@ -63,6 +63,35 @@ PyObject *py_capture(PyObject *, PyObject *args)
     return tp::capture_stack(skip, main_globals, entry);
 }
 
+// signal_context(handler_codes, made_again, return_none): see capture.hpp.
+PyObject *py_signal_context(PyObject *, PyObject *args)
+{
+    PyObject *codes, *again, *none;
+    if (!PyArg_ParseTuple(args, "OOO:signal_context", &codes, &again, &none) ||
+        !tp::set_signal_context(codes, again, none)) {
+        return nullptr;
+    }
+    Py_RETURN_NONE;
+}
+
+// set_frame_local(frame, index, value): stores `value` in slot `index` of a running
+// frame's fast locals (a moved frame's reference to another frame of its stack).
+PyObject *py_set_frame_local(PyObject *, PyObject *args)
+{
+    PyObject *frame, *value;
+    int index;
+    if (!PyArg_ParseTuple(args, "O!iO:set_frame_local", &PyFrame_Type, &frame, &index, &value)) {
+        return nullptr;
+    }
+    tp::adapter::Frame *f = tp::adapter::object_frame(frame);
+    if (!f || index < 0 || index >= tp::adapter::frame_code(f)->co_nlocalsplus) {
+        PyErr_SetString(PyExc_IndexError, "set_frame_local(): no such local");
+        return nullptr;
+    }
+    tp::adapter::set_local(f, index, value);
+    Py_RETURN_NONE;
+}
+
 PyObject *py_handled_exception(PyObject *, PyObject *) { return tp::base_handled_exception(); }
 
 PyObject *py_unhandled_interrupt(PyObject *, PyObject *args)
@@ -553,6 +582,11 @@ PyMethodDef methods[] = {
     {"unhandled_interrupt", py_unhandled_interrupt, METH_VARARGS,
      "unhandled_interrupt([value]) -> whether the interpreter will end by SIGINT, as a "
      "KeyboardInterrupt that ended code run from a string asks; sets it when given"},
+    {"signal_context", py_signal_context, METH_VARARGS,
+     "signal_context(handler_codes, made_again, return_none): what captures take for the "
+     "program's signal handlers and the C calls that run them"},
+    {"set_frame_local", py_set_frame_local, METH_VARARGS,
+     "set_frame_local(frame, index, value): store a fast local of a running frame"},
     {"capture", py_capture, METH_VARARGS,
      "capture(skip, main_globals, entry=<main thread>) -> list of frame records, outermost "
      "first"},

@@ -8,6 +8,8 @@
 //   void set_suspended_position(Frame *, PyCodeObject *, int position);  // as captured
 //   Frame *&current_frame_slot(PyThreadState *);  // where the innermost frame is kept
 //   constexpr int kIteratorSlots;  // stack slots of a for loop's iterator (and a SEND's receiver)
+//   constexpr bool kSavesCallDepth;  // the stack pointer is saved while a C call runs
+//   constexpr bool kRaisesBeforeInstrPtr;  // throwflag looks up handlers at instr_ptr - 1
 //
 // and frame_code(), and its frame slots (slots_object.inl for 3.11-3.13, whose slots are
 // object pointers; slots_stackref.inl for 3.14+, whose slots are tagged stack references):
@@ -159,6 +161,119 @@ SpecialCall special_call(const CodeAnalysis &code, int index)
 }
 
 int saved_stack_depth(Frame *f) { return stack_top(f) - frame_code(f)->co_nlocalsplus; }
+
+// ---- signal handlers ---------------------------------------------------------------------
+
+bool breaker_site(const CodeAnalysis &code, int index, BreakerSite *out)
+{
+    const Instr &in = code.at(index);
+    BreakerSite site;
+    switch (in.op) {
+    case JUMP_BACKWARD:
+#ifdef POP_JUMP_BACKWARD_IF_TRUE
+    case POP_JUMP_BACKWARD_IF_TRUE: // 3.11: it checks the breaker when it jumps
+    case POP_JUMP_BACKWARD_IF_FALSE:
+    case POP_JUMP_BACKWARD_IF_NONE:
+    case POP_JUMP_BACKWARD_IF_NOT_NONE:
+#endif
+        site.resume = in.next - in.oparg;
+        break;
+    case RESUME:
+        // At a function's start and after a yield, not after `yield from` or `await`
+        // (the low two bits of oparg say where).
+        if ((in.oparg & 3) >= 2) {
+            return false;
+        }
+        site.resume = in.next;
+        break;
+    default: {
+        CallShape shape;
+        std::string why;
+        if (!call_shape(code, index, &shape, why)) {
+            return false;
+        }
+        site.call = true;
+        site.resume = in.next;
+#ifdef PRECALL
+        if (in.op == PRECALL) { // 3.11: a specialised PRECALL makes the call and skips the CALL
+            site.resume = code.at(index + 1).next;
+        }
+#endif
+    }
+    }
+    const int at = code.starting_at(site.resume);
+    if (at < 0 || code.at(at).depth < 0) {
+        return false;
+    }
+    site.depth = code.at(at).depth;
+    *out = site;
+    return true;
+}
+
+namespace {
+// Whether `obj` may be the callable of a call still running C code: any callable but a
+// Python function or a method of one (whose call has a frame of its own above the caller)
+// and an instance whose class's __call__ is a Python function (the same).
+bool may_run_native(PyObject *obj)
+{
+    if (PyFunction_Check(obj) || (PyMethod_Check(obj) && PyFunction_Check(PyMethod_GET_FUNCTION(obj)))) {
+        return false;
+    }
+    if (!PyCallable_Check(obj)) {
+        return false;
+    }
+    if (!PyType_Check(obj)) {
+        static PyObject *name = PyUnicode_InternFromString("__call__");
+        PyObject *call = name ? _PyType_Lookup(Py_TYPE(obj), name) : nullptr;
+        if (call && PyFunction_Check(call)) {
+            return false;
+        }
+    }
+    return true;
+}
+}  // namespace
+
+CallState call_state(Frame *f, const CallShape &shape, PyObject *const *stack, int returned_depth)
+{
+    if (kSavesCallDepth) {
+        const int saved = saved_stack_depth(f);
+        return saved == shape.depth      ? CallState::Running
+               : saved == returned_depth ? CallState::Returned
+                                         : CallState::Either;
+    }
+    // The result takes the call's first slot: a NULL (a plain call's, before 3.13) or the
+    // callable (a method, before 3.13) while it runs.
+    PyObject *first = stack[shape.null_slot < shape.callable_slot ? shape.null_slot
+                                                                  : shape.callable_slot];
+    if (!first) {
+        return CallState::Running;
+    }
+    return may_run_native(first) ? CallState::Either : CallState::Returned;
+}
+
+void stand_in(Frame *f, int unit) { set_suspended_position(f, frame_code(f), unit); }
+
+void raise_in(Frame *f, const CodeAnalysis &code, int index, int unit)
+{
+    const Instr &in = code.at(index);
+    // Where handlers are looked up one unit before instr_ptr, stand on the instruction's
+    // first inline cache (the same line), when it has one.
+    const int at = kRaisesBeforeInstrPtr && in.next > in.opunit + 1 ? in.opunit + 1 : unit;
+    set_suspended_position(f, frame_code(f), at);
+}
+
+void go_on_at(Frame *f, int unit) { set_next_instruction(f, frame_code(f), unit); }
+
+Frame *object_frame(PyObject *frame_object)
+{
+    return reinterpret_cast<PyFrameObject *>(frame_object)->f_frame;
+}
+
+void set_local(Frame *f, int i, PyObject *value)
+{
+    clear_slot(f, i);
+    store_slot(f, i, value);
+}
 
 void patch_frame(Frame *f, PyObject *const *localsplus, PyObject *const *stack, int nstack,
                  int restart)

@@ -97,6 +97,11 @@ bool check_layout(std::string &why)
 // ---- version facts used by adapter_common.inl ------------------------------------------
 
 namespace {
+// The frame keeps no stack pointer while a call runs: whether a call has returned is read
+// from its slots. An exception raised by evaluating the frame with throwflag is raised at
+// prev_instr: its traceback line, and its handler, are that instruction's.
+constexpr bool kSavesCallDepth = false;
+constexpr bool kRaisesBeforeInstrPtr = false;
 // A for loop's iterator is one stack slot.
 constexpr int kIteratorSlots = 1;
 bool is_suspended_state(int st) { return st == FRAME_SUSPENDED; }

@@ -141,6 +141,15 @@ void pending_call(const CallShape &s, PyObject *const *stack, PyObject **callabl
 }
 
 namespace {
+// The frame's stack pointer is saved around every call that may run Python code, and
+// around the eval breaker: while a C call runs it counts the call's operands, once the
+// call has returned its result. Evaluated with throwflag, the frame raises at instr_ptr
+// (its traceback line) but looks up the exception's handler at the code unit before it.
+constexpr bool kSavesCallDepth = true;
+constexpr bool kRaisesBeforeInstrPtr = true;
+}  // namespace
+
+namespace {
 // A suspended generator's instr_ptr already points past its YIELD_VALUE: the index of the
 // YIELD_VALUE that ends exactly at `position`, else -1.
 int yield_index(const CodeAnalysis &code, int position)

@@ -145,6 +145,11 @@ PyObject *entering_manager(const CodeAnalysis &code, int index, PyObject *top)
 // ---- version facts used by adapter_common.inl ------------------------------------------
 
 namespace {
+// The frame keeps no stack pointer while a call runs: whether a call has returned is read
+// from its slots. Evaluated with throwflag, the frame raises at instr_ptr (its traceback
+// line) but looks up the exception's handler at the code unit before it.
+constexpr bool kSavesCallDepth = false;
+constexpr bool kRaisesBeforeInstrPtr = true;
 // A for loop's iterator is one stack slot.
 constexpr int kIteratorSlots = 1;
 // 3.13 also marks a yield inside `yield from`/`await`.

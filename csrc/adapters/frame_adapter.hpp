@@ -50,6 +50,11 @@ int frame_position(Frame *f);
 // borrowed; NULL when empty. Reading a stack slot is valid only below the live depth.
 PyObject *frame_slot(Frame *f, int i);
 
+// The frame a frame object stands for (its f_frame), or NULL when it has none.
+Frame *object_frame(PyObject *frame_object);
+// Replaces slot `i` of a frame's fast locals (a new reference is taken; NULL empties it).
+void set_local(Frame *f, int i, PyObject *value);
+
 // ---- calls -----------------------------------------------------------------------------
 
 // How the value stack of a frame looks while an instruction that calls something is
@@ -136,6 +141,42 @@ SpecialCall special_call(const CodeAnalysis &code, int index);
 // Stack items live in a frame whose callee is a Python frame it pushed itself (a call the
 // interpreter inlined, not one entered from C): the depth it saved when it pushed it.
 int saved_stack_depth(Frame *f);
+
+// ---- signal handlers ----------------------------------------------------------------------
+// The interpreter runs a Python signal handler between two instructions of the frame it
+// interrupts (its eval breaker: after a backward jump, at a RESUME, at the end of a call),
+// or from inside a C function the frame calls that runs pending handlers itself (os.kill,
+// time.sleep, a lock's acquire...).
+
+// Where a frame standing in instruction `index` while a handler runs goes on once the
+// handler has returned: `resume` (a code unit) with `depth` stack items; `call` when the
+// instruction is a call (whose result, if it returned, is the top item there). False
+// when the interpreter runs no handler at that instruction.
+struct BreakerSite {
+    int resume = -1;
+    int depth = -1;
+    bool call = false;
+};
+bool breaker_site(const CodeAnalysis &code, int index, BreakerSite *out);
+
+// Whether the call of `shape` that frame `f` stands in while a handler runs is still
+// running (the C function called the handler) or has returned (its result at the bottom
+// of the call's slots, the others consumed), told from `stack` (the frame's slots from
+// the stack base, read as values: a consumed slot is never dereferenced) or, where the
+// version saves it, from the frame's stack pointer. Either: it cannot be told from the
+// frame (a callable at the bottom slot, which may be the call's or its result).
+enum class CallState { Running, Returned, Either };
+CallState call_state(Frame *f, const CallShape &shape, PyObject *const *stack, int returned_depth);
+
+// Positions the frame so that it stands in the instruction at code unit `unit`, the
+// position the frame reported while the handler ran (f_lasti, f_lineno).
+void stand_in(Frame *f, int unit);
+// Positions it so that, evaluated with an exception raised (throwflag), it raises that
+// exception in instruction `index` (at `unit`), as the instruction does when a handler it
+// ran raised: the same traceback line and the same exception handler.
+void raise_in(Frame *f, const CodeAnalysis &code, int index, int unit);
+// Positions it so that it runs the instruction at code unit `unit` next.
+void go_on_at(Frame *f, int unit);
 
 // ---- generators and coroutines -----------------------------------------------------------
 

@@ -55,6 +55,80 @@ PyObject *slot(PyObject *v) { return v ? v : null_object(); }
 
 }  // namespace
 
+// ---- signal handlers ---------------------------------------------------------------------
+
+namespace {
+
+// What set_signal_context() last said (see capture.hpp).
+Ref g_handler_codes;  // frozenset of the code objects of the program's signal handlers
+Ref g_made_again;     // frozenset of the C callables made again after a handler
+Ref g_return_none;    // frozenset of those that give None once a handler has run
+
+bool contains(const Ref &set, PyObject *o)
+{
+    const int r = set ? PySet_Contains(set.get(), o) : 0;
+    if (r < 0) {
+        PyErr_Clear(); // unhashable
+    }
+    return r > 0;
+}
+
+bool is_signal_handler(PyCodeObject *co)
+{
+    return contains(g_handler_codes, reinterpret_cast<PyObject *>(co));
+}
+
+// How a frame goes on after a signal handler that ran inside its call of `callee`: 'a' the
+// call is made again, 's' it gives None, 0 neither is known. A builtin method bound to
+// its object is known by its type's method descriptor.
+char after_handler(PyObject *callee)
+{
+    for (int pass = 0; pass < 2 && callee; pass++) {
+        if (contains(g_made_again, callee)) {
+            return 'a';
+        }
+        if (contains(g_return_none, callee)) {
+            return 's';
+        }
+        if (pass || !PyCFunction_Check(callee) || !PyCFunction_GET_SELF(callee) ||
+            PyModule_Check(PyCFunction_GET_SELF(callee))) {
+            break;
+        }
+        const char *name = reinterpret_cast<PyCFunctionObject *>(callee)->m_ml->ml_name;
+        Ref descriptor = Ref::steal(PyObject_GetAttrString(
+            reinterpret_cast<PyObject *>(Py_TYPE(PyCFunction_GET_SELF(callee))), name));
+        PyErr_Clear();
+        if (!descriptor) {
+            break;
+        }
+        callee = descriptor.get();
+        if (contains(g_made_again, callee)) {
+            return 'a';
+        }
+        if (contains(g_return_none, callee)) {
+            return 's';
+        }
+        break;
+    }
+    return 0;
+}
+
+}  // namespace
+
+bool set_signal_context(PyObject *handler_codes, PyObject *made_again, PyObject *return_none)
+{
+    for (PyObject *o : {handler_codes, made_again, return_none}) {
+        if (!PyFrozenSet_Check(o)) {
+            PyErr_SetString(PyExc_TypeError, "signal_context() takes three frozensets");
+            return false;
+        }
+    }
+    g_handler_codes = Ref::borrow(handler_codes);
+    g_made_again = Ref::borrow(made_again);
+    g_return_none = Ref::borrow(return_none);
+    return true;
+}
+
 namespace {
 
 // How the innermost captured frame continues at the destination.
@@ -352,6 +426,62 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
                               ", called from " + describe(co, pos) +
                               ", whose progress cannot be carried");
             }
+        }
+        if (!innermost && inner_native && !inner_gen && !reenters && !entering && idx >= 0 &&
+            is_signal_handler(inner_code)) {
+            // The frame above is a Python signal handler, run at this frame's instruction
+            // (the eval breaker, or a C function this frame calls that runs handlers): it
+            // moves with this frame standing in that instruction, and at the destination
+            // it is called again from there before the frame goes on (capture.hpp, entry
+            // 's' or 'a').
+            adapter::BreakerSite site;
+            if (!adapter::breaker_site(*a, idx, &site)) {
+                return refuse("cannot teleport from the signal handler " +
+                              describe(inner_code, 0) + ": it interrupted " +
+                              describe(co, pos) + " inside " + opcode_name(a->at(idx).op) +
+                              ", where the interpreter does not run handlers");
+            }
+            char kind = 's';
+            int depth = site.depth;
+            if (site.call) {
+                adapter::CallShape call;
+                std::string unused;
+                adapter::call_shape(*a, idx, &call, unused);
+                std::vector<PyObject *> slots(static_cast<size_t>(call.depth));
+                for (int i = 0; i < call.depth; i++) {
+                    slots[static_cast<size_t>(i)] = adapter::frame_slot(f, a->nlocalsplus + i);
+                }
+                const adapter::CallState state =
+                    adapter::call_state(f, call, slots.data(), site.depth);
+                if (state != adapter::CallState::Returned) {
+                    // Still inside the call (a C function ran the handler): known calls
+                    // are made again (a sleep, a lock's acquire) or give None (os.kill).
+                    // A call whose first slot holds a callable may also have returned
+                    // that callable; the known ones return None, so theirs is a call.
+                    PyObject *callee = adapter::pending_callee(call, slots.data());
+                    kind = callee ? after_handler(callee) : 0;
+                    if (!kind) {
+                        return refuse(
+                            "cannot teleport from the signal handler " +
+                            describe(inner_code, 0) + ": the signal arrived while " +
+                            describe(co, pos) + " was " +
+                            (state == adapter::CallState::Running ? "in a call of "
+                                                                  : "in or just back from a call of ") +
+                            (callee ? describe_callable(callee) : std::string("native code")) +
+                            ", whose progress cannot be carried");
+                    }
+                    if (kind == 'a') {
+                        depth = call.depth;
+                    }
+                    else {
+                        sent = depth - 1; // the call's result: None
+                    }
+                }
+            }
+            reenters = true;
+            inner_entry = kind;
+            shape.restart = pos;
+            shape.depth = depth;
         }
         const adapter::SpecialCall special =
             !innermost && !inner_gen && !reenters && !entering && idx >= 0 &&

@@ -17,7 +17,11 @@
 //               the caller's instruction made again with its whole stack (a `for` or
 //               `yield from` resuming a generator, next() or send() on it, a `for` over an
 //               iterator whose __next__ is Python code, an operator, subscript, attribute
-//               access... or builtin whose special method runs first: special_entry.hpp).
+//               access... or builtin whose special method runs first: special_entry.hpp),
+//               's' or 'a' for a Python signal handler the interpreter ran at the
+//               instruction the frame outside stands in (its call_at, whose stack is the
+//               one it goes on with: 's' after that instruction, a call's result on top;
+//               'a' the call it stood in made again, whole stack and all).
 #pragma once
 #include <Python.h>
 
@@ -37,6 +41,12 @@ extern PyObject *CaptureError;
 // teleporter's own entry of a thread it started (or None): its stack ends at the function
 // the thread started with.
 PyObject *capture_stack(int skip, PyObject *main_globals, PyObject *entry = nullptr);
+
+// The program's Python signal handlers (a frozenset of their code objects) and the C
+// callables that run handlers themselves, by what a frame calling one does once the
+// handler has returned: made again (time.sleep, a lock's acquire) or given None
+// (os.kill). Captures read them; false with TypeError on other arguments.
+bool set_signal_context(PyObject *handler_codes, PyObject *made_again, PyObject *return_none);
 
 // The exception the calling thread handles outside any running generator (new reference).
 PyObject *base_handled_exception();

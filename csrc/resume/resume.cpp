@@ -35,6 +35,13 @@ struct Prepared {
     char entry = 'c';   // how it is entered (capture.hpp): 'c', 'i' or 'r'
     Ref gen;            // entry 'r' into a generator's frame: that generator
     Ref init_self;      // entry 'i': the object its class call gives back
+    // The next frame is a signal handler run at this frame's instruction (its entry 's'
+    // or 'a'): this frame stands in the instruction at `stood` (index `stood_index` of
+    // `analysis`) while the handler runs, then goes on at shape.restart.
+    char next_entry = 0;
+    int stood = -1;
+    int stood_index = -1;
+    const CodeAnalysis *analysis = nullptr;
 };
 
 struct Replay {
@@ -380,6 +387,23 @@ PyObject *eval_hook(PyThreadState *tstate, adapter::Frame *frame, int throwflag)
         g->armed = k + 1;
         g->frames[static_cast<size_t>(k + 1)].counter_before = adapter::native_budget(tstate);
     }
+    if (!innermost && (p.next_entry == 's' || p.next_entry == 'a')) {
+        // The signal handler the interpreter ran at this frame's instruction runs again
+        // from here, as the interpreter called it: with this frame current, standing in
+        // that instruction. Its value is dropped; what it raises, this frame raises there.
+        adapter::stand_in(frame, p.stood);
+        adapter::Frame *previous = adapter::link_current(tstate, frame);
+        PyObject *handled = enter_frame(k + 1);
+        adapter::unlink_current(tstate, previous);
+        if (handled) {
+            Py_DECREF(handled);
+            adapter::go_on_at(frame, p.shape.restart);
+        }
+        else {
+            adapter::raise_in(frame, *p.analysis, p.stood_index, p.stood);
+            throwflag = 1;
+        }
+    }
     PyObject *r = adapter::eval_default(tstate, frame, throwflag);
     adapter::native_credit(tstate, -credit);
     if (g_replay == g && g->armed == k + 1) {
@@ -423,16 +447,18 @@ bool fail(const std::string &msg)
 
 // `thread`: the outermost frame is a thread's entry function, not __main__'s module.
 // `whole`: this is the innermost frame of a parked or blocked thread.
-// `next_reenters`: the next record's frame is entered by this frame's instruction.
-bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole, bool next_reenters)
+// `next_entry`: how the next record's frame is entered (capture.hpp), 0 for none.
+bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole, char next_entry)
 {
+    const bool next_reenters = next_entry == 'r';
+    const bool next_handler = next_entry == 's' || next_entry == 'a';
     const std::string where = "frame " + std::to_string(k) + ": ";
     if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 7) {
         return fail(where + "malformed record");
     }
     PyObject *entry = PyTuple_GET_ITEM(rec, 6);
     const char *entry_s = PyUnicode_Check(entry) ? PyUnicode_AsUTF8(entry) : nullptr;
-    if (!entry_s || std::strlen(entry_s) != 1 || !std::strchr("cir", entry_s[0]) ||
+    if (!entry_s || std::strlen(entry_s) != 1 || !std::strchr("cirsa", entry_s[0]) ||
         (k == 0 && entry_s[0] != 'c')) {
         PyErr_Clear();
         return fail(where + "malformed record");
@@ -478,11 +504,29 @@ bool prepare(PyObject *rec, size_t k, Prepared &p, bool thread, bool whole, bool
     if (overflow || at < 0 || at > INT32_MAX) {
         return fail(where + "call position out of range");
     }
-    const int idx = a->starting_at(static_cast<int>(at));
-    if (idx < 0) {
+    int idx = a->starting_at(static_cast<int>(at));
+    adapter::BreakerSite site;
+    if (next_handler) {
+        // It stands anywhere inside the instruction that ran the handler (3.11: a
+        // specialised PRECALL, or the CALL after it).
+        idx = a->containing(static_cast<int>(at));
+        adapter::CallShape call;
+        if (idx < 0 || !adapter::breaker_site(*a, idx, &site) ||
+            (next_entry == 'a' && (!site.call || !adapter::call_shape(*a, idx, &call, why)))) {
+            return fail(where + "a signal handler's frame where the interpreter runs none");
+        }
+        p.whole = true;
+        p.shape.restart = next_entry == 'a' ? call.restart : site.resume;
+        p.shape.depth = next_entry == 'a' ? call.depth : site.depth;
+        p.next_entry = next_entry;
+        p.stood = static_cast<int>(at);
+        p.stood_index = idx;
+        p.analysis = a;
+    }
+    else if (idx < 0) {
         return fail(where + "call position is not an instruction boundary");
     }
-    if (whole) {
+    else if (whole) {
         // It starts exactly here, with the stack the instruction expects.
         p.whole = true;
         p.shape.restart = a->at(idx).start;
@@ -690,12 +734,15 @@ PyObject *resume_stack(PyObject *records, PyObject *result, PyObject *handled_ex
     for (size_t k = 0; k < n; k++) {
         PyObject *next = k + 1 < n ? PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k + 1))
                                    : nullptr;
-        const bool next_reenters = next && PyTuple_Check(next) && PyTuple_GET_SIZE(next) == 7 &&
-                                   PyUnicode_Check(PyTuple_GET_ITEM(next, 6)) &&
-                                   PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(next, 6),
-                                                                    "r") == 0;
+        char next_entry = 0;
+        if (next && PyTuple_Check(next) && PyTuple_GET_SIZE(next) == 7 &&
+            PyUnicode_Check(PyTuple_GET_ITEM(next, 6)) &&
+            PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(next, 6)) == 1) {
+            const Py_UCS4 c = PyUnicode_READ_CHAR(PyTuple_GET_ITEM(next, 6), 0);
+            next_entry = c < 128 ? static_cast<char>(c) : 0;
+        }
         if (!prepare(PyList_GET_ITEM(records, static_cast<Py_ssize_t>(k)), k, g->frames[k],
-                     thread, whole && k + 1 == n, next_reenters)) {
+                     thread, whole && k + 1 == n, next_entry)) {
             return nullptr;
         }
     }

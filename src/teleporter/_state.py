@@ -12,7 +12,7 @@ import sys
 import time
 import types
 
-from . import _deadlines, _payload, _pickling, _process_state, _threads
+from . import _deadlines, _frames, _payload, _pickling, _process_state, _threads
 from . import _teleporter_impl as _impl
 from ._api import SAFE_POINT_TIMEOUT
 from .errors import PayloadError, TeleportError
@@ -365,6 +365,7 @@ def _read(
     take together (its main thread parked too)."""
     main = sys.modules["__main__"]
     _process_state.refuse_child_processes("checkpoint" if kind == "checkpoint" else "teleport")
+    _frames.signal_context()
     limit = safe_point if whole is None else whole
     deadline = time.monotonic() + limit
     # Called from another thread than the main one: the main thread is parked with the
@@ -448,6 +449,7 @@ def _snapshot(
         try:
             frames = _impl.capture(depth + 1, main.__dict__)
             _deadlines.carry_records(frames)  # a parked main thread's: in _threads already
+            _frames.detach_frames(frames, sys._getframe(depth + 1))
         except _impl.CaptureError as e:
             why = _threads.in_words_of(str(e), kind)
     if why is not None:
@@ -677,8 +679,12 @@ def run(restored: Restored) -> Any:
     go = _threads.start(threads, restored.result) if threads is not None else None
     later, restored.later = restored.later, []
     release = _process_state.release_signals()  # the last call: see _impl.resume
+    fixes = _frames.frame_fixes(records)
+    count = len(records)
 
     def ready() -> list[tuple[Any, ...]]:
+        if fixes:
+            _frames.attach_frames(sys._getframe(1), count, fixes)
         if go is not None:
             go()
         calls = [call for step in later for call in step()]
@@ -691,7 +697,7 @@ def run(restored: Restored) -> Any:
             restored.handled,
             False,
             restored.parked,
-            ready if go is not None or later or release else None,
+            ready if go is not None or later or release or fixes else None,
         )
     except _impl.ResumeError as e:
         raise PayloadError(str(e)) from None

@@ -24,7 +24,7 @@ import sys
 
 from . import (
     _deadlines,
-    _frames,  # noqa: F401  (the core looks StackInt up in a capture: see below)
+    _frames,
 )
 from . import _teleporter_impl as _impl
 from ._api import SAFE_POINT_TIMEOUT  # the default of a move's safe_point_timeout
@@ -101,7 +101,7 @@ _parked = False
 _switch_interval: float | None = None
 
 
-def _blocking_calls() -> dict[Any, tuple[str, int | None]]:
+def blocking_calls() -> dict[Any, tuple[str, int | None]]:
     """The C calls a thread can be captured inside, made again at the destination: the
     callable, its name and the position of its timeout argument (named ``timeout`` when
     passed by keyword)."""
@@ -457,7 +457,7 @@ def _read_each(
     threading: Any,
     read: list[list[Any]],
 ) -> Moved:
-    calls = _blocking_calls()
+    calls = blocking_calls()
     deadlines = _deadlines.slots()
     frames = sys._current_frames()
     started = {ident: i for i, ident in enumerate(threading._active)} if threading else {}
@@ -504,6 +504,7 @@ def _read_each(
                     values[slot] = remaining
                     records[-1] = (code, func, g, localsplus, tuple(values), at, entry)
         _deadlines.carry_records(records, deadlines)
+        _frames.detach_frames(records, frames.get(ident))
         if is_main:
             main_chain[:] = [records, handled, d["native_id"]]
             continue
@@ -552,6 +553,7 @@ def capture_caller(skip: int, main_globals: dict[str, Any], moved: Moved) -> Non
     who = _named(t)
     records = _impl.capture(skip + 1, main_globals, _ENTRY_CODE)
     _deadlines.carry_records(records)
+    _frames.detach_frames(records, sys._getframe(skip + 1))
     bottom = _thread_of(records)
     if bottom is not None:
         t = bottom
@@ -808,7 +810,17 @@ def _entry(
 
             _process_state.set_context_vars(chain.context)
 
+        try:
+            fixes = _frames.frame_fixes(chain.records)
+        except PayloadError as e:
+            failures.append(f"cannot rebuild a thread: {e}")
+            slot.rebuilt.release()
+            return
+        count = len(chain.records)
+
         def ready() -> list[tuple[Any, ...]] | None:
+            if fixes:
+                _frames.attach_frames(sys._getframe(1), count, fixes)
             slot.rebuilt.release()
             go.acquire()
             go.release()
