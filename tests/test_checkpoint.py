@@ -315,3 +315,26 @@ def test_chain_of_checkpoints_from_running_generators(tmp_path):
     assert r.stderr.decode() == "" and r.returncode == 0
     assert runs == 16  # 15 checkpoints, each resumed
     assert out.decode() == reference.stdout.decode()
+
+
+def test_chain_of_checkpoints_from_signal_handlers(tmp_path):
+    """Each move of the signal-handler scenario (handlers run after a backward jump, at a
+    function's entry, at the end of a call, inside os.kill and inside time.sleep; one
+    raising after the move) as a checkpoint that ends the run, each resumed by a new
+    process: the chain of runs prints exactly what one run without moves prints."""
+    source = SCENARIOS / "in_signal_handler.py"
+    path = tmp_path / source.name
+    path.write_text(source.read_text().replace("teleporter.teleport()", CHECKPOINT))
+    ckpt = tmp_path / "chain.ckpt"
+    env = {"TELEPORTER_CKPT": str(ckpt)}
+    reference = run_program(source, reference=True)
+    r = run_program(path, env=env)
+    out, runs = r.stdout, 1
+    while r.returncode == 0 and r.stderr == b"" and ckpt.exists():
+        taken = ckpt.rename(tmp_path / f"taken-{runs}.ckpt")
+        r = run_python("-m", "teleporter", "resume", str(taken), env=env, cwd=tmp_path)
+        out += r.stdout
+        runs += 1
+    assert r.stderr.decode() == "" and r.returncode == 0
+    assert runs == 8  # 7 checkpoints, each resumed
+    assert out.decode() == reference.stdout.decode().replace(str(source), str(path))

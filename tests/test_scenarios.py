@@ -128,6 +128,7 @@ EXPECT = {
             "  (False, False, False, False) marked",
             "  raised after the move: True",
             "Stop: raised after the move: True",
+            "own frame (True, 'keeps_its_frame', '<module>')",
             "seen ['SIGALRM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGALRM']",
             "moved: True",
         ],

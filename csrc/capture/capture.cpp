@@ -59,14 +59,15 @@ PyObject *slot(PyObject *v) { return v ? v : null_object(); }
 
 namespace {
 
-// What set_signal_context() last said (see capture.hpp).
-Ref g_handler_codes;  // frozenset of the code objects of the program's signal handlers
-Ref g_made_again;     // frozenset of the C callables made again after a handler
-Ref g_return_none;    // frozenset of those that give None once a handler has run
+// What set_signal_context() last said (see capture.hpp). Plain pointers, never released
+// by a destructor: one would run after the interpreter has finalised.
+PyObject *g_handler_codes = nullptr; // frozenset of the code objects of the handlers
+PyObject *g_made_again = nullptr;    // frozenset of the C callables made again after one
+PyObject *g_return_none = nullptr;   // frozenset of those that give None once one has run
 
-bool contains(const Ref &set, PyObject *o)
+bool contains(PyObject *set, PyObject *o)
 {
-    const int r = set ? PySet_Contains(set.get(), o) : 0;
+    const int r = set ? PySet_Contains(set, o) : 0;
     if (r < 0) {
         PyErr_Clear(); // unhashable
     }
@@ -123,9 +124,9 @@ bool set_signal_context(PyObject *handler_codes, PyObject *made_again, PyObject 
             return false;
         }
     }
-    g_handler_codes = Ref::borrow(handler_codes);
-    g_made_again = Ref::borrow(made_again);
-    g_return_none = Ref::borrow(return_none);
+    Py_XSETREF(g_handler_codes, Py_NewRef(handler_codes));
+    Py_XSETREF(g_made_again, Py_NewRef(made_again));
+    Py_XSETREF(g_return_none, Py_NewRef(return_none));
     return true;
 }
 
