@@ -408,6 +408,13 @@ STATES = [
     ("call position", "frame", "lambda r: r[:5] + (10**6,) + r[6:]", "frame 0: call position"),
     ("entry of another kind", "frame", "lambda r: r[:6] + ('r',)", "frame 0: malformed record"),
     ("entry not a string", "frame", "lambda r: r[:6] + (b'c',)", "frame 0: malformed record"),
+    (
+        "frame object out of its stack",
+        "frame",
+        "lambda r: r[:3] + ((__import__('teleporter._frames')._frames.MovingFrame(9),),) + r[4:]",
+        "a frame reference out of its stack",
+    ),
+    ("signal handler entry at the bottom", "frame", "lambda r: r[:6] + ('s',)", "frame 0: "),
     ("recursion limit", "recursionlimit", "'deep'", "its 'recursionlimit' is not of type int"),
     ("handled exception", "handled", "Loud", "malformed handled exception"),
     ("process settings", "process", "{'random': Loud()}", "random settings"),

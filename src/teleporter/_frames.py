@@ -139,6 +139,8 @@ def frame_fixes(records: list[Any]) -> list[tuple[int, int, int]]:
 
     fixes = []
     for j, rec in enumerate(records):
+        if not (type(rec) is tuple and len(rec) == 7 and type(rec[3]) is tuple):
+            continue  # malformed: the rebuild refuses it, naming the record
         for i, v in enumerate(rec[3]):
             if type(v) is MovingFrame:
                 if not 0 <= v < len(records):
