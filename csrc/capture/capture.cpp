@@ -437,17 +437,19 @@ PyObject *capture_chain(adapter::Frame *f, PyCodeObject *inner_code, bool inner_
             // 's' or 'a').
             adapter::BreakerSite site;
             if (!adapter::breaker_site(*a, idx, &site)) {
+                // Run by a C part of another instruction (`with lock:` waiting in its
+                // __enter__, a long integer operation): not one that can go on after it.
                 return refuse("cannot teleport from the signal handler " +
-                              describe(inner_code, 0) + ": it interrupted " +
-                              describe(co, pos) + " inside " + opcode_name(a->at(idx).op) +
-                              ", where the interpreter does not run handlers");
+                              describe(inner_code, 0) + ": it ran inside " +
+                              describe(co, pos) + "'s " + opcode_name(a->at(idx).op) +
+                              ", an instruction that cannot go on after a handler elsewhere");
             }
             char kind = 's';
             int depth = site.depth;
             if (site.call) {
                 adapter::CallShape call;
                 std::string unused;
-                adapter::call_shape(*a, idx, &call, unused);
+                (void)adapter::call_shape(*a, idx, &call, unused); // breaker_site checked it
                 std::vector<PyObject *> slots(static_cast<size_t>(call.depth));
                 for (int i = 0; i < call.depth; i++) {
                     slots[static_cast<size_t>(i)] = adapter::frame_slot(f, a->nlocalsplus + i);

@@ -106,6 +106,9 @@ class MovingFrame(int):
 
     __slots__ = ()
 
+    def __repr__(self) -> str:
+        return f"<the frame object of frame {int(self)} of its stack>"
+
 
 def detach_frames(records: list[Any], innermost: Any) -> None:
     """Replaces, in place, each local of `records` that holds the frame object of one of
