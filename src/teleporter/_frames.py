@@ -50,6 +50,8 @@ class StackInt(int):
 
 def _code_of(handler: Any) -> Any:
     """The code a Python handler runs when the interpreter calls it, or None."""
+    if handler is None or type(handler) is int:  # SIG_DFL, SIG_IGN, set outside Python
+        return None
     for _ in range(8):  # a partial of a bound method of ...: a few levels at most
         if isinstance(handler, types.FunctionType):
             return handler.__code__
@@ -68,15 +70,16 @@ def signal_context() -> None:
     calls that run handlers themselves: made again once the handler has returned (a
     sleep, a lock's acquire: the calls a blocked thread is made again in) or given None
     (os.kill and its kind, which ran the handler before returning None)."""
+    import _signal  # type: ignore[import-not-found]  # signal's functions wrap in enums: slower
     import os
     import signal
 
     from . import _threads
 
     codes = set()
-    for signum in signal.valid_signals():
+    for signum in _signal.valid_signals():
         try:
-            code = _code_of(signal.getsignal(signum))
+            code = _code_of(_signal.getsignal(signum))
         except (OSError, ValueError, TypeError):
             continue
         if code is not None:
