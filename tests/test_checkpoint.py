@@ -293,13 +293,10 @@ def test_preemption_pattern(tmp_path):
         assert r.stdout.decode().splitlines()[-1] == expected
 
 
-def test_chain_of_checkpoints_from_running_generators(tmp_path):
-    """Each move of the running-generators scenario (inside generators driven by for,
-    next, send, throw, yield from; a contextmanager; __next__, __init__, __call__, a
-    partial, Context.run) as a
-    checkpoint that ends the run, each resumed by a new process: the chain of runs prints
-    exactly what one run without moves prints."""
-    source = SCENARIOS / "running_generators.py"
+def _checkpoint_chain(tmp_path, source):
+    """Runs the scenario `source` with each teleport() as a checkpoint that ends the run,
+    each resumed by a new process until one ends: (joined stdout, number of runs, the
+    last run, the unmoved reference run, the rewritten program's path)."""
     path = tmp_path / source.name
     path.write_text(source.read_text().replace("teleporter.teleport()", CHECKPOINT))
     ckpt = tmp_path / "chain.ckpt"
@@ -312,6 +309,17 @@ def test_chain_of_checkpoints_from_running_generators(tmp_path):
         r = run_python("-m", "teleporter", "resume", str(taken), env=env, cwd=tmp_path)
         out += r.stdout
         runs += 1
+    return out, runs, r, reference, path
+
+
+def test_chain_of_checkpoints_from_running_generators(tmp_path):
+    """Each move of the running-generators scenario (inside generators driven by for,
+    next, send, throw, yield from; a contextmanager; __next__, __init__, __call__, a
+    partial, Context.run) as a
+    checkpoint that ends the run, each resumed by a new process: the chain of runs prints
+    exactly what one run without moves prints."""
+    source = SCENARIOS / "running_generators.py"
+    out, runs, r, reference, path = _checkpoint_chain(tmp_path, source)
     assert r.stderr.decode() == "" and r.returncode == 0
     assert runs == 16  # 15 checkpoints, each resumed
     assert out.decode() == reference.stdout.decode()
@@ -323,18 +331,7 @@ def test_chain_of_checkpoints_from_signal_handlers(tmp_path):
     raising after the move) as a checkpoint that ends the run, each resumed by a new
     process: the chain of runs prints exactly what one run without moves prints."""
     source = SCENARIOS / "in_signal_handler.py"
-    path = tmp_path / source.name
-    path.write_text(source.read_text().replace("teleporter.teleport()", CHECKPOINT))
-    ckpt = tmp_path / "chain.ckpt"
-    env = {"TELEPORTER_CKPT": str(ckpt)}
-    reference = run_program(source, reference=True)
-    r = run_program(path, env=env)
-    out, runs = r.stdout, 1
-    while r.returncode == 0 and r.stderr == b"" and ckpt.exists():
-        taken = ckpt.rename(tmp_path / f"taken-{runs}.ckpt")
-        r = run_python("-m", "teleporter", "resume", str(taken), env=env, cwd=tmp_path)
-        out += r.stdout
-        runs += 1
+    out, runs, r, reference, path = _checkpoint_chain(tmp_path, source)
     assert r.stderr.decode() == "" and r.returncode == 0
     assert runs == 8  # 7 checkpoints, each resumed
     assert out.decode() == reference.stdout.decode().replace(str(source), str(path))

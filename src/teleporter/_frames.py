@@ -113,16 +113,23 @@ class MovingFrame(int):
         return f"<the frame object of frame {int(self)} of its stack>"
 
 
+def _stack_of(innermost: Any, count: int) -> list[Any]:
+    """The frame objects of a stack of `count` frames ending at `innermost`, outermost
+    first (fewer when the stack is shorter)."""
+    chain: list[Any] = []
+    f = innermost
+    while f is not None and len(chain) < count:
+        chain.append(f)
+        f = f.f_back
+    chain.reverse()
+    return chain
+
+
 def detach_frames(records: list[Any], innermost: Any) -> None:
     """Replaces, in place, each local of `records` that holds the frame object of one of
     their own frames by a MovingFrame. `innermost`: the frame object of the last record.
     A frame object held anywhere else is left for the serializer to refuse by name."""
-    chain: list[Any] = []
-    f = innermost
-    while f is not None and len(chain) < len(records):
-        chain.append(f)
-        f = f.f_back
-    chain.reverse()
+    chain = _stack_of(innermost, len(records))
     if len(chain) != len(records) or any(
         fr.f_code is not rec[0] for fr, rec in zip(chain, records, strict=True)
     ):
@@ -158,11 +165,6 @@ def frame_fixes(records: list[Any]) -> list[tuple[int, int, int]]:
 def attach_frames(innermost: Any, count: int, fixes: list[tuple[int, int, int]]) -> None:
     """Puts the rebuilt frames' own objects where their MovingFrame stood; `innermost`:
     the rebuilt stack's innermost frame object, `count` its number of frames."""
-    chain: list[Any] = []
-    f = innermost
-    while f is not None and len(chain) < count:
-        chain.append(f)
-        f = f.f_back
-    chain.reverse()
+    chain = _stack_of(innermost, count)
     for j, i, k in fixes:
         _impl.set_frame_local(chain[j], i, chain[k])
