@@ -11,6 +11,9 @@ from . import (
     _teleporter_impl,  # noqa: F401  (refuses an unsupported interpreter at import)
 )
 from ._api import (
+    acheckpoint,
+    afork,
+    ateleport,
     checkpoint,
     checkpoint_on,
     fork,
@@ -33,6 +36,9 @@ __all__ = [
     "checkpoint",
     "checkpoint_on",
     "resume",
+    "ateleport",
+    "afork",
+    "acheckpoint",
     "tp_dummy",
     "tp_bash",
     "tp_shell",

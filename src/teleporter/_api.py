@@ -111,6 +111,7 @@ def _move(
     copies: int | None = None,
     timeout: float | None = TIMEOUT,
     safe_point_timeout: float = SAFE_POINT_TIMEOUT,
+    result: Any = None,
 ) -> None:
     """Starts the destination, captures the caller's stack (`depth` API frames above it)
     and hands the program over; returns only by raising TeleportError. The destination
@@ -145,7 +146,7 @@ def _move(
             from . import _state
 
             snapshot = _state.snapshot(
-                depth + 1, None, cwd=cwd, remote=remote, env=env, safe_point=safe_point
+                depth + 1, result, cwd=cwd, remote=remote, env=env, safe_point=safe_point
             )
         except BaseException:
             move.cancel()
@@ -311,6 +312,83 @@ def checkpoint(
     safe_point = _seconds(safe_point_timeout, "safe_point_timeout")
     with _EndAsFound(), _OneAtATime("checkpoint"):
         return _checkpoint.write(os.fspath(path), depth=1, key=key, safe_point=safe_point)
+
+
+# ---- asyncio: the running event loop with all its tasks (see _event_loop) ------------------
+
+
+async def ateleport(
+    *command: str,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
+) -> None:
+    """:func:`teleport` for a program running an asyncio event loop, awaited from any of
+    its tasks: the loop moves with every task, timer and future, between two of its
+    callbacks. The awaiting task gets None at the destination; a TeleportError here
+    (the program, every task included, keeps running) when it cannot move."""
+    from ._event_loop import between_callbacks
+
+    await between_callbacks(
+        _amove, command, python, env, cwd, None, timeout, safe_point_timeout
+    )
+
+
+async def afork(
+    n: int,
+    *command: str,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = TIMEOUT,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
+) -> int:
+    """:func:`fork` for a program running an asyncio event loop (see :func:`ateleport`):
+    the awaiting task gets each copy's index."""
+    from ._event_loop import between_callbacks
+
+    copies = _copies(n, "afork")
+    index: int = await between_callbacks(
+        _amove, command, python, env, cwd, copies, timeout, safe_point_timeout
+    )
+    return index
+
+
+async def acheckpoint(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | str | None = None,
+    safe_point_timeout: float = SAFE_POINT_TIMEOUT,
+) -> bool:
+    """:func:`checkpoint` for a program running an asyncio event loop (see
+    :func:`ateleport`): False here, True where the checkpoint is resumed."""
+    from ._event_loop import between_callbacks
+
+    saved: bool = await between_callbacks(
+        _acheckpoint, os.fspath(path), key, _seconds(safe_point_timeout, "safe_point_timeout")
+    )
+    return saved
+
+
+def _amove(depth: int, future: Any, *args: Any) -> None:
+    """_move from the loop's callback (`depth` frames above its ``Handle._run``)."""
+    from ._event_loop import Delivery
+
+    _move(depth + 1, *args, result=Delivery(future, None))
+
+
+def _acheckpoint(
+    depth: int, future: Any, path: str, key: bytes | str | None, safe_point: float
+) -> bool:
+    from . import _checkpoint
+    from ._event_loop import Delivery
+
+    with _EndAsFound(), _OneAtATime("checkpoint"):
+        return _checkpoint.write(
+            path, depth=depth + 1, key=key, safe_point=safe_point, result=Delivery(future, True)
+        )
 
 
 def resume(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> None:

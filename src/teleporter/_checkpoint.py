@@ -281,14 +281,16 @@ class _Trial:
 # ---- write and resume ----------------------------------------------------------------
 
 
-def write(path: str, depth: int, key: bytes | str | None, safe_point: float) -> bool:
+def write(
+    path: str, depth: int, key: bytes | str | None, safe_point: float, result: Any = True
+) -> bool:
     """Saves the caller's program (`depth` teleporter frames above it) to `path`, signed
     when a key is given or configured; its other threads reach a safe point within
-    `safe_point` seconds."""
+    `safe_point` seconds. `result`: what the call returns where the program resumes."""
     from . import _state
 
     secret = configured_key(key)
-    snapshot = _state.snapshot(depth + 1, True, kind="checkpoint", safe_point=safe_point)
+    snapshot = _state.snapshot(depth + 1, result, kind="checkpoint", safe_point=safe_point)
     _commit(path, snapshot, secret)
     return False
 

@@ -1322,3 +1322,31 @@ def plain_build_reduce(obj: Any) -> Any:
         return rv
     rv = rv + (None,) * (5 - len(rv))
     return (*rv[:5], _set_state)
+
+
+# ---- bound methods of a private name ----------------------------------------------------------
+
+
+def _method_reduce(method: Any) -> Any:
+    """A bound method named ``__name`` (asyncio's pure-Python task's ``__step`` and
+    ``__wakeup``): by its mangled name, which pickle's own way does not use."""
+    name = method.__name__
+    if not (isinstance(name, str) and name.startswith("__") and not name.endswith("__")):
+        return NotImplemented
+    owner = getattr(method.__func__, "__qualname__", "").rpartition(".")[0].rpartition(".")[2]
+    if not owner or owner == "<locals>":
+        return NotImplemented
+    return getattr, (method.__self__, f"_{owner.lstrip('_')}{name}")
+
+
+TYPES.append(("types", "MethodType", _method_reduce))
+
+
+# ---- asyncio: the running loop, its tasks, futures and handles (see _event_loop) -----------
+
+from . import _event_loop  # noqa: E402  (its reducers, registered here)
+
+TYPES.extend(_event_loop.TYPES)
+BASES.extend(_event_loop.BASES)
+UNNAMED["_asyncio"] = _event_loop.unnamed_types
+UNNAMED["sys"] = _event_loop.sys_types

@@ -453,6 +453,7 @@ def _snapshot(
         except _impl.CaptureError as e:
             why = _threads.in_words_of(str(e), kind)
     if why is not None:
+        why = _in_a_coroutine(why, kind)
         site = _users_call_site(sys._getframe(depth))
         where = site.partition("` (")[2]  # "file:line)": said already when the message names it
         raise TeleportError(why + (site if where not in why else ""))
@@ -531,6 +532,20 @@ def _snapshot(
     else:
         meta = _payload.make_meta(kind)
     return meta, body, buffers
+
+
+def _in_a_coroutine(why: str, kind: str) -> str:
+    """`why`, or, called from a coroutine that the running asyncio loop drives, the
+    call to make instead."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None or asyncio.events._get_running_loop() is None:
+        return why
+    verb = "checkpoint" if kind == "checkpoint" else "teleport"
+    return (
+        f"cannot {verb} from inside a coroutine that the running asyncio event loop "
+        f"drives: use `await teleporter.a{verb}()` (or `afork()`), which moves the loop "
+        "with all its tasks"
+    )
 
 
 def _main_thread_view(native_id: int) -> _process_state.ThreadView:
@@ -612,7 +627,7 @@ class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
 
-    __slots__ = ("records", "result", "handled", "threads", "parked", "later")
+    __slots__ = ("records", "result", "handled", "threads", "parked", "later", "awaited")
 
     def __init__(
         self,
@@ -623,8 +638,15 @@ class Restored:
         parked: bool = False,
         later: list[Callable[[], list[tuple[Any, ...]]]] | None = None,
     ) -> None:
-        self.records, self.result, self.handled = records, result, handled
+        self.records, self.handled = records, handled
         self.threads, self.parked = threads, parked
+        # Moved by ateleport()/acheckpoint()/afork(): the future that the calling task
+        # awaits gets `result`; the frames' own call (the loop's callback) returns None.
+        self.awaited = None
+        loop_module = sys.modules.get(f"{__package__}._event_loop")
+        if loop_module is not None and type(result) is loop_module.Delivery:
+            self.awaited, result = result.future, result.value
+        self.result = result
         # Run just before the innermost frame: what switches tracing on (_process_state).
         self.later = later or []
 
@@ -690,10 +712,16 @@ def run(restored: Restored) -> Any:
         calls = [call for step in later for call in step()]
         return calls if release is None else [*calls, release]
 
+    result = restored.result
+    if restored.awaited is not None:  # the event loop's tasks as they were, then the result
+        from . import _event_loop
+
+        _event_loop.settle(restored.awaited, result)
+        result = None
     try:
         return _impl.resume(
             records,
-            restored.result,
+            result,
             restored.handled,
             False,
             restored.parked,
