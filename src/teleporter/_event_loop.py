@@ -374,8 +374,23 @@ def _future_state(fut: Any) -> dict[str, Any]:
         "callbacks": _future_callbacks(fut) if fut._state == "PENDING" else [],
         "blocking": fut._asyncio_future_blocking,
         "log_traceback": fut._log_traceback,
-        "dict": dict(getattr(fut, "__dict__", None) or {}),
+        "dict": _instance_dict(fut),
     }
+
+
+def _instance_dict(fut: Any) -> dict[str, Any]:
+    """The attributes of an instance of a Python subclass of the C future or task (gather's
+    _GatheringFuture): kept in a dict that the C type does not show as ``__dict__``."""
+    import _asyncio
+
+    if type(fut) in (_asyncio.Future, _asyncio.Task):
+        return {}
+    for d in _referents(fut):
+        if type(d) is dict and all(
+            type(k) is str and getattr(fut, k, d) is v for k, v in d.items()
+        ):
+            return dict(d)
+    return {}
 
 
 def _task_reduce(task: Any) -> Any:
@@ -474,8 +489,8 @@ def _add_callbacks(fut: Any, callbacks: list[tuple[Any, Any]]) -> None:
 
 
 def _future_setstate(fut: Any, s: dict[str, Any]) -> None:
-    if s["dict"]:
-        fut.__dict__.update(s["dict"])
+    for k, v in s["dict"].items():
+        setattr(fut, k, v)
     _set_outcome(fut, s)
     _add_callbacks(fut, s["callbacks"])
 
@@ -499,8 +514,8 @@ def _task_setstate(task: Any, s: dict[str, Any]) -> None:
     handle = loop._ready.pop() if loop._ready else None  # the first step it scheduled
     if handle is None or type(handle._callback).__name__ != "TaskStepMethWrapper":
         raise PayloadError("cannot rebuild an asyncio task: its loop scheduled no step for it")
-    if s["dict"]:
-        task.__dict__.update(s["dict"])
+    for k, v in s["dict"].items():
+        setattr(task, k, v)
     task._log_destroy_pending = s["log_destroy_pending"]
     if kind == "done" and s["state"] == "CANCELLED":
         task.cancel(s["cancel_message"])

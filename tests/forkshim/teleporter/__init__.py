@@ -53,3 +53,26 @@ def register_by_value(module):
 
 def register_by_reference(module):
     pass
+
+
+async def ateleport(*command, python=None, env=None, cwd=None):
+    """As teleporter's: the move happens in a callback of the loop, between two others,
+    and the awaiting task learns of it once the loop comes back to it."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def between_callbacks():
+        policy = asyncio.events._event_loop_policy
+        current = policy is not None and policy._local._loop is loop
+        teleport(*command, python=python, env=env, cwd=cwd)
+        # A forked child forgets the running loop (asyncio's own at-fork hook): a moved
+        # program does not.
+        asyncio.events._set_running_loop(loop)
+        if current:
+            asyncio.events.set_event_loop(loop)
+        future.set_result(None)
+
+    loop.call_soon(between_callbacks)
+    return await future
