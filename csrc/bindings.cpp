@@ -502,6 +502,14 @@ PyObject *py_become_subreaper(PyObject *, PyObject *)
     Py_RETURN_NONE;
 }
 
+// The attributes of an instance whose type keeps them without showing a __dict__ (a
+// Python subclass of asyncio's C future: its dict lives in the C object, managed by
+// the interpreter from 3.12 on).
+PyObject *py_instance_dict(PyObject *, PyObject *obj)
+{
+    return PyObject_GenericGetDict(obj, nullptr);
+}
+
 PyMethodDef methods[] = {
     {"become_subreaper", py_become_subreaper, METH_NOARGS,
      "become_subreaper(): orphaned descendants of this process become its children"},
@@ -585,6 +593,8 @@ PyMethodDef methods[] = {
     {"signal_context", py_signal_context, METH_VARARGS,
      "signal_context(handler_codes, made_again, return_none): what captures take for the "
      "program's signal handlers and the C calls that run them"},
+    {"instance_dict", py_instance_dict, METH_O,
+     "instance_dict(obj) -> the dict of obj's attributes (AttributeError if none)"},
     {"set_frame_local", py_set_frame_local, METH_VARARGS,
      "set_frame_local(frame, index, value): store a fast local of a running frame"},
     {"capture", py_capture, METH_VARARGS,

@@ -7,6 +7,7 @@ on its own, then names the frame, the variable and the path to that object.
 
 from __future__ import annotations
 
+import sys
 import io
 import types
 
@@ -159,3 +160,26 @@ def culprit(
     return (
         f"cannot teleport: the program's state cannot be serialized ({type(err).__name__}: {err})"
     )
+
+
+def task_culprit(kind: str = "teleport") -> str | None:
+    """When the running asyncio loop's state cannot be serialized: the local variable of a
+    task's coroutine (or async generator) that cannot, named with the task; else None."""
+    asyncio = sys.modules.get("asyncio")
+    loop = asyncio.events._get_running_loop() if asyncio is not None else None
+    if loop is None:
+        return None
+    from ._event_loop import chain_frames
+
+    for task in sorted(asyncio.all_tasks(loop), key=lambda t: t.get_name()):
+        for frame in chain_frames(task.get_coro()):
+            for name, value in frame.f_locals.items():
+                e = _fails(value)
+                if e is not None:
+                    code = frame.f_code
+                    where = f"`{code.co_qualname}` ({code.co_filename}:{frame.f_lineno})"
+                    return (
+                        f"cannot {kind}: in the task {task.get_name()!r}, in {where}, local "
+                        "variable " + _report(f"`{name}`", value, e)
+                    )
+    return None

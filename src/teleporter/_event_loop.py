@@ -155,7 +155,7 @@ def _holder(loop: Any, obj: Any) -> str:
     import asyncio
 
     for task in asyncio.all_tasks(loop):
-        for frame in _chain_frames(task.get_coro()):
+        for frame in chain_frames(task.get_coro()):
             for value in frame.f_locals.values():
                 if value is obj or getattr(value, "_transport", None) is obj:
                     return f"the task {task.get_name()!r} ({_where(frame)}) "
@@ -166,7 +166,7 @@ def _where(frame: Any) -> str:
     return f"{frame.f_code.co_qualname}, {frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _chain_frames(coro: Any) -> list[Any]:
+def chain_frames(coro: Any) -> list[Any]:
     frames = []
     for aw in _awaiters(coro):
         frame = getattr(aw, "cr_frame", None) or getattr(aw, "gi_frame", None)
@@ -336,7 +336,7 @@ class _Step:
 def _task_name(task: Any) -> str:
     coro = task.get_coro()
     where = ""
-    frames = _chain_frames(coro) if coro is not None else []
+    frames = chain_frames(coro) if coro is not None else []
     if frames:
         where = f" ({_where(frames[-1])})"
     return f"the task {task.get_name()!r}{where}"
@@ -383,14 +383,14 @@ def _instance_dict(fut: Any) -> dict[str, Any]:
     _GatheringFuture): kept in a dict that the C type does not show as ``__dict__``."""
     import _asyncio
 
+    from . import _teleporter_impl as _impl
+
     if type(fut) in (_asyncio.Future, _asyncio.Task):
         return {}
-    for d in _referents(fut):
-        if type(d) is dict and all(
-            type(k) is str and getattr(fut, k, d) is v for k, v in d.items()
-        ):
-            return dict(d)
-    return {}
+    try:
+        return dict(_impl.instance_dict(fut))
+    except AttributeError:
+        return {}
 
 
 def _task_reduce(task: Any) -> Any:
@@ -686,7 +686,7 @@ def settle(awaited: Any, value: Any) -> None:
     from .errors import PayloadError
 
     rebuilt = _rebuilt
-    if not isinstance(awaited, asyncio.Future):
+    if not asyncio.isfuture(awaited):
         raise PayloadError("malformed payload: the awaited future is not an asyncio future")
     main = threading.main_thread().ident
     running = None

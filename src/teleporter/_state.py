@@ -453,7 +453,9 @@ def _snapshot(
         except _impl.CaptureError as e:
             why = _threads.in_words_of(str(e), kind)
     if why is not None:
-        why = _in_a_coroutine(why, kind)
+        instead = _in_a_coroutine(kind, sys._getframe(depth).f_back)
+        if instead is not None:
+            raise TeleportError(instead)
         site = _users_call_site(sys._getframe(depth))
         where = site.partition("` (")[2]  # "file:line)": said already when the message names it
         raise TeleportError(why + (site if where not in why else ""))
@@ -502,7 +504,7 @@ def _snapshot(
         "main_parked": view is not None,
         "recursionlimit": sys.getrecursionlimit(),
         # Interpreter and library settings (_process_state), restored after the objects.
-        "process": _process_state.capture(view),
+        "process": _capture_process_state(view, kind),
     }
     try:
         body, buffers = _pickling.dumps(state)
@@ -510,6 +512,10 @@ def _snapshot(
         from ._diagnose import culprit
 
         refusal: str | None = culprit(frames, main.__dict__, state["handled"], e)
+        if refusal is not None and refusal.startswith("cannot teleport: the program's state"):
+            from ._diagnose import task_culprit
+
+            refusal = task_culprit() or refusal
     else:
         refusal = None
     if refusal is not None:
@@ -534,17 +540,32 @@ def _snapshot(
     return meta, body, buffers
 
 
-def _in_a_coroutine(why: str, kind: str) -> str:
-    """`why`, or, called from a coroutine that the running asyncio loop drives, the
-    call to make instead."""
+def _capture_process_state(view: Any, kind: str) -> dict[str, Any]:
+    """_process_state.capture(view); a refusal of what a task of the running asyncio loop
+    holds (reached from the loop's signal handler, say) names the task and its local."""
+    try:
+        return _process_state.capture(view)
+    except TeleportError as e:
+        from ._diagnose import task_culprit
+
+        found = task_culprit("checkpoint" if kind == "checkpoint" else "teleport")
+        if found is None:
+            raise
+        raise TeleportError(found) from e.__cause__
+
+
+def _in_a_coroutine(kind: str, caller: Any) -> str | None:
+    """Called from a coroutine that the running asyncio loop drives (`caller`, its frame):
+    the refusal that names the call to make instead. None otherwise."""
     asyncio = sys.modules.get("asyncio")
-    if asyncio is None or asyncio.events._get_running_loop() is None:
-        return why
+    if asyncio is None or asyncio.events._get_running_loop() is None or caller is None:
+        return None
     verb = "checkpoint" if kind == "checkpoint" else "teleport"
+    code = caller.f_code
     return (
-        f"cannot {verb} from inside a coroutine that the running asyncio event loop "
-        f"drives: use `await teleporter.a{verb}()` (or `afork()`), which moves the loop "
-        "with all its tasks"
+        f"cannot {verb} from inside a coroutine that the running asyncio event loop drives "
+        f"(`{code.co_qualname}`, {code.co_filename}:{caller.f_lineno}): use "
+        f"`await teleporter.a{verb}()` (or `afork()`), which moves the loop with all its tasks"
     )
 
 

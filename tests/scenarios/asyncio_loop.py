@@ -3,7 +3,8 @@ the checkpoint/ssh variant that ASYNC_MOVE names): tasks waiting on an event, a 
 (full, a put blocked), a lock, a condition and a semaphore; an async generator in the
 middle of an ``async for``; a TaskGroup whose child fails after the move; a gather half
 done; a shielded task; asyncio.timeout expiring after the move; a pending call_later
-timer; done, failed and cancelled tasks; each task's contextvars; the loop's time."""
+timer; done, failed and cancelled tasks; each task's contextvars; the loop's time. With
+ASYNC_IMPL=python, asyncio's pure-Python tasks and futures do the same."""
 
 import asyncio
 import contextvars
@@ -21,7 +22,7 @@ async def move():
     if how == "teleport":
         await teleporter.ateleport()
     elif how == "command":  # through a launcher: ssh, or a shell
-        await teleporter.ateleport(*os.environ["ASYNC_COMMAND"].split("\0"))
+        await teleporter.ateleport(*os.environ["ASYNC_COMMAND"].split("\x1f"))
     elif how == "checkpoint":
         if not await teleporter.acheckpoint(os.environ["TELEPORTER_CKPT"]):
             sys.stdout.flush()
@@ -181,5 +182,15 @@ async def main():
     print("timer:", fired)
 
 
-asyncio.run(main(), debug=False)
+def loop_factory():
+    """asyncio's own loop; with ASYNC_IMPL=python, its pure-Python tasks and futures."""
+    loop = asyncio.new_event_loop()
+    if os.environ.get("ASYNC_IMPL") == "python":
+        loop.set_task_factory(lambda loop, coro, **kw: asyncio.tasks._PyTask(coro, loop=loop, **kw))
+        loop.create_future = lambda: asyncio.futures._PyFuture(loop=loop)
+    return loop
+
+
+with asyncio.Runner(loop_factory=loop_factory) as runner:
+    runner.run(main())
 print("end")

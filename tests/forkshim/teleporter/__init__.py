@@ -66,7 +66,15 @@ async def ateleport(*command, python=None, env=None, cwd=None):
     def between_callbacks():
         policy = asyncio.events._event_loop_policy
         current = policy is not None and policy._local._loop is loop
+        kept = asyncio.all_tasks(loop)
         teleport(*command, python=python, env=env, cwd=cwd)
+        if sys.version_info >= (3, 14):  # a forked child's C tasks are forgotten there
+            known = asyncio.all_tasks
+
+            def all_tasks(loop=None):
+                return {t for t in kept if not t.done()} | known(loop)
+
+            asyncio.all_tasks = asyncio.tasks.all_tasks = all_tasks
         # A forked child forgets the running loop (asyncio's own at-fork hook): a moved
         # program does not.
         asyncio.events._set_running_loop(loop)
