@@ -5,6 +5,7 @@ Each run is a real subprocess compared with the same program not moved (the fork
 stand-in), and what cannot travel is refused by name while the program keeps running."""
 
 import os
+import sys
 
 import pytest
 from conftest import SCENARIOS, run_program
@@ -17,7 +18,7 @@ EXPECTED = [
     "moved: True",
     "loop time goes on: True True",
     "same tasks: True",
-    "current: Task-1 main",
+    "current: main main",
     "done: quick KeyError('failed before the move') True",
     "event woke w0 w0 waiter0",
     "event woke w1 w1 waiter1",
@@ -34,11 +35,14 @@ EXPECTED = [
 ]
 
 
-def _check(moved, reference):
+def _check(moved, reference, names=True):
+    """`names`: the running task is known by name (CPython 3.14+ gives no current task for
+    asyncio's pure-Python tasks)."""
     assert reference.returncode == 0, reference.stderr.decode()
     out = reference.stdout.decode().splitlines()
     for line in EXPECTED:
-        assert line in out, (line, out)
+        if names or not line.startswith(("current:", "event woke", "group:", "timeout")):
+            assert line in out, (line, out)
     assert moved.stderr.decode() == reference.stderr.decode()
     assert moved.stdout.decode() == reference.stdout.decode()
     assert moved.returncode == 0
@@ -49,7 +53,7 @@ def test_the_loop_moves_with_every_waiting_task(impl):
     env = {"ASYNC_MOVE": "teleport", "ASYNC_IMPL": impl}
     reference = run_program(PROGRAM, reference=True, env=env)
     moved = run_program(PROGRAM, env=env)
-    _check(moved, reference)
+    _check(moved, reference, names=impl == "c" or sys.version_info < (3, 14))
 
 
 def test_a_checkpoint_of_the_loop_resumes_in_another_process(tmp_path):

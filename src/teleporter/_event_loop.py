@@ -255,6 +255,8 @@ class _Rebuilt:
         self.tasks: list[tuple[Any, Any, str, Any]] = []  # task, its step, kind, outcome
         self.handles: list[Any] = []  # whose callback is a _Step or _Wakeup
         self.futures: list[tuple[Any, list[tuple[Any, Any]]]] = []  # with wake-ups, in order
+        self.steps: dict[int, Any] = {}  # the first step of each task being rebuilt
+        self.made: dict[int, Any] = {}  # each task constructed, by its token
 
 
 _rebuilt = _Rebuilt()
@@ -438,7 +440,16 @@ def _task_reduce(task: Any) -> Any:
                     "coroutine there"
                 )
             state["kind"] = "waiting" if not waiter.done() else "woken"
-    return _make_future, (type(task), task.get_loop()), state, None, None, _task_setstate
+    made = (
+        id(task),
+        type(task),
+        task.get_loop(),
+        state.pop("coro"),
+        state["name"],
+        state["context"],
+        (state["state"], state["result"], state["exception"], state["traceback"]),
+    )
+    return _make_task, made, state, None, None, _task_setstate
 
 
 def _future_reduce(fut: Any) -> Any:
@@ -447,8 +458,8 @@ def _future_reduce(fut: Any) -> Any:
 
 
 def _make_future(cls: type, loop: Any) -> Any:
-    """A C future (or task) of `loop`, pending: usable at once (its iterator, a callback
-    of it), though its own state comes later (it may be part of a cycle being rebuilt)."""
+    """A C future of `loop`, pending: usable at once (its iterator, a callback of it),
+    though its own state comes later (it may be part of a cycle being rebuilt)."""
     import _asyncio
 
     fut = cls.__new__(cls)
@@ -495,25 +506,53 @@ def _future_setstate(fut: Any, s: dict[str, Any]) -> None:
     _add_callbacks(fut, s["callbacks"])
 
 
-def _task_setstate(task: Any, s: dict[str, Any]) -> None:
-    from .errors import PayloadError
-
-    loop, kind = s["loop"], s["kind"]
-    if kind == "done":
-        if s["state"] == "CANCELLED":
-            coro = _outcome("result", None, None)
-        elif s["exception"] is not None:
-            coro = _outcome("exception", s["exception"], s["traceback"])
-        else:
-            coro = _outcome("result", s["result"], None)
-    else:
-        coro = s["coro"]
+def _make_task(
+    token: int,
+    cls: type,
+    loop: Any,
+    coro: Any,
+    name: str,
+    context: Any,
+    outcome: tuple[Any, ...],
+) -> Any:
+    """A C task of `loop` running `coro` (a done one: a coroutine of ours giving its
+    `outcome`), constructed at once (its coroutine may not be rebuilt yet: the task only
+    keeps it); the step its constructor scheduled is taken back for settle(). `token`
+    names the task in the stream: pickle constructs a task met again while its own
+    arguments are read (a cycle through its coroutine) twice, and keeps the first."""
     import _asyncio
 
-    _asyncio.Task.__init__(task, coro, loop=loop, name=s["name"], context=s["context"])
+    from .errors import PayloadError
+
+    made = _rebuilt.made.get(token)
+    if made is not None:
+        return made
+
+    if coro is None:
+        state, result, exception, traceback = outcome
+        if state == "CANCELLED":
+            coro = _outcome("result", None, None)
+        elif exception is not None:
+            coro = _outcome("exception", exception, traceback)
+        else:
+            coro = _outcome("result", result, None)
+    task = cls.__new__(cls)
+    _asyncio.Task.__init__(task, coro, loop=loop, name=name, context=context)
     handle = loop._ready.pop() if loop._ready else None  # the first step it scheduled
     if handle is None or type(handle._callback).__name__ != "TaskStepMethWrapper":
         raise PayloadError("cannot rebuild an asyncio task: its loop scheduled no step for it")
+    _rebuilt.steps[id(task)] = handle._callback
+    _rebuilt.made[token] = task
+    return task
+
+
+def _task_setstate(task: Any, s: dict[str, Any]) -> None:
+    from .errors import PayloadError
+
+    kind = s["kind"]
+    step = _rebuilt.steps.pop(id(task), None)
+    if step is None:
+        raise PayloadError("cannot rebuild an asyncio task: it was not constructed")
     for k, v in s["dict"].items():
         setattr(task, k, v)
     task._log_destroy_pending = s["log_destroy_pending"]
@@ -521,7 +560,7 @@ def _task_setstate(task: Any, s: dict[str, Any]) -> None:
         task.cancel(s["cancel_message"])
     for _ in range(s.get("cancels", 0)):
         task.cancel(s["cancel_message"])
-    _rebuilt.tasks.append((task, handle._callback, kind, s))
+    _rebuilt.tasks.append((task, step, kind, s))
     _add_callbacks(task, s["callbacks"])
 
 
@@ -729,6 +768,7 @@ def settle(awaited: Any, value: Any) -> None:
     for loop, extra in rebuilt.loops:  # the loop's time goes on from here
         loop.time.offset = extra["now"] - time.monotonic()
     rebuilt.loops, rebuilt.tasks, rebuilt.handles, rebuilt.futures = [], [], [], []
+    rebuilt.made, rebuilt.steps = {}, {}
     awaited.set_result(value)
 
 
