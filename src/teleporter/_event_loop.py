@@ -66,6 +66,7 @@ def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> N
         return
     from .errors import TeleportError
 
+    _shown_tasks.clear()
     try:
         check_loop(future.get_loop())
         value = call(2, future, *args)
@@ -75,6 +76,8 @@ def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> N
         future.set_exception(e)
     else:
         future.set_result(value)
+    finally:
+        _shown_tasks.clear()
 
 
 # ---- what cannot travel, named -----------------------------------------------------------------
@@ -564,19 +567,32 @@ def _task_setstate(task: Any, s: dict[str, Any]) -> None:
     _add_callbacks(task, s["callbacks"])
 
 
+# The tasks that asyncio.all_tasks() shows, by loop, for the move being taken.
+_shown_tasks: dict[int, set[int]] = {}
+
+
 def _pytask_reduce(task: Any) -> Any:
-    """asyncio's pure-Python task: its state is plain attributes; registered again."""
-    rv = task.__reduce_ex__(2)
-    return (*rv[:2], rv[2], None, None, _pytask_setstate)
-
-
-def _pytask_setstate(task: Any, state: Any) -> None:
+    """asyncio's pure-Python task: its state is plain attributes; registered again where
+    it was registered (3.14+ registers none: all_tasks() does not show them)."""
     import asyncio
 
-    if isinstance(state, tuple):
-        state = state[0]
-    task.__dict__.update(state or {})
-    if not task.done():
+    rv = task.__reduce_ex__(2)
+    loop = task.get_loop()
+    shown = _shown_tasks.get(id(loop))
+    if shown is None:
+        shown = _shown_tasks[id(loop)] = {id(t) for t in asyncio.all_tasks(loop)}
+    registered = id(task) in shown
+    return (*rv[:2], (rv[2], registered), None, None, _pytask_setstate)
+
+
+def _pytask_setstate(task: Any, state: tuple[Any, bool]) -> None:
+    import asyncio
+
+    attrs, registered = state
+    if isinstance(attrs, tuple):  # (dict, slots)
+        attrs = attrs[0]
+    task.__dict__.update(attrs or {})
+    if registered:
         asyncio.tasks._register_task(task)
 
 
