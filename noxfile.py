@@ -184,6 +184,7 @@ BENCH_SCRIPTS = (
     "bench_ssh.py",
     "bench_threads.py",
     "bench_run.py",
+    "bench_asyncio.py",
 )
 
 

@@ -8,9 +8,9 @@ import os
 import sys
 
 import pytest
-from conftest import SCENARIOS, run_program
+from conftest import HERE, run_program
 
-PROGRAM = SCENARIOS / "asyncio_loop.py"
+PROGRAM = HERE / "event_loop" / "moved_loop.py"
 
 # Lines that the reference and the moved run must both print (so that both cannot be
 # wrong together): every kind of waiting task went on after the move, in order.
@@ -122,9 +122,9 @@ def test_afork_gives_each_copy_its_index_and_the_whole_loop(tmp_path):
     r = run_program(prog)
     assert r.returncode == 0, r.stderr.decode()
     lines = sorted(line for line in r.stdout.decode().splitlines() if line.startswith("copy"))
-    assert lines == [
-        f"copy {i} moved True ['t0', 't1', 't2'] ['timer']" for i in range(3)
-    ], r.stdout.decode()
+    assert lines == [f"copy {i} moved True ['t0', 't1', 't2'] ['timer']" for i in range(3)], (
+        r.stdout.decode()
+    )
     exits = sorted(line for line in r.stdout.decode().splitlines() if line.startswith("exit"))
     assert exits == ["exit 0", "exit 1", "exit 2"]
 
@@ -218,8 +218,9 @@ def test_what_cannot_travel_is_refused_by_name_and_the_program_goes_on(tmp_path)
     assert r.returncode == 0, r.stderr.decode()
     lines = dict(line.split(" -> ", 1) for line in out.splitlines() if " -> " in line)
     assert "the task 'Task-1' (main, " in lines["connection"], out
-    assert "has an open connection (_SelectorSocketTransport, peer ('127.0.0.1'" in (
-        lines["connection"]
+    assert (
+        "has an open connection (_SelectorSocketTransport, peer ('127.0.0.1'"
+        in (lines["connection"])
     )
     assert "in the task 'Task-1', in `main` (" in lines["closed server"], out
     assert "local variable `reader`._transport" in lines["closed server"], out

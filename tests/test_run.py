@@ -68,7 +68,9 @@ def _checkpointed_line(path, sig="SIGTERM"):
     ).encode()
 
 
-@pytest.mark.parametrize("name", ["sleeper", "compute", "workers", "failing", "thread_state"])
+@pytest.mark.parametrize(
+    "name", ["sleeper", "compute", "workers", "failing", "thread_state", "event_loop"]
+)
 def test_signal_checkpoints_and_the_same_command_continues(tmp_path, name):
     program = RUN / f"{name}.py"
     ckpt = tmp_path / "p.ckpt"

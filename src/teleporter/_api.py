@@ -331,9 +331,7 @@ async def ateleport(
     (the program, every task included, keeps running) when it cannot move."""
     from ._event_loop import between_callbacks
 
-    await between_callbacks(
-        _amove, command, python, env, cwd, None, timeout, safe_point_timeout
-    )
+    await between_callbacks(_amove, command, python, env, cwd, None, timeout, safe_point_timeout)
 
 
 async def afork(
@@ -372,11 +370,22 @@ async def acheckpoint(
     return saved
 
 
-def _amove(depth: int, future: Any, *args: Any) -> None:
+def _amove(
+    depth: int,
+    future: Any,
+    command: tuple[str, ...],
+    python: str | None,
+    env: Mapping[str, str] | None,
+    cwd: str | os.PathLike[str] | None,
+    copies: int | None,
+    timeout: float | None,
+    safe_point_timeout: float,
+) -> None:
     """_move from the loop's callback (`depth` frames above its ``Handle._run``)."""
     from ._event_loop import Delivery
 
-    _move(depth + 1, *args, result=Delivery(future, None))
+    result = Delivery(future, None)
+    _move(depth + 1, command, python, env, cwd, copies, timeout, safe_point_timeout, result)
 
 
 def _acheckpoint(

@@ -315,6 +315,38 @@ def write_whole(
     _commit(path, snapshot, key, resume_program, keep_parked=not resume_program)
 
 
+def write_between_callbacks(
+    path: str, key: bytes | None, timeout: float | None, hold: bool, extra: dict[str, Any]
+) -> bool:
+    """write_whole() for a program whose main thread runs an asyncio event loop: the loop
+    takes the checkpoint itself between two of its callbacks (a task's coroutine runs
+    under native frames). False when the main thread runs no loop (nothing done)."""
+    from . import _state
+    from ._api import SAFE_POINT_TIMEOUT
+    from ._event_loop import Delivery, checkpoint_between_callbacks, main_loop
+
+    loop = main_loop()
+    if loop is None:
+        return False
+
+    def take(depth: int) -> None:
+        snapshot = _state._read(
+            depth + 1,
+            None,
+            Delivery(None, True),
+            None,
+            "checkpoint",
+            False,
+            None,
+            extra,
+            safe_point=timeout if timeout is not None else SAFE_POINT_TIMEOUT,
+        )
+        _commit(path, snapshot, key)
+
+    checkpoint_between_callbacks(loop, take, timeout, hold)
+    return True
+
+
 def _detached(buffers: list[Any]) -> list[Any]:
     """The buffers, copied where they are views of the program's memory (an array the
     program goes on changing while the file is written)."""

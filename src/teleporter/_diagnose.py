@@ -7,8 +7,8 @@ on its own, then names the frame, the variable and the path to that object.
 
 from __future__ import annotations
 
-import sys
 import io
+import sys
 import types
 
 from . import _pickling
@@ -26,6 +26,22 @@ def _fails(obj: Any) -> BaseException | None:
     except Exception as e:
         # Kept without its traceback: its frames would hold the walk's frames (f_back), and
         # so, in a cycle, everything the walk looked at.
+        return e.with_traceback(None)
+    return None
+
+
+def _fails_alone(obj: Any, shared: tuple[type, ...]) -> BaseException | None:
+    """_fails(obj), the instances of `shared` that obj refers to left out (obj itself
+    not)."""
+    buf = io.BytesIO()
+    pickler = _pickling.Pickler(buf, _pickling.PROTOCOL)
+    pickler.persistent_id = lambda o: (  # type: ignore[method-assign]
+        0 if o is not obj and isinstance(o, shared) else None
+    )
+    try:
+        pickler.dump(obj)
+    except Exception as e:
+        pickler.clear_memo()
         return e.with_traceback(None)
     return None
 
@@ -165,16 +181,21 @@ def culprit(
 def task_culprit(kind: str = "teleport") -> str | None:
     """When the running asyncio loop's state cannot be serialized: the local variable of a
     task's coroutine (or async generator) that cannot, named with the task; else None."""
-    asyncio = sys.modules.get("asyncio")
+    asyncio: Any = sys.modules.get("asyncio")
     loop = asyncio.events._get_running_loop() if asyncio is not None else None
     if loop is None:
         return None
     from ._event_loop import chain_frames
 
+    # Each local alone: the loop and the other tasks, futures and handles it reaches are
+    # looked at in their own turn (else each local would serialize the whole program).
+    shared = (asyncio.Future, asyncio.AbstractEventLoop, asyncio.Handle)
+    pytask = getattr(asyncio.tasks, "_PyTask", None)
+    shared += (pytask,) if isinstance(pytask, type) else ()
     for task in sorted(asyncio.all_tasks(loop), key=lambda t: t.get_name()):
         for frame in chain_frames(task.get_coro()):
             for name, value in frame.f_locals.items():
-                e = _fails(value)
+                e = _fails_alone(value, shared)
                 if e is not None:
                     code = frame.f_code
                     where = f"`{code.co_qualname}` ({code.co_filename}:{frame.f_lineno})"

@@ -80,6 +80,65 @@ def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> N
         _shown_tasks.clear()
 
 
+def main_loop() -> Any:
+    """The asyncio event loop that the main thread runs now, or None (read from another
+    thread: the loop's own run_forever frame in the main thread's stack)."""
+    from ._threads import _main_ident
+
+    base = sys.modules.get("asyncio.base_events")
+    if base is None:
+        return None
+    run_forever = base.BaseEventLoop.run_forever.__code__
+    # Not threading.main_thread(): imported first from this thread, threading would take
+    # this thread for the main one.
+    frame = sys._current_frames().get(_main_ident(sys.modules.get("threading")))
+    while frame is not None:
+        code = frame.f_code  # in a resumed program, a copy of run_forever's code
+        if code.co_qualname == run_forever.co_qualname and (
+            code.co_filename == run_forever.co_filename
+        ):
+            loop = frame.f_locals.get("self")
+            return loop if loop is not None and loop.is_running() else None
+        frame = frame.f_back
+    return None
+
+
+def checkpoint_between_callbacks(
+    loop: Any, take: Callable[[int], None], timeout: float | None, hold: bool
+) -> None:
+    """From a thread of teleporter's own: has `loop` run ``take(depth)`` (a checkpoint
+    of the program from the frames `depth` above the loop's ``Handle._run``) between two
+    of its callbacks, and waits for it; raises what it raised. `hold`: the loop then stays
+    in that callback (the process is about to end: nothing more of the program runs)."""
+    import threading
+
+    from .errors import TeleportError
+
+    done = threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def between_callbacks() -> None:
+        try:
+            take(2)
+        except BaseException as e:
+            outcome.append(e.with_traceback(None))
+        else:
+            outcome.append(None)
+        done.set()
+        if hold and outcome[0] is None:
+            threading.Event().wait()  # the process ends from the thread that asked
+
+    handle = loop.call_soon_threadsafe(between_callbacks)
+    if not done.wait(timeout):
+        handle.cancel()
+        raise TeleportError(
+            f"cannot checkpoint: the asyncio event loop did not come back between two "
+            f"callbacks within {timeout:g} s (a callback or task step that runs long)"
+        )
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
 # ---- what cannot travel, named -----------------------------------------------------------------
 
 
@@ -111,7 +170,8 @@ def check_loop(loop: Any) -> None:
                 "belong to this process: close them before the move"
             )
     selector = getattr(loop, "_selector", None)
-    own = loop._ssock.fileno() if getattr(loop, "_ssock", None) is not None else -1
+    ssock: Any = getattr(loop, "_ssock", None)
+    own = ssock.fileno() if ssock is not None else -1
     if selector is not None:
         for fd, key in list(selector.get_map().items()):
             if fd == own:
@@ -129,12 +189,10 @@ def check_loop(loop: Any) -> None:
                 "to this process: remove the watch before the move"
             )
     thread = getattr(loop, "_thread_id", None)
-    import threading
+    from ._threads import _main_ident
 
-    if thread is not None and thread != threading.main_thread().ident:
-        raise TeleportError(
-            "cannot move an event loop running in a thread other than the main one"
-        )
+    if thread is not None and thread != _main_ident(sys.modules.get("threading")):
+        raise TeleportError("cannot move an event loop running in a thread other than the main one")
 
 
 def _transport_words(transport: Any) -> str:
@@ -362,8 +420,7 @@ def _innermost_future(task: Any) -> Any:
 
 def _future_callbacks(fut: Any) -> list[tuple[Any, Any]]:
     return [
-        (_Wakeup(cb.__self__) if _is_wakeup(cb) else cb, ctx)
-        for cb, ctx in (fut._callbacks or ())
+        (_Wakeup(cb.__self__) if _is_wakeup(cb) else cb, ctx) for cb, ctx in (fut._callbacks or ())
     ]
 
 
@@ -460,7 +517,7 @@ def _future_reduce(fut: Any) -> Any:
     return _make_future, (type(fut), fut.get_loop()), state, None, None, _future_setstate
 
 
-def _make_future(cls: type, loop: Any) -> Any:
+def _make_future(cls: Any, loop: Any) -> Any:
     """A C future of `loop`, pending: usable at once (its iterator, a callback of it),
     though its own state comes later (it may be part of a cycle being rebuilt)."""
     import _asyncio
@@ -470,7 +527,7 @@ def _make_future(cls: type, loop: Any) -> Any:
     return fut
 
 
-def _new(cls: type) -> Any:
+def _new(cls: Any) -> Any:
     return cls.__new__(cls)
 
 
@@ -511,7 +568,7 @@ def _future_setstate(fut: Any, s: dict[str, Any]) -> None:
 
 def _make_task(
     token: int,
-    cls: type,
+    cls: Any,
     loop: Any,
     coro: Any,
     name: str,
@@ -617,7 +674,7 @@ def _handle_reduce(handle: Any) -> Any:
                 "thrown into it"
             )
         slots["_callback"] = _Step(refs[0])
-    elif _is_wakeup(cb):
+    elif cb is not None and _is_wakeup(cb):
         slots["_callback"] = _Wakeup(cb.__self__)
         slots["_args"] = ()
     return _new, (cls,), slots, None, None, _handle_setstate
@@ -637,7 +694,7 @@ def _make_future_iter(fut: Any) -> Any:
 def _make_spent_future_iter(loop: Any) -> Any:
     import asyncio
 
-    fut = asyncio.Future(loop=loop)
+    fut: Any = asyncio.Future(loop=loop)
     fut.set_result(None)
     it = fut.__await__()
     try:
@@ -733,7 +790,8 @@ BASES = [
 
 def settle(awaited: Any, value: Any) -> None:
     """Puts the rebuilt loops and tasks back in the state they had, then delivers the
-    move's outcome `value` to `awaited`, the future its calling task waits on."""
+    move's outcome `value` to `awaited`, the future its calling task waits on (None: a
+    checkpoint that ``teleporter run`` took between two callbacks)."""
     import asyncio
     import threading
     import warnings
@@ -741,7 +799,7 @@ def settle(awaited: Any, value: Any) -> None:
     from .errors import PayloadError
 
     rebuilt = _rebuilt
-    if not asyncio.isfuture(awaited):
+    if awaited is not None and not asyncio.isfuture(awaited):
         raise PayloadError("malformed payload: the awaited future is not an asyncio future")
     main = threading.main_thread().ident
     running = None
@@ -757,7 +815,9 @@ def settle(awaited: Any, value: Any) -> None:
             loop.add_signal_handler(sig, cb, *args)
         if extra["closed"]:
             loop.close()
-    if running is None or awaited.get_loop() is not running:
+    if running is None:
+        raise PayloadError("malformed payload: no event loop was running")
+    if awaited is not None and awaited.get_loop() is not running:
         raise PayloadError("malformed payload: the awaited future is not of the running loop")
     asyncio.events._set_running_loop(running)
     steps = {id(task): step for task, step, _, _ in rebuilt.tasks}
@@ -785,7 +845,8 @@ def settle(awaited: Any, value: Any) -> None:
         loop.time.offset = extra["now"] - time.monotonic()
     rebuilt.loops, rebuilt.tasks, rebuilt.handles, rebuilt.futures = [], [], [], []
     rebuilt.made, rebuilt.steps = {}, {}
-    awaited.set_result(value)
+    if awaited is not None:
+        awaited.set_result(value)
 
 
 def _ordered_callbacks(fut: Any, callbacks: list[tuple[Any, Any]]) -> None:

@@ -130,6 +130,7 @@ means reading ~50 ABCs' registries, ~150 us a move, for a rare pattern).
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from . import _teleporter_impl as _impl
@@ -144,24 +145,46 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _handler_name(sig: int) -> str:
+    return f"the handler of {_signal_name(sig)}"
+
+
 def _movable(what: str | Callable[[], str], obj: Any) -> Any:
-    """Refuses by name a setting's value (a handler, a hook) that cannot be serialized:
-    found here, the refusal says which setting holds it. Returns obj."""
-    if _plainly_movable(obj, 2):
-        return obj
+    """Notes a setting's value (a handler, a hook) to be named if the program's state cannot
+    be serialized because of it (see unmovable_setting): found that way, the refusal says
+    which setting holds it. Returns obj."""
+    if not _plainly_movable(obj, 2):
+        _noted.append((what, obj))
+    return obj
+
+
+# The settings' values noted by the capture under way: serialized with the rest of the
+# state, and alone only when that fails (a loop's handler reaches all of its tasks).
+_noted: list[tuple[str | Callable[[], str], Any]] = []
+
+
+def unmovable_setting() -> str | None:
+    """The refusal naming the first noted setting whose value cannot be serialized, else
+    None; forgets the noted settings."""
     from . import _pickling
 
-    try:
-        _pickling.dumps(obj)
-    except Exception as e:
-        why: str | None = f"{type(e).__name__}: {e}"
-    else:
-        why = None
-    if why is not None:  # raised outside the handler: nothing of the attempt stays referenced
+    noted, _noted[:] = list(_noted), []
+    for what, obj in noted:
+        try:
+            _pickling.dumps(obj)
+        except Exception as e:
+            why = f"{type(e).__name__}: {e}"
+        else:
+            continue
         name = what if isinstance(what, str) else what()
         kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
-        raise TeleportError(f"cannot teleport: {name} (a {kind}) cannot be moved ({why})")
-    return obj
+        return f"cannot teleport: {name} (a {kind}) cannot be moved ({why})"
+    return None
+
+
+def forget_settings() -> None:
+    """Forgets the settings noted by a capture whose state was serialized."""
+    _noted.clear()
 
 
 _ATOMS = (type(None), bool, int, float, str, bytes)
@@ -437,7 +460,7 @@ def _signals_capture() -> Any:
         if handler is _impl.signal_wake:
             continue  # a checkpoint's signal: the resumed program is armed again
         if callable(handler):
-            _movable(lambda: f"the handler of {_signal_name(sig)}", handler)
+            _movable(functools.partial(_handler_name, sig), handler)
         elif isinstance(handler, int):
             handler = int(handler)  # signal.Handlers: carried as the number
         handlers[sig] = handler

@@ -170,14 +170,20 @@ class Watch:
                 try:
                     # Not while the program moves or checkpoints itself (tried again).
                     with _OneAtATime("checkpoint", WhereRefused):
-                        _checkpoint.write_whole(
-                            self.path,
-                            self.key,
-                            None if left is None else max(left, 0.0),
-                            resume_program=sig is None,
-                            extra={"run": self.identity},
-                            said=limit,
-                        )
+                        timeout = None if left is None else max(left, 0.0)
+                        extra = {"run": self.identity}
+                        # An asyncio program: its loop takes it between two callbacks.
+                        if not _checkpoint.write_between_callbacks(
+                            self.path, self.key, timeout, sig is not None, extra
+                        ):
+                            _checkpoint.write_whole(
+                                self.path,
+                                self.key,
+                                timeout,
+                                resume_program=sig is None,
+                                extra=extra,
+                                said=limit,
+                            )
                 except WhereRefused as e:
                     if sig is not None and left is not None and left > RETRY_PAUSE:
                         time.sleep(RETRY_PAUSE)  # the program goes on a little, and again

@@ -504,20 +504,22 @@ def _snapshot(
         "main_parked": view is not None,
         "recursionlimit": sys.getrecursionlimit(),
         # Interpreter and library settings (_process_state), restored after the objects.
-        "process": _capture_process_state(view, kind),
+        "process": _process_state.capture(view),
     }
     try:
         body, buffers = _pickling.dumps(state)
     except Exception as e:
-        from ._diagnose import culprit
+        from ._diagnose import culprit, task_culprit
 
-        refusal: str | None = culprit(frames, main.__dict__, state["handled"], e)
-        if refusal is not None and refusal.startswith("cannot teleport: the program's state"):
-            from ._diagnose import task_culprit
-
-            refusal = task_culprit() or refusal
+        # What a task of the running event loop holds; a setting (a signal handler, a
+        # hook) that cannot move; the first local or global that cannot.
+        refusal: str | None = task_culprit() or _process_state.unmovable_setting()
+        if refusal is None:
+            refusal = culprit(frames, main.__dict__, state["handled"], e)
     else:
         refusal = None
+    finally:
+        _process_state.forget_settings()
     if refusal is not None:
         # Raised outside the handler, with nothing of the attempt referenced from it: a
         # refusal leaves every object of the program as it was (no memo, no frames of ours).
@@ -540,25 +542,16 @@ def _snapshot(
     return meta, body, buffers
 
 
-def _capture_process_state(view: Any, kind: str) -> dict[str, Any]:
-    """_process_state.capture(view); a refusal of what a task of the running asyncio loop
-    holds (reached from the loop's signal handler, say) names the task and its local."""
-    try:
-        return _process_state.capture(view)
-    except TeleportError as e:
-        from ._diagnose import task_culprit
-
-        found = task_culprit("checkpoint" if kind == "checkpoint" else "teleport")
-        if found is None:
-            raise
-        raise TeleportError(found) from e.__cause__
-
-
 def _in_a_coroutine(kind: str, caller: Any) -> str | None:
     """Called from a coroutine that the running asyncio loop drives (`caller`, its frame):
     the refusal that names the call to make instead. None otherwise."""
     asyncio = sys.modules.get("asyncio")
     if asyncio is None or asyncio.events._get_running_loop() is None or caller is None:
+        return None
+    f = caller
+    while f is not None and not f.f_code.co_flags & 0x380:  # coroutine, async generator
+        f = f.f_back
+    if f is None:
         return None
     verb = "checkpoint" if kind == "checkpoint" else "teleport"
     code = caller.f_code
@@ -648,7 +641,16 @@ class Restored:
     """A rebuilt program, ready to run: its frames, the value the move's call returns in
     it, and the exception it was handling."""
 
-    __slots__ = ("records", "result", "handled", "threads", "parked", "later", "awaited")
+    __slots__ = (
+        "records",
+        "result",
+        "handled",
+        "threads",
+        "parked",
+        "later",
+        "awaited",
+        "loop_moved",
+    )
 
     def __init__(
         self,
@@ -663,10 +665,11 @@ class Restored:
         self.threads, self.parked = threads, parked
         # Moved by ateleport()/acheckpoint()/afork(): the future that the calling task
         # awaits gets `result`; the frames' own call (the loop's callback) returns None.
-        self.awaited = None
+        self.awaited, self.loop_moved = None, False
         loop_module = sys.modules.get(f"{__package__}._event_loop")
         if loop_module is not None and type(result) is loop_module.Delivery:
             self.awaited, result = result.future, result.value
+            self.loop_moved = True
         self.result = result
         # Run just before the innermost frame: what switches tracing on (_process_state).
         self.later = later or []
@@ -734,7 +737,7 @@ def run(restored: Restored) -> Any:
         return calls if release is None else [*calls, release]
 
     result = restored.result
-    if restored.awaited is not None:  # the event loop's tasks as they were, then the result
+    if restored.loop_moved:  # the event loop's tasks as they were, then the result
         from . import _event_loop
 
         _event_loop.settle(restored.awaited, result)
