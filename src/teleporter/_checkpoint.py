@@ -330,16 +330,12 @@ def write_between_callbacks(
         return False
 
     def take(depth: int) -> None:
-        snapshot = _state._read(
+        snapshot = _state.snapshot(
             depth + 1,
-            None,
             Delivery(None, True),
-            None,
-            "checkpoint",
-            False,
-            None,
-            extra,
+            kind="checkpoint",
             safe_point=timeout if timeout is not None else SAFE_POINT_TIMEOUT,
+            extra=extra,
         )
         _commit(path, snapshot, key)
 

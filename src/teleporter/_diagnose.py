@@ -178,7 +178,7 @@ def culprit(
     )
 
 
-def task_culprit(kind: str = "teleport") -> str | None:
+def task_culprit() -> str | None:
     """When the running asyncio loop's state cannot be serialized: the local variable of a
     task's coroutine (or async generator) that cannot, named with the task; else None."""
     asyncio: Any = sys.modules.get("asyncio")
@@ -200,7 +200,7 @@ def task_culprit(kind: str = "teleport") -> str | None:
                     code = frame.f_code
                     where = f"`{code.co_qualname}` ({code.co_filename}:{frame.f_lineno})"
                     return (
-                        f"cannot {kind}: in the task {task.get_name()!r}, in {where}, local "
+                        f"cannot teleport: in the task {task.get_name()!r}, in {where}, local "
                         "variable " + _report(f"`{name}`", value, e)
                     )
     return None

@@ -66,7 +66,6 @@ def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> N
         return
     from .errors import TeleportError
 
-    _shown_tasks.clear()
     try:
         check_loop(future.get_loop())
         value = call(2, future, *args)
@@ -76,8 +75,6 @@ def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> N
         future.set_exception(e)
     else:
         future.set_result(value)
-    finally:
-        _shown_tasks.clear()
 
 
 def main_loop() -> Any:
@@ -314,7 +311,7 @@ class _Rebuilt:
     def __init__(self) -> None:
         self.loops: list[tuple[Any, dict[str, Any]]] = []
         self.tasks: list[tuple[Any, Any, str, Any]] = []  # task, its step, kind, outcome
-        self.handles: list[Any] = []  # whose callback is a _Step or _Wakeup
+        self.handles: list[Any] = []  # whose callback is an _OfTask
         self.futures: list[tuple[Any, list[tuple[Any, Any]]]] = []  # with wake-ups, in order
         self.steps: dict[int, Any] = {}  # the first step of each task being rebuilt
         self.made: dict[int, Any] = {}  # each task constructed, by its token
@@ -340,7 +337,6 @@ def _loop_reduce(loop: Any) -> Any:
             for sig, h in getattr(loop, "_signal_handlers", {}).items()
             if not h._cancelled
         ],
-        "closed": loop.is_closed(),
     }
     state = {k: v for k, v in loop.__dict__.items() if k not in _OWN}
     return _make_loop, (type(loop),), (state, extra), None, None, _loop_setstate
@@ -352,7 +348,7 @@ def _make_loop(cls: type) -> Any:
 
 def _loop_setstate(loop: Any, state: tuple[dict[str, Any], dict[str, Any]]) -> None:
     attrs, extra = state
-    closed = attrs.pop("_closed", False)
+    closed = attrs.pop("_closed", False)  # closed in settle(): tasks are made on it first
     loop.__dict__.update(attrs)
     loop.time = LoopClock(extra["now"] - time.monotonic())
     for agen in extra["asyncgens"]:
@@ -372,8 +368,10 @@ def _is_wakeup(cb: Any) -> bool:
     )
 
 
-class _Wakeup:
-    """Stands, in a future's callbacks or a handle, for the wake-up of a C task."""
+class _OfTask:
+    """Stands, in a handle or among a future's callbacks, for a C task's scheduled step or
+    its wake-up: the rebuilt task's step takes its place in a handle (a wake-up reads the
+    future's outcome the same way); on a future, the wake-up that step registers again."""
 
     __slots__ = ("task",)
 
@@ -381,19 +379,7 @@ class _Wakeup:
         self.task = task
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _Wakeup, (self.task,)
-
-
-class _Step:
-    """Stands, in a handle, for the scheduled step of a C task."""
-
-    __slots__ = ("task",)
-
-    def __init__(self, task: Any) -> None:
-        self.task = task
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _Step, (self.task,)
+        return _OfTask, (self.task,)
 
 
 def _task_name(task: Any) -> str:
@@ -420,7 +406,7 @@ def _innermost_future(task: Any) -> Any:
 
 def _future_callbacks(fut: Any) -> list[tuple[Any, Any]]:
     return [
-        (_Wakeup(cb.__self__) if _is_wakeup(cb) else cb, ctx) for cb, ctx in (fut._callbacks or ())
+        (_OfTask(cb.__self__) if _is_wakeup(cb) else cb, ctx) for cb, ctx in (fut._callbacks or ())
     ]
 
 
@@ -552,7 +538,7 @@ def _set_outcome(fut: Any, s: dict[str, Any]) -> None:
 
 
 def _add_callbacks(fut: Any, callbacks: list[tuple[Any, Any]]) -> None:
-    if any(type(cb) is _Wakeup for cb, _ in callbacks):
+    if any(type(cb) is _OfTask for cb, _ in callbacks):
         _rebuilt.futures.append((fut, callbacks))  # in order once the tasks are back
         return
     for cb, ctx in callbacks:
@@ -624,8 +610,13 @@ def _task_setstate(task: Any, s: dict[str, Any]) -> None:
     _add_callbacks(task, s["callbacks"])
 
 
-# The tasks that asyncio.all_tasks() shows, by loop, for the move being taken.
+# The tasks that asyncio.all_tasks() shows, by loop, for the capture under way
+# (forget_capture() after each).
 _shown_tasks: dict[int, set[int]] = {}
+
+
+def forget_capture() -> None:
+    _shown_tasks.clear()
 
 
 def _pytask_reduce(task: Any) -> Any:
@@ -673,9 +664,9 @@ def _handle_reduce(handle: Any) -> Any:
                 f"cannot move {_task_name(refs[0])}: its next step carries an exception "
                 "thrown into it"
             )
-        slots["_callback"] = _Step(refs[0])
+        slots["_callback"] = _OfTask(refs[0])
     elif cb is not None and _is_wakeup(cb):
-        slots["_callback"] = _Wakeup(cb.__self__)
+        slots["_callback"] = _OfTask(cb.__self__)
         slots["_args"] = ()
     return _new, (cls,), slots, None, None, _handle_setstate
 
@@ -683,7 +674,7 @@ def _handle_reduce(handle: Any) -> Any:
 def _handle_setstate(handle: Any, slots: dict[str, Any]) -> None:
     for name, value in slots.items():
         object.__setattr__(handle, name, value)
-    if type(slots.get("_callback")) in (_Step, _Wakeup):
+    if type(slots.get("_callback")) is _OfTask:
         _rebuilt.handles.append(handle)
 
 
@@ -857,7 +848,7 @@ def _ordered_callbacks(fut: Any, callbacks: list[tuple[Any, Any]]) -> None:
     for cb, _ in present:
         fut.remove_done_callback(cb)
     for cb, ctx in callbacks:
-        if type(cb) is _Wakeup:
+        if type(cb) is _OfTask:
             found = wakeups.get(id(cb.task))
             if found is None:
                 continue

@@ -323,14 +323,15 @@ def snapshot(
     remote: bool = False,
     env: Mapping[str, str] | None = None,
     safe_point: float = SAFE_POINT_TIMEOUT,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[bytes, memoryview, list[Any]]:
     """Captures the caller's stack (``depth`` teleporter frames above it, this one included)
     and serializes everything the destination needs. ``remote``: the destination may be
     another machine (see _Environment); ``env`` is set there on top of the program's
     own changes. Other threads are parked and stay so (``_threads.release()`` lets them
     go when the program goes on here); ``safe_point``: the seconds they may take to
-    reach a point where they can be captured."""
-    return _read(depth + 1, None, result, cwd, kind, remote, env, safe_point=safe_point)
+    reach a point where they can be captured; ``extra``: a checkpoint's meta fields."""
+    return _read(depth + 1, None, result, cwd, kind, remote, env, extra, safe_point=safe_point)
 
 
 def snapshot_whole(
@@ -520,6 +521,9 @@ def _snapshot(
         refusal = None
     finally:
         _process_state.forget_settings()
+        loop_module = sys.modules.get(f"{__package__}._event_loop")
+        if loop_module is not None:
+            loop_module.forget_capture()
     if refusal is not None:
         # Raised outside the handler, with nothing of the attempt referenced from it: a
         # refusal leaves every object of the program as it was (no memo, no frames of ours).
