@@ -56,6 +56,53 @@ def test_the_loop_moves_with_every_waiting_task(impl):
     _check(moved, reference, names=impl == "c" or sys.version_info < (3, 14))
 
 
+HAND_EXPECTED = [
+    "executor before: 49",
+    "as_completed first: first",
+    "barrier waiting: 3",
+    "moved: True",
+    "debug: True",
+    "as_completed next: gate0",
+    "as_completed next: gate1",
+    "as_completed next: gate2",
+    "barrier crossed: [('b0', True), ('b1', True), ('b2', True)]",
+    "wait: ['w'] 0",
+    "wait_for: in time",
+    "wait_for expired",
+    "executor after: 64",
+    "main done",
+    "second move from a moved process",
+    "ticks went on: True",
+    "task done: True",
+    "end",
+]
+
+
+@pytest.mark.parametrize("impl", ["c", "python"])
+def test_a_loop_run_by_hand_moves_twice_with_as_completed_barrier_and_wait_for(impl):
+    """loop.run_until_complete() then run_forever(), no asyncio.run: as_completed() half
+    consumed, a Barrier, wait_for() expiring and finishing after the move, asyncio.wait(),
+    the default executor, the exception handler and the debug flag; moved again from the
+    moved process while the loop runs forever."""
+    program = HERE / "event_loop" / "started_by_hand.py"
+    env = {"ASYNC_MOVE": "teleport", "ASYNC_IMPL": impl}
+    reference = run_program(program, reference=True, env=env)
+    moved = run_program(program, env=env)
+    assert reference.returncode == 0, reference.stderr.decode()
+    lines = reference.stdout.decode().splitlines()
+    expected = HAND_EXPECTED
+    if impl == "python" and sys.version_info >= (3, 14):  # no current task: no wait_for
+        expected = [line for line in expected if not line.startswith("wait_for")]
+    assert [line for line in lines if not line.startswith("exception handler")] == expected
+    handled = [line for line in lines if line.startswith("exception handler")]
+    assert handled == [
+        f"exception handler: ['Exception in callback main.<locals>.<lambda>() at {program}:96']"
+    ]
+    assert moved.stdout == reference.stdout
+    assert moved.stderr == reference.stderr
+    assert moved.returncode == 0
+
+
 def test_a_checkpoint_of_the_loop_resumes_in_another_process(tmp_path):
     import subprocess
     import sys
@@ -190,6 +237,14 @@ async def main():
     await attempt("generator")
     fut.set_result(None)
     await t
+    # A child process still running, with a pipe and without one.
+    for pipe in (asyncio.subprocess.PIPE, None):
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "import time; time.sleep(30)", stdin=pipe)
+        await attempt("subprocess")
+        child.kill()
+        await child.wait()
+    del child
     # The synchronous call inside a coroutine.
     try:
         teleporter.teleport()
@@ -228,6 +283,12 @@ def test_what_cannot_travel_is_refused_by_name_and_the_program_goes_on(tmp_path)
     assert "watches descriptor" in lines["reader"] and "`print`" in lines["reader"], out
     assert "the task 'old_style'" in lines["generator"], out
     assert "generator-based awaitable" in lines["generator"], out
+    children = [line for line in out.splitlines() if line.startswith("subprocess -> ")]
+    assert len(children) == 2, out
+    for line in children:
+        assert "the task 'Task-1' (main, " in line, line
+        assert "has a running subprocess (pid " in line, line
+        assert "-c import time; time.sleep(30)`)" in line, line
     assert "use `await teleporter.ateleport()`" in lines["sync"], out
     assert "(`main`, " in lines["sync"] and "refusals.py:" in lines["sync"], out
     assert "cannot move the event loop __main__.OwnLoop" in lines["own loop"], out

@@ -104,10 +104,12 @@ def test_module(tmp_path):
     assert not ckpt.exists()
 
 
-def test_every_survives_sigkill(tmp_path):
+@pytest.mark.parametrize("name", ["counter", "async_counter"])
+def test_every_survives_sigkill(tmp_path, name):
     """With --every, a SIGKILL loses at most the work since the last checkpoint: the
-    same command continues from there to the same result."""
-    program = RUN / "counter.py"
+    same command continues from there to the same result (an asyncio program's loop
+    checkpointed between two of its callbacks)."""
+    program = RUN / f"{name}.py"
     ckpt = tmp_path / "k.ckpt"
     ref = run_python(str(program), cwd=tmp_path).stdout.decode().splitlines(keepends=True)
     code, out, err = interrupted(

@@ -159,6 +159,13 @@ def check_loop(loop: Any) -> None:
             f"cannot move the event loop {name}: only asyncio's own event loop can be "
             "moved (its state lives in its own implementation)"
         )
+    child = _running_subprocess(loop)
+    if child is not None:
+        raise TeleportError(
+            f"cannot move the event loop: {_holder(loop, child)}has a running subprocess "
+            f"(pid {child.get_pid()}, {_command_words(child)}); a child process, its pipes and "
+            "its watcher belong to this process: wait for it or kill it before the move"
+        )
     for transport in list(getattr(loop, "_transports", {}).values()):
         if transport is not None and not transport.is_closing():
             raise TeleportError(
@@ -190,6 +197,50 @@ def check_loop(loop: Any) -> None:
 
     if thread is not None and thread != _main_ident(sys.modules.get("threading")):
         raise TeleportError("cannot move an event loop running in a thread other than the main one")
+
+
+def _running_subprocess(loop: Any) -> Any:
+    """The first subprocess transport of `loop` whose child has not been reaped: found
+    through what watches it, the loop's watched descriptors (its pipes, a pidfd) and the
+    threads that wait for a child."""
+    import threading
+    from asyncio.base_subprocess import BaseSubprocessTransport
+
+    def find(value: Any, depth: int) -> Any:
+        for candidate in (value, getattr(value, "proc", None)):
+            if isinstance(candidate, BaseSubprocessTransport):
+                return candidate if candidate.get_returncode() is None else None
+        if depth:
+            protocol = getattr(value, "_protocol", None)
+            inside = value if isinstance(value, tuple) else (protocol,)
+            for item in inside:
+                found = find(item, depth - 1)
+                if found is not None:
+                    return found
+        return None
+
+    places: list[Any] = []
+    selector = getattr(loop, "_selector", None)
+    if selector is not None:
+        for key in list(selector.get_map().values()):
+            for handle in key.data if isinstance(key.data, tuple) else ():
+                if handle is not None:
+                    places += [getattr(handle._callback, "__self__", None), handle._args]
+    places += [getattr(t, "_args", ()) for t in threading.enumerate()]
+    for place in places:
+        found = find(place, 3)
+        if found is not None:
+            return found
+    return None
+
+
+def _command_words(child: Any) -> str:
+    popen = getattr(child, "_proc", None)
+    args = getattr(popen, "args", None)
+    if isinstance(args, (list, tuple)):
+        args = " ".join(str(a) for a in args)
+    text = str(args) if args is not None else "?"
+    return f"`{text[:60]}...`" if len(text) > 60 else f"`{text}`"
 
 
 def _transport_words(transport: Any) -> str:

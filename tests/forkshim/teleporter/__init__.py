@@ -80,6 +80,9 @@ async def ateleport(*command, python=None, env=None, cwd=None):
         asyncio.events._set_running_loop(loop)
         if current:
             asyncio.events.set_event_loop(loop)
+        # Nor do the idle threads of the loop's default executor survive a fork: a moved
+        # program's do. The loop makes a new executor when it next needs one.
+        loop._default_executor = None
         future.set_result(None)
 
     loop.call_soon(between_callbacks)
