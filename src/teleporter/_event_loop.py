@@ -24,8 +24,12 @@ whole program is rebuilt, put back in the state it had:
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
+
+from . import _teleporter_impl as _impl
+from .errors import PayloadError, TeleportError
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -64,7 +68,6 @@ async def between_callbacks(call: Callable[..., Any], *args: Any) -> Any:
 def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
     if future.done():  # the calling task was cancelled meanwhile
         return
-    from .errors import TeleportError
 
     try:
         check_loop(future.get_loop())
@@ -109,8 +112,6 @@ def checkpoint_between_callbacks(
     in that callback (the process is about to end: nothing more of the program runs)."""
     import threading
 
-    from .errors import TeleportError
-
     done = threading.Event()
     outcome: list[BaseException | None] = []
 
@@ -148,7 +149,6 @@ def _loop_classes() -> tuple[type, ...]:
 def check_loop(loop: Any) -> None:
     """TeleportError naming what ties `loop` to this process: open transports, sockets and
     servers, watched descriptors, a loop that is not asyncio's own."""
-    from .errors import TeleportError
 
     cls = type(loop)
     if not isinstance(loop, _loop_classes()) or (
@@ -290,8 +290,6 @@ def _callback_name(cb: Any) -> str:
 
 
 def _referents(obj: Any) -> list[Any]:
-    import gc
-
     return [r for r in gc.get_referents(obj) if not isinstance(r, type)]
 
 
@@ -412,10 +410,8 @@ def _loop_setstate(loop: Any, state: tuple[dict[str, Any], dict[str, Any]]) -> N
 
 def _is_wakeup(cb: Any) -> bool:
     """A C task's wake-up, as registered on the future it awaits."""
-    import _asyncio
-
     return getattr(cb, "__name__", None) == "task_wakeup" and isinstance(
-        getattr(cb, "__self__", None), _asyncio.Task
+        getattr(cb, "__self__", None), sys.modules["_asyncio"].Task
     )
 
 
@@ -482,8 +478,6 @@ def _instance_dict(fut: Any) -> dict[str, Any]:
     _GatheringFuture): kept in a dict that the C type does not show as ``__dict__``."""
     import _asyncio
 
-    from . import _teleporter_impl as _impl
-
     if type(fut) in (_asyncio.Future, _asyncio.Task):
         return {}
     try:
@@ -494,7 +488,6 @@ def _instance_dict(fut: Any) -> dict[str, Any]:
 
 def _task_reduce(task: Any) -> Any:
     """A C task: see the module's docstring."""
-    from .errors import TeleportError
 
     state = _future_state(task)
     state["name"] = task.get_name()
@@ -619,8 +612,6 @@ def _make_task(
     arguments are read (a cycle through its coroutine) twice, and keeps the first."""
     import _asyncio
 
-    from .errors import PayloadError
-
     made = _rebuilt.made.get(token)
     if made is not None:
         return made
@@ -644,7 +635,6 @@ def _make_task(
 
 
 def _task_setstate(task: Any, s: dict[str, Any]) -> None:
-    from .errors import PayloadError
 
     kind = s["kind"]
     step = _rebuilt.steps.pop(id(task), None)
@@ -698,15 +688,29 @@ def _pytask_setstate(task: Any, state: tuple[Any, bool]) -> None:
 # ---- handles and the iterators of futures -------------------------------------------------------
 
 
-def _handle_reduce(handle: Any) -> Any:
-    from .errors import TeleportError
+_UNSET: Any = object()
+_slots_of: dict[type, tuple[str, ...]] = {}
 
-    cls = type(handle)
-    slots: dict[str, Any] = {}
-    for klass in cls.__mro__:
-        for name in klass.__dict__.get("__slots__", ()):
-            if name not in ("__weakref__", "__dict__") and hasattr(handle, name):
-                slots[name] = getattr(handle, name)
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    names = _slots_of.get(cls)
+    if names is None:
+        names = tuple(
+            name
+            for klass in cls.__mro__
+            for name in klass.__dict__.get("__slots__", ())
+            if name not in ("__weakref__", "__dict__")
+        )
+        _slots_of[cls] = names
+    return names
+
+
+def _handle_reduce(handle: Any) -> Any:
+    slots: dict[str, Any] = {
+        name: value
+        for name in _slot_names(type(handle))
+        if (value := getattr(handle, name, _UNSET)) is not _UNSET
+    }
     cb = slots.get("_callback")
     if type(cb).__name__ == "TaskStepMethWrapper":
         refs = _referents(cb)
@@ -719,7 +723,7 @@ def _handle_reduce(handle: Any) -> Any:
     elif cb is not None and _is_wakeup(cb):
         slots["_callback"] = _OfTask(cb.__self__)
         slots["_args"] = ()
-    return _new, (cls,), slots, None, None, _handle_setstate
+    return _new, (type(handle),), slots, None, None, _handle_setstate
 
 
 def _handle_setstate(handle: Any, slots: dict[str, Any]) -> None:
@@ -837,8 +841,6 @@ def settle(awaited: Any, value: Any) -> None:
     import asyncio
     import threading
     import warnings
-
-    from .errors import PayloadError
 
     rebuilt = _rebuilt
     if awaited is not None and not asyncio.isfuture(awaited):
