@@ -176,6 +176,38 @@ def test_afork_gives_each_copy_its_index_and_the_whole_loop(tmp_path):
     assert exits == ["exit 0", "exit 1", "exit 2"]
 
 
+EXECUTOR = """
+import asyncio, os, threading, teleporter
+
+async def main():
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    running = loop.run_in_executor(None, release.wait, 60)
+    await asyncio.sleep(0.05)
+    pid = os.getpid()
+    await teleporter.ateleport()
+    release.set()
+    print("moved", os.getpid() != pid, "the running call returned", await running)
+    print("the executor goes on:", await loop.run_in_executor(None, sum, [1, 2]))
+
+asyncio.run(main())
+"""
+
+
+def test_an_executor_call_running_at_the_move_moves_with_its_thread(tmp_path):
+    """A call that the loop's default executor is running at the move goes on in its
+    thread at the destination, and its future gives the awaiting task the result (a fork
+    keeps no thread: no reference run here)."""
+    prog = tmp_path / "executor.py"
+    prog.write_text(EXECUTOR)
+    r = run_program(prog)
+    assert (r.returncode, r.stderr) == (0, b""), r.stderr.decode()
+    assert r.stdout.decode().splitlines() == [
+        "moved True the running call returned True",
+        "the executor goes on: 3",
+    ]
+
+
 REFUSALS = """
 import asyncio, os, socket, sys, types, teleporter
 
