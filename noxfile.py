@@ -131,7 +131,8 @@ def sanitize(session: nox.Session) -> None:
     session.env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
     session.env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
     session.chdir("tests")
-    # The core's tests; the corpus (real libraries, unsanitized) runs in the test sessions.
+    # The core's tests; the corpus (real libraries, unsanitized) and the Slurm jobs (the
+    # command line and Slurm's daemons, no more of the core) run in the test sessions.
     session.run(
         "python",
         "-m",
@@ -140,6 +141,7 @@ def sanitize(session: nox.Session) -> None:
         "-p",
         "no:cacheprovider",
         "--ignore=test_corpus.py",
+        "--ignore=test_slurm.py",
         *session.posargs,
     )
 

@@ -88,6 +88,31 @@ def _say(message: str) -> None:
         pass
 
 
+def requeue_job(job: str) -> str | None:
+    """Puts the Slurm job `job` back in its queue (``scontrol requeue``): it runs its batch
+    script again, whose ``teleporter run`` then continues from the checkpoint. None, or
+    why it could not."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["scontrol", "requeue", job],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"the Slurm job {job} could not be requeued ({e}): run it again to continue"
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        said = lines[-1] if lines else f"exit code {done.returncode}"
+        return (
+            f"the Slurm job {job} could not be requeued (scontrol: {said}): run it again to "
+            "continue"
+        )
+    return None
+
+
 class Watch:
     """Checkpoints the running program to `path` on `signals` and every `every` seconds
     (see the module's documentation). `identity` is written in the checkpoint's meta: the
@@ -102,6 +127,7 @@ class Watch:
         exit_if_refused: bool,
         identity: dict[str, Any],
         safe_point: float | None = None,
+        requeue: str | None = None,
     ) -> None:
         import _thread
 
@@ -112,6 +138,8 @@ class Watch:
         # The seconds a checkpoint waits for the program's threads to reach a safe point
         # (None: SIGNAL_SAFE_POINT_TIMEOUT for a signal's, the API's default else).
         self.safe_point = safe_point
+        # The Slurm job to requeue after a signal's checkpoint (teleporter run --requeue).
+        self.requeue = requeue
         self.ending = False
         self.busy = _thread.allocate_lock()  # held while a checkpoint is taken
         self.stop: Any = None  # released to end the periodic thread
@@ -205,10 +233,20 @@ class Watch:
 
                 flush_stdio()  # what the program printed before the checkpoint, once
                 release_semaphores()  # the resumed program makes its own
-                _say(
-                    f"checkpoint of the program written to {self.path} on "
-                    f"{_signal_name(sig)}; run the same command again to continue it"
-                )
+                if self.requeue is None:
+                    _say(
+                        f"checkpoint of the program written to {self.path} on "
+                        f"{_signal_name(sig)}; run the same command again to continue it"
+                    )
+                else:  # said first: the requeue ends this process soon after
+                    _say(
+                        f"checkpoint of the program written to {self.path} on "
+                        f"{_signal_name(sig)}; the Slurm job {self.requeue} is requeued and "
+                        "continues when it runs again"
+                    )
+                    why = requeue_job(self.requeue)
+                    if why is not None:
+                        _say(why)
                 os._exit(EX_TEMPFAIL)
         if why is None or self.ending:
             return

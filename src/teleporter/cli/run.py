@@ -1,7 +1,8 @@
 """teleporter run [--checkpoint PATH] [--signal SIG]... [--every SECONDS] [--exit-if-refused]
-[--safe-point-timeout SECONDS] [--key-file FILE] (script.py | -m module) [args...]: runs an
-unmodified program that a signal (SIGTERM by default) checkpoints to PATH and ends with
-exit code 75; the same command then continues it from PATH. See teleporter._run."""
+[--requeue] [--safe-point-timeout SECONDS] [--key-file FILE] (script.py | -m module)
+[args...]: runs an unmodified program that a signal (SIGTERM by default) checkpoints to
+PATH and ends with exit code 75; the same command then continues it from PATH (with
+--requeue, in a Slurm job, the job is requeued to do so). See teleporter._run."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "it would have (default: say why and keep running)",
     )
     p.add_argument(
+        "--requeue",
+        action="store_true",
+        help="in a Slurm batch job: after a signal's checkpoint, requeue the job "
+        "(scontrol requeue), which then runs the same command again and continues",
+    )
+    p.add_argument(
         "--safe-point-timeout",
         metavar="SECONDS",
         type=float,
@@ -66,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.usage = (
         "teleporter run [--checkpoint PATH] [--signal SIG]... [--every SECONDS] "
-        "[--exit-if-refused] [--safe-point-timeout SECONDS] [--key-file FILE] "
+        "[--exit-if-refused] [--requeue] [--safe-point-timeout SECONDS] [--key-file FILE] "
         "(script.py | -m MODULE) [args ...]"
     )
     p.set_defaults(run=run, target=[])
@@ -141,6 +148,11 @@ def run(args: argparse.Namespace) -> int:
         key = configured_key(None, args.key_file, PayloadError)
     except PayloadError as e:
         _refuse(str(e), e.exit_code)
+    requeue = None
+    if args.requeue:
+        requeue = os.environ.get("SLURM_JOB_ID", "")
+        if not requeue.isdigit():
+            _refuse("run: --requeue works in a Slurm batch job only (SLURM_JOB_ID is not set)", 2)
     path = args.checkpoint if args.checkpoint is not None else f"{name}.ckpt"
     if "\0" in path:
         _refuse(f"run: --checkpoint: {path!r} contains a NUL byte", 2)
@@ -152,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
         args.exit_if_refused,
         identity(script, module, program_args),
         safe_point,
+        requeue,
     )
     if os.path.lexists(watch.path):
         _run.resume_own(watch, key)
