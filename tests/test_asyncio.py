@@ -320,7 +320,7 @@ def test_what_cannot_travel_is_refused_by_name_and_the_program_goes_on(tmp_path)
     for line in children:
         assert "the task 'Task-1' (main, " in line, line
         assert "has a running subprocess (pid " in line, line
-        assert "-c import time; time.sleep(30)`)" in line, line
+        assert f"{os.path.basename(sys.executable)} -c import time; time.sleep(30)`)" in line, line
     assert "use `await teleporter.ateleport()`" in lines["sync"], out
     assert "(`main`, " in lines["sync"] and "refusals.py:" in lines["sync"], out
     assert "cannot move the event loop __main__.OwnLoop" in lines["own loop"], out

@@ -235,12 +235,15 @@ def _running_subprocess(loop: Any) -> Any:
 
 
 def _command_words(child: Any) -> str:
+    """The child's command as the program gave it, its program by name only."""
     popen = getattr(child, "_proc", None)
     args = getattr(popen, "args", None)
-    if isinstance(args, (list, tuple)):
-        args = " ".join(str(a) for a in args)
+    if isinstance(args, (list, tuple)) and args:
+        import os
+
+        args = " ".join([os.path.basename(str(args[0])), *(str(a) for a in args[1:])])
     text = str(args) if args is not None else "?"
-    return f"`{text[:60]}...`" if len(text) > 60 else f"`{text}`"
+    return f"`{text[:80]}...`" if len(text) > 80 else f"`{text}`"
 
 
 def _transport_words(transport: Any) -> str:
