@@ -1,5 +1,6 @@
 """Forty steps of arithmetic split over three asyncio tasks that hand a running value
-through a queue, never sleeping: periodic checkpoints find the loop between callbacks."""
+through queues, with a short sleep per step: periodic checkpoints find the loop between
+callbacks."""
 
 import asyncio
 
@@ -20,6 +21,7 @@ async def main():
         await queues[0].put(acc)
         acc = await queues[3].get()
         print(f"step {i} {acc}", flush=True)
+        await asyncio.sleep(0.02)  # long enough a run for a periodic checkpoint to come
     await queues[0].put(None)
     await asyncio.gather(*stages)
     print("result", acc)
