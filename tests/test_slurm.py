@@ -24,7 +24,7 @@ def slurm(tmp_path_factory):
         cluster.stop()
 
 
-def _submit(slurm, tmp_path, *options):
+def _submit(slurm, *options):
     r = slurm.run(sys.executable, "-m", "teleporter", "sbatch", "--parsable", *options, str(TRAIN))
     assert r.returncode == 0, r.stderr
     return r.stdout.strip().split(";")[0]
@@ -58,7 +58,7 @@ def _said_requeued(text, ckpt, job):
 
 def test_a_warned_job_checkpoints_requeues_itself_and_ends_as_if_never_stopped(slurm, tmp_path):
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
-    job = _submit(slurm, tmp_path, f"--output={out}", f"--error={err}", f"--chdir={tmp_path}")
+    job = _submit(slurm, f"--output={out}", f"--error={err}", f"--chdir={tmp_path}")
     _when_printed(slurm, out, "task 0 step 8 ", job)
     r = slurm.run("scancel", "--signal=USR2", "--batch", job)
     assert r.returncode == 0, r.stderr
@@ -79,7 +79,6 @@ def test_a_warned_job_checkpoints_requeues_itself_and_ends_as_if_never_stopped(s
 def test_a_job_array_with_one_task_warned_ends_as_if_none_was(slurm, tmp_path):
     job = _submit(
         slurm,
-        tmp_path,
         "--array=0-3",
         f"--output={tmp_path}/out_%a.txt",
         f"--error={tmp_path}/err_%a.txt",

@@ -68,7 +68,6 @@ async def between_callbacks(call: Callable[..., Any], *args: Any) -> Any:
 def _run_move(future: Any, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
     if future.done():  # the calling task was cancelled meanwhile
         return
-
     try:
         check_loop(future.get_loop())
         value = call(2, future, *args)
@@ -149,7 +148,6 @@ def _loop_classes() -> tuple[type, ...]:
 def check_loop(loop: Any) -> None:
     """TeleportError naming what ties `loop` to this process: open transports, sockets and
     servers, watched descriptors, a loop that is not asyncio's own."""
-
     cls = type(loop)
     if not isinstance(loop, _loop_classes()) or (
         "__init__" in cls.__dict__ and cls.__module__.split(".")[0] != "asyncio"
@@ -491,7 +489,6 @@ def _instance_dict(fut: Any) -> dict[str, Any]:
 
 def _task_reduce(task: Any) -> Any:
     """A C task: see the module's docstring."""
-
     state = _future_state(task)
     state["name"] = task.get_name()
     state["log_destroy_pending"] = task._log_destroy_pending
@@ -638,7 +635,6 @@ def _make_task(
 
 
 def _task_setstate(task: Any, s: dict[str, Any]) -> None:
-
     kind = s["kind"]
     step = _rebuilt.steps.pop(id(task), None)
     if step is None:

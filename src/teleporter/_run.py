@@ -233,20 +233,18 @@ class Watch:
 
                 flush_stdio()  # what the program printed before the checkpoint, once
                 release_semaphores()  # the resumed program makes its own
-                if self.requeue is None:
-                    _say(
-                        f"checkpoint of the program written to {self.path} on "
-                        f"{_signal_name(sig)}; run the same command again to continue it"
+                then = "run the same command again to continue it"
+                if self.requeue is not None:
+                    then = (
+                        f"the Slurm job {self.requeue} is requeued and continues when it runs again"
                     )
-                else:  # said first: the requeue ends this process soon after
-                    _say(
-                        f"checkpoint of the program written to {self.path} on "
-                        f"{_signal_name(sig)}; the Slurm job {self.requeue} is requeued and "
-                        "continues when it runs again"
-                    )
-                    why = requeue_job(self.requeue)
-                    if why is not None:
-                        _say(why)
+                _say(
+                    f"checkpoint of the program written to {self.path} on "
+                    f"{_signal_name(sig)}; {then}"
+                )
+                # Said first: the requeue ends this process soon after.
+                if self.requeue is not None and (why := requeue_job(self.requeue)) is not None:
+                    _say(why)
                 os._exit(EX_TEMPFAIL)
         if why is None or self.ending:
             return

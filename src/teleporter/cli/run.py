@@ -111,27 +111,29 @@ def identity(script: str | None, module: str | None, args: list[str]) -> dict[st
     return {"script": os.path.abspath(script), "args": args}
 
 
+def program(target: list[str], command: str) -> tuple[str | None, str | None, list[str], str]:
+    """What `target` names (``script.py args...`` or ``-m module args...``): its script, its
+    module, its arguments and its name. Refused in one line, as `command`, when nothing."""
+    from .._checkpoint import _refuse
+
+    if target[:1] == ["-m"]:
+        if len(target) < 2:
+            _refuse(f"{command}: -m needs a module name", 2)
+        return None, target[1], target[2:], target[1]
+    if target[:1] and target[0].startswith("-m"):
+        return None, target[0][2:], target[1:], target[0][2:]
+    if not target:
+        _refuse(f"{command}: give a script to run, or -m MODULE", 2)
+    name = os.path.splitext(os.path.basename(target[0]))[0] or "program"
+    return target[0], None, target[1:], name
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import _run
     from .._checkpoint import _refuse, configured_key
     from ..errors import PayloadError
 
-    target: list[str] = list(args.target)
-    module: str | None = None
-    if target[:1] == ["-m"]:
-        if len(target) < 2:
-            _refuse("run: -m needs a module name", 2)
-        module, target = target[1], target[2:]
-    elif target[:1] and target[0].startswith("-m"):
-        module, target = target[0][2:], target[1:]
-    if module is None:
-        if not target:
-            _refuse("run: give a script to run, or -m MODULE", 2)
-        script: str | None = target[0]
-        program_args = target[1:]
-        name = os.path.splitext(os.path.basename(target[0]))[0] or "program"
-    else:
-        script, program_args, name = None, target, module
+    script, module, program_args, name = program(list(args.target), "run")
     try:
         signals = [_run.signal_number(s) for s in args.signals or ["SIGTERM"]]
     except ValueError as e:

@@ -65,7 +65,7 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str], list[str]]:
         a = argv[i]
         if a == "--":
             return own, theirs, argv[i + 1 :]
-        if a == "-m" or (a.startswith("-m") and not a.startswith("--")):
+        if a.startswith("-m"):  # -m MODULE or -mMODULE
             return own, theirs, argv[i:]
         if a in _VALUED:
             own += argv[i : i + 2]
@@ -89,20 +89,15 @@ def _quoted(text: str) -> str:
 def batch_script(args: argparse.Namespace) -> str:
     """The batch script that runs the program under ``teleporter run --requeue``."""
     from .._checkpoint import _refuse
+    from .run import program as program_of
 
-    target: list[str] = list(args.target)
-    if not target or target == ["-m"]:
-        _refuse("sbatch: give a script to run, or -m MODULE", 2)
-    if target[0] == "-m":
-        name, program = target[1], target
-    elif target[0].startswith("-m"):
-        name, program = target[0][2:], target
-    else:
-        script = os.path.abspath(target[0])
+    script, module, program_args, name = program_of(list(args.target), "sbatch")
+    if script is not None:
         if not os.path.isfile(script):
-            _refuse(f"sbatch: no such script: {target[0]}", 2)
-        name = os.path.splitext(os.path.basename(script))[0] or "program"
-        program = [script, *target[1:]]
+            _refuse(f"sbatch: no such script: {script}", 2)
+        program = [os.path.abspath(script), *program_args]
+    else:
+        program = ["-m", str(module), *program_args]
     if not 0 < args.warn <= 65535:
         _refuse(f"sbatch: --warn needs a number of seconds from 1 to 65535, not {args.warn}", 2)
     if args.every is not None and not args.every > 0:
